@@ -1,0 +1,25 @@
+// Command lanegate audits, backfills and gates Launchplane's provider-target
+// migration, lane by lane. See README.md.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/lanegate/lanegate/internal/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Run(ctx, &cli.Env{
+		Args:   os.Args[1:],
+		Getenv: os.Getenv,
+		Stdin:  os.Stdin,
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+	})
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/lanegate/lanegate/internal/audit"
+	"github.com/lanegate/lanegate/internal/lanes"
+	"github.com/lanegate/lanegate/internal/report"
+	"github.com/lanegate/lanegate/internal/store"
+)
+
+// scopeFlags are the filters shared by audit and backfill.
+type scopeFlags struct {
+	lanesPath  string
+	noLanes    bool
+	lanes      stringList
+	context    string
+	instance   string
+	providerID string
+	shard      string
+}
+
+func addScopeFlags(fs *flag.FlagSet, s *scopeFlags) {
+	fs.StringVar(&s.lanesPath, "lanes", "lanes.yaml", "lanes file (default lanes.yaml in the working directory, when present)")
+	fs.BoolVar(&s.noLanes, "no-lanes", false, "audit the store alone, exactly like Launchplane (ignore any lanes file)")
+	fs.Var(&s.lanes, "lane", "only this route, as CONTEXT/INSTANCE (repeatable)")
+	fs.StringVar(&s.context, "context", "", "only routes in this context")
+	fs.StringVar(&s.instance, "instance", "", "only routes with this instance")
+	fs.StringVar(&s.providerID, "provider-id", "", "only routes of this provider (as Launchplane's --provider-id)")
+}
+
+// filter validates the scope flags.
+func (s *scopeFlags) filter() (audit.Filter, error) {
+	f := audit.Filter{ProviderID: s.providerID, Context: s.context, Instance: s.instance}
+	for _, l := range s.lanes {
+		c, i, err := lanes.ParseRoute(l)
+		if err != nil {
+			return f, usageErr("--lane %q: %v", l, err)
+		}
+		f.Lanes = append(f.Lanes, store.Route{Context: c, Instance: i})
+	}
+	if s.shard != "" {
+		sh, err := parseShard(s.shard)
+		if err != nil {
+			return f, err
+		}
+		f.Shard = sh
+	}
+	return f.Normalize(), nil
+}
+
+func parseShard(s string) (audit.Shard, error) {
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
+		return audit.Shard{}, usageErr("--shard %q: want I/N with 1 <= I <= N", s)
+	}
+	return audit.Shard{Index: i, Count: n}, nil
+}
+
+type auditFlags struct {
+	scopeFlags
+	storeFlags
+	format string
+	out    string
+}
+
+func runAudit(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "audit", "audit [--state-dir DIR | --database-url URL] [--lanes FILE | --no-lanes] [filters] [--format table|json|markdown] [--out FILE]")
+	var f auditFlags
+	addScopeFlags(fs, &f.scopeFlags)
+	addStoreFlags(fs, &f.storeFlags)
+	fs.StringVar(&f.shard, "shard", "", "audit only shard I of N (I/N) of a deterministic hash partition of routes")
+	fs.StringVar(&f.format, "format", "table", "stdout format: table, json or markdown")
+	fs.StringVar(&f.out, "out", "", "also write the JSON report to this file")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	switch f.format {
+	case "table", "json", "markdown":
+	default:
+		return usageErr("--format %q: want table, json or markdown", f.format)
+	}
+	filter, err := f.filter()
+	if err != nil {
+		return err
+	}
+	plan, err := loadPlan(env, f.lanesPath, flagWasSet(fs, "lanes"), f.noLanes)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, env, &f.storeFlags)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	fmt.Fprintf(env.Stderr, "lanegate: auditing %s\n", st.Describe())
+
+	res, err := runAuditScan(ctx, st, filter, plan)
+	if err != nil {
+		return err
+	}
+	defer res.builder.Close()
+	if f.out != "" {
+		if err := writeFileAtomic(env.path(f.out), func(w io.Writer) error { return res.writeJSON(w) }); err != nil {
+			return err
+		}
+	}
+	switch f.format {
+	case "json":
+		err = res.writeJSON(env.Stdout)
+	case "markdown":
+		err = res.builder.WriteMarkdown(env.Stdout, res.totals, report.MarkdownOptions{ReportPath: f.out})
+	default:
+		err = res.builder.WriteTable(env.Stdout, res.totals)
+	}
+	if err != nil {
+		return runtimeErr("write report: %v", err)
+	}
+	if res.totals.Blocked > 0 {
+		return errBlocked
+	}
+	return nil
+}
+
+// auditResult is a finished audit whose report can be rendered.
+type auditResult struct {
+	builder *report.AuditBuilder
+	totals  audit.Totals
+	shard   *report.ShardInfo
+}
+
+func (r *auditResult) writeJSON(w io.Writer) error {
+	return r.builder.WriteJSON(w, report.Header{Totals: r.totals, Shard: r.shard})
+}
+
+// runAuditScan streams one snapshot of the store through the auditor.
+func runAuditScan(ctx context.Context, st store.Reader, filter audit.Filter, plan *lanes.File) (*auditResult, error) {
+	b, err := report.NewAuditBuilder()
+	if err != nil {
+		return nil, runtimeErr("%v", err)
+	}
+	a := audit.New(filter, plan, b)
+	scope := store.Scope{Context: filter.Context, Instance: filter.Instance}
+	if err := st.Scan(ctx, scope, a); err != nil {
+		b.Close()
+		return nil, err
+	}
+	totals, err := a.Finish()
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	res := &auditResult{builder: b, totals: totals}
+	if filter.Shard.Active() {
+		info := &report.ShardInfo{Index: filter.Shard.Index, Count: filter.Shard.Count,
+			Filter: filter, FilterLanes: []string{}, Matched: a.Matched, MatchedLanes: []string{}}
+		for _, r := range filter.Lanes {
+			info.FilterLanes = append(info.FilterLanes, r.Key())
+			if a.MatchedLanes[r] {
+				info.MatchedLanes = append(info.MatchedLanes, r.Key())
+			}
+		}
+		res.shard = info
+	}
+	return res, nil
+}

@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"context"
+	"flag"
+
+	"github.com/lanegate/lanegate/internal/fsstore"
+	"github.com/lanegate/lanegate/internal/store"
+)
+
+// storeFlags choose the record store.
+type storeFlags struct {
+	stateDir    string
+	databaseURL string
+}
+
+func addStoreFlags(fs *flag.FlagSet, s *storeFlags) {
+	fs.StringVar(&s.stateDir, "state-dir", "", "Launchplane filesystem state directory (or LAUNCHPLANE_STATE_DIR)")
+	fs.StringVar(&s.databaseURL, "database-url", "", "Launchplane Postgres URL (or LANEGATE_DATABASE_URL, LAUNCHPLANE_DATABASE_URL); wins over a state directory")
+}
+
+func flagWasSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == name {
+			set = true
+		}
+	})
+	return set
+}
+
+// resolve applies the documented precedence: flag, then environment; a
+// database URL wins over a state directory.
+func (s *storeFlags) resolve(env *Env) (dbURL, stateDir string) {
+	dbURL = s.databaseURL
+	if dbURL == "" {
+		dbURL = env.Getenv("LANEGATE_DATABASE_URL")
+	}
+	if dbURL == "" {
+		dbURL = env.Getenv("LAUNCHPLANE_DATABASE_URL")
+	}
+	stateDir = s.stateDir
+	if stateDir == "" {
+		stateDir = env.Getenv("LAUNCHPLANE_STATE_DIR")
+	}
+	return dbURL, stateDir
+}
+
+func openStore(ctx context.Context, env *Env, s *storeFlags) (store.Reader, error) {
+	dbURL, stateDir := s.resolve(env)
+	switch {
+	case dbURL != "":
+		return openPostgres(ctx, env, dbURL)
+	case stateDir != "":
+		st, err := fsstore.Open(env.path(stateDir))
+		if err != nil {
+			return nil, err
+		}
+		return st, nil
+	}
+	return nil, usageErr("no record store chosen: pass --state-dir DIR or --database-url URL (or set LAUNCHPLANE_STATE_DIR / LANEGATE_DATABASE_URL)")
+}
+
+func openPostgres(ctx context.Context, env *Env, url string) (store.Reader, error) {
+	return nil, usageErr("the Postgres store is not built yet")
+}

@@ -1,0 +1,257 @@
+package record
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Object is a decoded JSON object that keeps key order and refuses duplicate
+// keys. Launchplane payloads are small, so a slice plus map is plenty.
+type Object struct {
+	Keys   []string
+	Values map[string]any
+}
+
+// NewObject returns an empty object.
+func NewObject() *Object { return &Object{Values: map[string]any{}} }
+
+// Set adds or replaces a key.
+func (o *Object) Set(k string, v any) {
+	if _, ok := o.Values[k]; !ok {
+		o.Keys = append(o.Keys, k)
+	}
+	o.Values[k] = v
+}
+
+// Get returns the value for k.
+func (o *Object) Get(k string) (any, bool) {
+	v, ok := o.Values[k]
+	return v, ok
+}
+
+// maxDepth bounds nesting so hostile input cannot exhaust the stack.
+const maxDepth = 64
+
+// DecodeTree parses one JSON value into *Object, []any, string, json.Number,
+// bool or nil. Duplicate keys, trailing data and nesting deeper than 64 are
+// errors: a record file must say one thing unambiguously.
+func DecodeTree(data []byte) (any, error) {
+	if !utf8.Valid(data) {
+		return nil, errors.New("payload is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	v, err := decodeValue(dec, 0)
+	if err != nil {
+		return nil, jsonSyntaxError(data, dec, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("unexpected data after the JSON value at offset %d", dec.InputOffset())
+	}
+	return v, nil
+}
+
+func jsonSyntaxError(data []byte, dec *json.Decoder, err error) error {
+	var se *json.SyntaxError
+	off := dec.InputOffset()
+	if errors.As(err, &se) {
+		off = se.Offset
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		err = errors.New("unexpected end of JSON input")
+	}
+	line, col := lineCol(data, off)
+	return fmt.Errorf("invalid JSON at line %d, column %d: %v", line, col, err)
+}
+
+func lineCol(data []byte, off int64) (int, int) {
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	before := data[:off]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := int(off) - bytes.LastIndexByte(before, '\n')
+	return line, col
+}
+
+func decodeValue(dec *json.Decoder, depth int) (any, error) {
+	if depth > maxDepth {
+		return nil, errors.New("nesting is too deep")
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '{':
+			obj := NewObject()
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				k, ok := kt.(string)
+				if !ok {
+					return nil, errors.New("object key is not a string")
+				}
+				if _, dup := obj.Values[k]; dup {
+					return nil, fmt.Errorf("duplicate key %q", k)
+				}
+				v, err := decodeValue(dec, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				obj.Set(k, v)
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, err
+			}
+			return obj, nil
+		case '[':
+			arr := []any{}
+			for dec.More() {
+				v, err := decodeValue(dec, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				arr = append(arr, v)
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, err
+			}
+			return arr, nil
+		}
+		return nil, fmt.Errorf("unexpected %q", t)
+	default:
+		return t, nil
+	}
+}
+
+// EncodePython writes v exactly as Python's
+// json.dumps(v, indent=2, sort_keys=True) does with its defaults
+// (ensure_ascii=True), which is how Launchplane writes state files. No
+// trailing newline is added.
+func EncodePython(v any) []byte {
+	var b bytes.Buffer
+	encodePy(&b, v, 0)
+	return b.Bytes()
+}
+
+func encodePy(b *bytes.Buffer, v any, indent int) {
+	switch t := v.(type) {
+	case nil:
+		b.WriteString("null")
+	case bool:
+		if t {
+			b.WriteString("true")
+		} else {
+			b.WriteString("false")
+		}
+	case string:
+		writePyString(b, t)
+	case json.Number:
+		b.WriteString(t.String())
+	case int64:
+		b.WriteString(strconv.FormatInt(t, 10))
+	case int:
+		b.WriteString(strconv.Itoa(t))
+	case []any:
+		if len(t) == 0 {
+			b.WriteString("[]")
+			return
+		}
+		b.WriteString("[")
+		for i, e := range t {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			newline(b, indent+1)
+			encodePy(b, e, indent+1)
+		}
+		newline(b, indent)
+		b.WriteString("]")
+	case []string:
+		arr := make([]any, len(t))
+		for i, s := range t {
+			arr[i] = s
+		}
+		encodePy(b, arr, indent)
+	case map[string]string:
+		obj := NewObject()
+		for k, s := range t {
+			obj.Set(k, s)
+		}
+		encodePy(b, obj, indent)
+	case *Object:
+		if len(t.Keys) == 0 {
+			b.WriteString("{}")
+			return
+		}
+		keys := append([]string(nil), t.Keys...)
+		sort.Strings(keys) // byte order == code-point order == Python's sort
+		b.WriteString("{")
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			newline(b, indent+1)
+			writePyString(b, k)
+			b.WriteString(": ")
+			encodePy(b, t.Values[k], indent+1)
+		}
+		newline(b, indent)
+		b.WriteString("}")
+	default:
+		panic(fmt.Sprintf("record: cannot encode %T", v))
+	}
+}
+
+func newline(b *bytes.Buffer, indent int) {
+	b.WriteByte('\n')
+	b.WriteString(strings.Repeat("  ", indent))
+}
+
+// writePyString follows Python's ASCII-only JSON escaping: everything outside
+// printable ASCII becomes \uXXXX (with surrogate pairs above U+FFFF).
+func writePyString(b *bytes.Buffer, s string) {
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\b':
+			b.WriteString(`\b`)
+		case '\f':
+			b.WriteString(`\f`)
+		default:
+			switch {
+			case r >= 0x20 && r <= 0x7e:
+				b.WriteRune(r)
+			case r > 0xffff:
+				r1, r2 := utf16.EncodeRune(r)
+				b.WriteString(`\u` + padHex(int(r1), 4) + `\u` + padHex(int(r2), 4))
+			default:
+				b.WriteString(`\u` + padHex(int(r), 4))
+			}
+		}
+	}
+	b.WriteByte('"')
+}

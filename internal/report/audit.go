@@ -1,0 +1,241 @@
+// Package report turns audit decisions into lanegate's outputs: the JSON
+// report (Launchplane's audit payload plus lanegate's keys), an aligned
+// terminal table and GitHub-flavoured Markdown. Decisions arrive as a stream
+// and are spooled to temporary files, so memory stays flat however many
+// routes there are.
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+
+	"github.com/lanegate/lanegate/internal/audit"
+)
+
+// AuditSchema identifies lanegate's audit report format.
+const AuditSchema = "lanegate.audit/v1"
+
+// spool is an append-only temp file of JSON lines.
+type spool struct {
+	f *os.File
+	w *bufio.Writer
+	n int
+}
+
+func newSpool(pattern string) (*spool, error) {
+	f, err := os.CreateTemp("", pattern)
+	if err != nil {
+		return nil, fmt.Errorf("create spool file: %w", err)
+	}
+	return &spool{f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+}
+
+func (s *spool) add(v any) error {
+	enc := json.NewEncoder(s.w)
+	enc.SetEscapeHTML(false)
+	s.n++
+	return enc.Encode(v) // one compact line
+}
+
+// each replays the spooled lines in order.
+func (s *spool) each(fn func(line []byte) error) error {
+	if err := s.w.Flush(); err != nil {
+		return err
+	}
+	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(s.f)
+	sc.Buffer(make([]byte, 0, 64<<10), 64<<20)
+	for sc.Scan() {
+		if err := fn(sc.Bytes()); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	_, err := s.f.Seek(0, io.SeekEnd)
+	return err
+}
+
+func (s *spool) close() {
+	s.f.Close()
+	os.Remove(s.f.Name())
+}
+
+// AuditBuilder is an audit.Sink that spools findings and lane entries.
+type AuditBuilder struct {
+	findings, lanes *spool
+}
+
+// NewAuditBuilder creates the spools; call Close when done.
+func NewAuditBuilder() (*AuditBuilder, error) {
+	f, err := newSpool("lanegate-findings-*.jsonl")
+	if err != nil {
+		return nil, err
+	}
+	l, err := newSpool("lanegate-lanes-*.jsonl")
+	if err != nil {
+		f.close()
+		return nil, err
+	}
+	return &AuditBuilder{findings: f, lanes: l}, nil
+}
+
+// Finding implements audit.Sink.
+func (b *AuditBuilder) Finding(f audit.Finding) error { return b.findings.add(f) }
+
+// Lane implements audit.Sink.
+func (b *AuditBuilder) Lane(e audit.LaneEntry) error { return b.lanes.add(e) }
+
+// Close removes the spools.
+func (b *AuditBuilder) Close() {
+	b.findings.close()
+	b.lanes.close()
+}
+
+// ShardInfo is carried only by a shard's report, for `lanegate merge`.
+type ShardInfo struct {
+	Index        int          `json:"index"`
+	Count        int          `json:"count"`
+	Filter       audit.Filter `json:"filter"`
+	FilterLanes  []string     `json:"filter_lanes"`
+	Matched      int          `json:"matched_route_count"`
+	MatchedLanes []string     `json:"matched_lanes"`
+}
+
+// Header is everything in the report except the two arrays.
+type Header struct {
+	Totals audit.Totals
+	Shard  *ShardInfo
+}
+
+// WriteJSON writes the report with sorted keys and two-space indentation, like
+// Launchplane's CLI (json.dumps(..., indent=2, sort_keys=True)).
+func (b *AuditBuilder) WriteJSON(w io.Writer, h Header) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	t := h.Totals
+	fmt.Fprintf(bw, "{\n  \"blocked_count\": %d,\n  \"counts\": ", t.Blocked)
+	writeCounts(bw, t.Counts)
+	bw.WriteString(",\n  \"findings\": ")
+	if err := writeArray(bw, b.findings); err != nil {
+		return err
+	}
+	fmt.Fprintf(bw, ",\n  \"inspected_route_count\": %d,\n  \"lanes\": ", t.Inspected)
+	if err := writeArray(bw, b.lanes); err != nil {
+		return err
+	}
+	fmt.Fprintf(bw, ",\n  \"schema\": %q,\n", AuditSchema)
+	if h.Shard != nil {
+		sj, err := json.MarshalIndent(h.Shard, "  ", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(bw, "  \"shard\": %s,\n", sj)
+	}
+	fmt.Fprintf(bw, "  \"status\": %q,\n  \"warning_count\": %d\n}\n", t.Status(), t.Warning)
+	return bw.Flush()
+}
+
+func writeCounts(w *bufio.Writer, counts map[string]int) {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if len(keys) == 0 {
+		w.WriteString("{}")
+		return
+	}
+	w.WriteString("{")
+	for i, k := range keys {
+		if i > 0 {
+			w.WriteString(",")
+		}
+		fmt.Fprintf(w, "\n    %q: %d", k, counts[k])
+	}
+	w.WriteString("\n  }")
+}
+
+func writeArray(w *bufio.Writer, s *spool) error {
+	if s.n == 0 {
+		w.WriteString("[]")
+		return nil
+	}
+	w.WriteString("[")
+	first := true
+	var buf bytes.Buffer
+	err := s.each(func(line []byte) error {
+		if !first {
+			w.WriteString(",")
+		}
+		first = false
+		w.WriteString("\n    ")
+		buf.Reset()
+		if err := json.Indent(&buf, bytes.TrimRight(line, "\n"), "    ", "  "); err != nil {
+			return err
+		}
+		_, err := w.Write(buf.Bytes())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	w.WriteString("\n  ]")
+	return nil
+}
+
+// EachLane replays the lane entries in route order.
+func (b *AuditBuilder) EachLane(fn func(audit.LaneEntry) error) error {
+	return b.lanes.each(func(line []byte) error {
+		var e audit.LaneEntry
+		if err := json.Unmarshal(line, &e); err != nil {
+			return err
+		}
+		return fn(e)
+	})
+}
+
+// EachFinding replays the findings in order.
+func (b *AuditBuilder) EachFinding(fn func(audit.Finding) error) error {
+	return b.findings.each(func(line []byte) error {
+		var f audit.Finding
+		if err := json.Unmarshal(line, &f); err != nil {
+			return err
+		}
+		return fn(f)
+	})
+}
+
+// AuditReport is a decoded audit report, for tools that read one back
+// (publish, merge, tests). It holds the whole report in memory.
+type AuditReport struct {
+	Schema              string            `json:"schema"`
+	Status              string            `json:"status"`
+	InspectedRouteCount int               `json:"inspected_route_count"`
+	BlockedCount        int               `json:"blocked_count"`
+	WarningCount        int               `json:"warning_count"`
+	Counts              map[string]int    `json:"counts"`
+	Findings            []audit.Finding   `json:"findings"`
+	Lanes               []audit.LaneEntry `json:"lanes"`
+	Shard               *ShardInfo        `json:"shard,omitempty"`
+}
+
+// ReadAuditReport decodes a report and checks its schema.
+func ReadAuditReport(r io.Reader) (*AuditReport, error) {
+	var rep AuditReport
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&rep); err != nil {
+		return nil, fmt.Errorf("decode audit report: %w", err)
+	}
+	if rep.Schema != AuditSchema {
+		return nil, fmt.Errorf("not a lanegate audit report (schema %q, want %q)", rep.Schema, AuditSchema)
+	}
+	return &rep, nil
+}

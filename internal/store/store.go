@@ -1,0 +1,115 @@
+// Package store defines what the decision code needs from a record store: the
+// routes in (context, instance) byte order, each with its three records, and
+// the cross-route identities held by more than one route. The filesystem and
+// Postgres stores implement it; decisions never touch I/O.
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/lanegate/lanegate/internal/record"
+)
+
+// Route is a (context, instance) pair after Launchplane's stripping.
+type Route struct {
+	Context, Instance string
+}
+
+// Key is the "context/instance" spelling used in lanes.yaml and reports.
+func (r Route) Key() string { return r.Context + "/" + r.Instance }
+
+// Less orders routes as Launchplane does (Python tuple order on str, which is
+// code-point order, which is Go's byte order on UTF-8).
+func (r Route) Less(o Route) bool {
+	if r.Context != o.Context {
+		return r.Context < o.Context
+	}
+	return r.Instance < o.Instance
+}
+
+// Compare returns -1, 0 or 1.
+func (r Route) Compare(o Route) int {
+	switch {
+	case r.Less(o):
+		return -1
+	case o.Less(r):
+		return 1
+	}
+	return 0
+}
+
+// SortRoutes sorts in route order.
+func SortRoutes(rs []Route) {
+	sort.Slice(rs, func(i, j int) bool { return rs[i].Less(rs[j]) })
+}
+
+// Invalid is a stored record that could not be used: its payload is not a
+// valid Launchplane record, or its location disagrees with its content.
+type Invalid struct {
+	Kind   record.Kind
+	Source string // file path relative to the state dir, or "table (context, instance)"
+	Err    error
+}
+
+// Detail is the finding text for an invalid record.
+func (i Invalid) Detail() string {
+	return fmt.Sprintf("invalid %s record %s: %v", i.Kind, i.Source, i.Err)
+}
+
+// RouteRecords is everything stored for one route.
+type RouteRecords struct {
+	Route
+	Target   *record.DokployTarget
+	TargetID *record.DokployTargetID
+	Provider *record.ProviderTarget
+	Invalid  []Invalid
+}
+
+// Scope narrows a scan. Stores may use it to read less; the decision code
+// applies the same filters again, so a store that ignores it is still correct.
+type Scope struct {
+	Context, Instance string // exact, already stripped; "" = any
+}
+
+// Bindings maps each provider-target identity held by two or more routes to
+// those routes (sorted). Identities held by one route are absent.
+type Bindings map[record.Identity][]Route
+
+// Visitor receives a consistent snapshot: Bindings once, then every route in
+// order.
+type Visitor interface {
+	Bindings(b Bindings) error
+	Route(rr *RouteRecords) error
+}
+
+// Reader is a read-only view of Launchplane's records.
+type Reader interface {
+	// Describe names the store for logs, with credentials masked.
+	Describe() string
+	// Scan visits one consistent snapshot of the store.
+	Scan(ctx context.Context, scope Scope, v Visitor) error
+	Close() error
+}
+
+// Error is a store failure that is not about one record: unreadable
+// directory, unreachable database, missing table. It maps to exit code 3.
+type Error struct {
+	Msg string
+	Err error
+}
+
+func (e *Error) Error() string {
+	if e.Err == nil {
+		return e.Msg
+	}
+	return e.Msg + ": " + e.Err.Error()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf builds a store Error.
+func Errorf(err error, format string, args ...any) *Error {
+	return &Error{Msg: fmt.Sprintf(format, args...), Err: err}
+}
