@@ -3,20 +3,24 @@ package cli
 import (
 	"context"
 	"flag"
+	"time"
 
 	"github.com/lanegate/lanegate/internal/fsstore"
+	"github.com/lanegate/lanegate/internal/pgstore"
 	"github.com/lanegate/lanegate/internal/store"
 )
 
 // storeFlags choose the record store.
 type storeFlags struct {
-	stateDir    string
-	databaseURL string
+	stateDir         string
+	databaseURL      string
+	statementTimeout time.Duration
 }
 
 func addStoreFlags(fs *flag.FlagSet, s *storeFlags) {
 	fs.StringVar(&s.stateDir, "state-dir", "", "Launchplane filesystem state directory (or LAUNCHPLANE_STATE_DIR)")
 	fs.StringVar(&s.databaseURL, "database-url", "", "Launchplane Postgres URL (or LANEGATE_DATABASE_URL, LAUNCHPLANE_DATABASE_URL); wins over a state directory")
+	fs.DurationVar(&s.statementTimeout, "statement-timeout", pgstore.DefaultStatementTimeout, "Postgres statement timeout")
 }
 
 func flagWasSet(fs *flag.FlagSet, name string) bool {
@@ -50,7 +54,11 @@ func openStore(ctx context.Context, env *Env, s *storeFlags) (store.Reader, erro
 	dbURL, stateDir := s.resolve(env)
 	switch {
 	case dbURL != "":
-		return openPostgres(ctx, env, dbURL)
+		st, err := openPostgres(ctx, env, dbURL, s.statementTimeout)
+		if err != nil {
+			return nil, err
+		}
+		return st, nil
 	case stateDir != "":
 		st, err := fsstore.Open(env.path(stateDir))
 		if err != nil {
@@ -61,6 +69,13 @@ func openStore(ctx context.Context, env *Env, s *storeFlags) (store.Reader, erro
 	return nil, usageErr("no record store chosen: pass --state-dir DIR or --database-url URL (or set LAUNCHPLANE_STATE_DIR / LANEGATE_DATABASE_URL)")
 }
 
-func openPostgres(ctx context.Context, env *Env, url string) (store.Reader, error) {
-	return nil, usageErr("the Postgres store is not built yet")
+func openPostgres(ctx context.Context, env *Env, url string, timeout time.Duration) (*pgstore.Store, error) {
+	if timeout <= 0 {
+		return nil, usageErr("--statement-timeout must be positive")
+	}
+	st, err := pgstore.Open(ctx, url, pgstore.Options{StatementTimeout: timeout})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
 }
