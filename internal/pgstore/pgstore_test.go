@@ -188,7 +188,7 @@ type collect struct {
 	bindings store.Bindings
 }
 
-func (c *collect) Bindings(b store.Bindings) error   { c.bindings = b; return nil }
+func (c *collect) Bindings(b store.Bindings) error    { c.bindings = b; return nil }
 func (c *collect) Route(rr *store.RouteRecords) error { c.fn(rr); return nil }
 
 // TestInvalidRows: bad payloads and columns that disagree with the payload
@@ -361,4 +361,3 @@ func TestBindingsSpanScope(t *testing.T) {
 		t.Fatalf("scoped audit reported the out-of-scope route:\n%s", got)
 	}
 }
-
