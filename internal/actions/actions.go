@@ -1,0 +1,246 @@
+// Package actions is lanegate's single door to the GitHub Actions runner.
+//
+// Everything lanegate says to the runner goes through a [Runtime]: workflow
+// commands (masks, annotations, groups, debug lines), file commands (step
+// outputs and the step summary), action inputs and run provenance.
+//
+// The package wraps github.com/sethvargo/go-githubactions for command
+// emission and escaping, and deliberately avoids the parts of it that are
+// unsafe for a CLI:
+//
+//   - workflow commands are written to stderr, never stdout, so that stdout
+//     carries only the report the user asked for;
+//   - file commands (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY) are written by this
+//     package, never panic when the file is not configured, and use a random
+//     heredoc delimiter per write;
+//   - nothing here calls os.Exit.
+//
+// A Runtime behaves the same outside Actions: commands that only make sense
+// inside a workflow are suppressed and file-backed operations are no-ops
+// unless a path was configured.
+package actions
+
+import (
+	"crypto/rand"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+
+	githubactions "github.com/sethvargo/go-githubactions"
+)
+
+// minMaskLen is the shortest value Mask accepts. Masking shorter values
+// would scrub ordinary text all over the log and the reports.
+const minMaskLen = 4
+
+// Config configures a Runtime. The zero value is usable: it reads the process
+// environment and discards workflow commands.
+type Config struct {
+	// Getenv looks up environment variables; os.Getenv in production.
+	// nil means os.Getenv.
+	Getenv func(string) string
+	// Stderr receives workflow commands. nil means io.Discard.
+	Stderr io.Writer
+	// SummaryFile overrides GITHUB_STEP_SUMMARY (local preview:
+	// --summary-file).
+	SummaryFile string
+	// OutputFile overrides GITHUB_OUTPUT (local preview: --github-output).
+	OutputFile string
+}
+
+// Runtime is lanegate's single door to the Actions runner. It works
+// identically outside Actions: file-backed things become no-ops unless an
+// explicit path was given. A Runtime is safe for concurrent use.
+type Runtime struct {
+	getenv      func(string) string
+	stderr      io.Writer
+	gha         *githubactions.Action
+	inActions   bool
+	summaryFile string
+	outputFile  string
+
+	// random feeds heredoc delimiters; crypto/rand in production,
+	// replaceable by tests.
+	random io.Reader
+
+	mu               sync.Mutex
+	masks            map[string]struct{}
+	summaryWritten   int64
+	summaryTruncated bool
+	annotated        map[string]int  // annotations emitted per level
+	overflowed       map[string]bool // "and N more" emitted per level
+}
+
+// New builds a Runtime from cfg. It captures the environment once: the
+// GITHUB_ACTIONS flag and the file-command paths do not change during a run.
+func New(cfg Config) *Runtime {
+	getenv := cfg.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	w := cfg.Stderr
+	if w == nil {
+		w = io.Discard
+	}
+	w = quietWriter{w}
+
+	summary := cfg.SummaryFile
+	if summary == "" {
+		summary = getenv("GITHUB_STEP_SUMMARY")
+	}
+	output := cfg.OutputFile
+	if output == "" {
+		output = getenv("GITHUB_OUTPUT")
+	}
+
+	return &Runtime{
+		getenv: getenv,
+		stderr: w,
+		gha: githubactions.New(
+			githubactions.WithWriter(w),
+			githubactions.WithGetenv(githubactions.GetenvFunc(getenv)),
+		),
+		inActions:   getenv("GITHUB_ACTIONS") == "true",
+		summaryFile: summary,
+		outputFile:  output,
+		random:      rand.Reader,
+		masks:       map[string]struct{}{},
+		annotated:   map[string]int{},
+		overflowed:  map[string]bool{},
+	}
+}
+
+// quietWriter swallows write errors. go-githubactions panics when it cannot
+// write a command; a broken stderr must not take lanegate down with it.
+type quietWriter struct{ w io.Writer }
+
+func (q quietWriter) Write(p []byte) (int, error) {
+	_, _ = q.w.Write(p)
+	return len(p), nil
+}
+
+// InActions reports whether the process runs inside GitHub Actions
+// (GITHUB_ACTIONS == "true").
+func (r *Runtime) InActions() bool { return r.inActions }
+
+// Mask registers secret with the runner's log masker (::add-mask::, only in
+// Actions) and remembers it so Redact scrubs it too. Empty values and values
+// shorter than 4 bytes are ignored. A multi-line secret is additionally
+// masked line by line, because the runner masks log lines one at a time.
+func (r *Runtime) Mask(secret string) {
+	candidates := []string{secret}
+	if strings.ContainsAny(secret, "\r\n") {
+		for _, line := range strings.FieldsFunc(secret, func(c rune) bool { return c == '\n' || c == '\r' }) {
+			candidates = append(candidates, line)
+		}
+	}
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, v := range candidates {
+		if len(v) < minMaskLen {
+			continue
+		}
+		if _, seen := r.masks[v]; seen {
+			continue
+		}
+		r.masks[v] = struct{}{}
+		if r.inActions {
+			r.gha.AddMask(v)
+		}
+	}
+}
+
+// Redact replaces every masked value in s with "***". Overlapping or
+// adjacent secrets collapse into a single "***", so no byte of any masked
+// value survives (for non-overlapping values this is the same as replacing
+// longest first).
+func (r *Runtime) Redact(s string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.redactLocked(s)
+}
+
+func (r *Runtime) redactLocked(s string) string {
+	if len(r.masks) == 0 || s == "" {
+		return s
+	}
+	covered := make([]bool, len(s))
+	hit := false
+	for m := range r.masks {
+		for off := 0; off <= len(s)-len(m); {
+			i := strings.Index(s[off:], m)
+			if i < 0 {
+				break
+			}
+			start := off + i
+			for j := start; j < start+len(m); j++ {
+				covered[j] = true
+			}
+			hit = true
+			off = start + 1 // overlapping occurrences count too
+		}
+	}
+	if !hit {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		if !covered[i] {
+			b.WriteByte(s[i])
+			i++
+			continue
+		}
+		b.WriteString("***")
+		for i < len(s) && covered[i] {
+			i++
+		}
+	}
+	return b.String()
+}
+
+// containsSecret reports whether s contains any masked value.
+func (r *Runtime) containsSecret(s string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for m := range r.masks {
+		if strings.Contains(s, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// Group opens a collapsible log group (::group::title) in Actions and
+// returns the function that closes it (::endgroup::). Outside Actions both
+// are silent. The returned function is safe to call more than once; only
+// the first call emits.
+func (r *Runtime) Group(title string) func() {
+	if !r.inActions {
+		return func() {}
+	}
+	r.gha.Group(r.Redact(title))
+	var once sync.Once
+	return func() {
+		once.Do(r.gha.EndGroup)
+	}
+}
+
+// Debugf emits a ::debug:: line in Actions (shown when step debug logging is
+// enabled). The message is redacted. Outside Actions it is silent.
+func (r *Runtime) Debugf(format string, args ...any) {
+	if !r.inActions {
+		return
+	}
+	r.gha.Debugf("%s", r.Redact(fmt.Sprintf(format, args...)))
+}
+
+// Context returns the go-githubactions view of the workflow context, read
+// through the Runtime's Getenv. Like upstream, it may return a partially
+// filled context together with an error.
+func (r *Runtime) Context() (*githubactions.GitHubContext, error) {
+	return r.gha.Context()
+}
