@@ -128,8 +128,8 @@ func (f Filter) hasLane(r store.Route) bool {
 	return i < len(f.Lanes) && f.Lanes[i] == r
 }
 
-// passes applies every filter except the shard.
-func (f Filter) passes(rr *store.RouteRecords, declared bool) bool {
+// Passes applies every filter except the shard.
+func (f Filter) Passes(rr *store.RouteRecords, declared bool) bool {
 	if f.Context != "" && rr.Context != f.Context {
 		return false
 	}
@@ -357,7 +357,7 @@ func (a *Auditor) Route(rr *store.RouteRecords) error {
 }
 
 func (a *Auditor) inspect(rr *store.RouteRecords, declared bool) error {
-	if !a.filter.passes(rr, declared) {
+	if !a.filter.Passes(rr, declared) {
 		return nil
 	}
 	a.Matched++

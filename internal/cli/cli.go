@@ -67,6 +67,10 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"audit", "compare provider-target rows with the Dokploy projection", runAudit},
+		{"backfill", "plan (default) or apply the creation of missing provider-target rows", runBackfill},
+		{"migrate", "create or upgrade lanegate's own tables (lanegate_*)", runMigrate},
+		{"export", "copy Launchplane's records from Postgres into a filesystem state", runExport},
+		{"import", "load a filesystem state into an empty Launchplane database", runImport},
 		{"lanes", "validate lanes.yaml and print the wave plan (lanes check)", runLanes},
 		{"version", "print the lanegate version", runVersion},
 	}

@@ -84,11 +84,15 @@ func (s *Store) checkStages() error {
 type Snapshot struct {
 	Routes   []*store.RouteRecords
 	Bindings store.Bindings
+	Claims   store.Claims
 }
 
 // Load reads the whole state in one pass over each record directory.
 func (s *Store) Load() (*Snapshot, error) {
 	if err := s.checkStages(); err != nil {
+		return nil, err
+	}
+	if err := s.checkJournal(); err != nil {
 		return nil, err
 	}
 	byRoute := map[store.Route]*store.RouteRecords{}
@@ -145,6 +149,7 @@ func (s *Store) Load() (*Snapshot, error) {
 			snap.Bindings[id] = routes
 		}
 	}
+	snap.Claims = claims(snap.Routes, holders)
 	return snap, nil
 }
 
@@ -233,6 +238,38 @@ func bestEffortRoute(data []byte, rel string) store.Route {
 	return unknownRoute(rel)
 }
 
+// claims finds routes whose missing row would project onto an identity that
+// another route holds or would also be given.
+func claims(routes []*store.RouteRecords, holders map[record.Identity][]store.Route) store.Claims {
+	projected := map[record.Identity][]store.Route{}
+	for _, rr := range routes {
+		if id, ok := store.ProjectedIdentity(rr); ok {
+			projected[id] = append(projected[id], rr.Route)
+		}
+	}
+	out := store.Claims{}
+	for id, rs := range projected {
+		for _, r := range rs {
+			var others []store.Route
+			for _, o := range holders[id] {
+				if o != r {
+					others = append(others, o)
+				}
+			}
+			for _, o := range rs {
+				if o != r {
+					others = append(others, o)
+				}
+			}
+			if len(others) > 0 {
+				store.SortRoutes(others)
+				out[r] = others
+			}
+		}
+	}
+	return out
+}
+
 // Scan visits the snapshot in route order.
 func (s *Store) Scan(ctx context.Context, scope store.Scope, v store.Visitor) error {
 	snap, err := s.Load()
@@ -241,6 +278,11 @@ func (s *Store) Scan(ctx context.Context, scope store.Scope, v store.Visitor) er
 	}
 	if err := v.Bindings(snap.Bindings); err != nil {
 		return err
+	}
+	if cv, ok := v.(store.ClaimsVisitor); ok {
+		if err := cv.Claims(snap.Claims); err != nil {
+			return err
+		}
 	}
 	for _, rr := range snap.Routes {
 		if err := ctx.Err(); err != nil {

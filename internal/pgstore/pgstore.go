@@ -242,7 +242,55 @@ func (s *Store) ScanTx(ctx context.Context, tx pgx.Tx, scope store.Scope, v stor
 	if err := v.Bindings(b); err != nil {
 		return err
 	}
+	if cv, ok := v.(store.ClaimsVisitor); ok {
+		c, err := s.claims(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := cv.Claims(c); err != nil {
+			return err
+		}
+	}
 	return s.routes(ctx, tx, scope, v.Route)
+}
+
+// claimsQuery pairs each route that lacks a row with the routes that hold,
+// or would also be given, the identity its Dokploy pair projects to.
+const claimsQuery = `
+WITH pairs AS (
+  SELECT t.context, t.instance, COALESCE(t.payload->>'target_type', 'compose') AS category, i.target_id
+  FROM launchplane_dokploy_targets t
+  JOIN launchplane_dokploy_target_ids i ON i.context = t.context AND i.instance = t.instance
+  WHERE NOT EXISTS (SELECT 1 FROM launchplane_provider_targets p WHERE p.context = t.context AND p.instance = t.instance)
+), holders AS (
+  SELECT context, instance, target_category AS category, target_id FROM launchplane_provider_targets WHERE provider_id = 'dokploy'
+  UNION ALL
+  SELECT context, instance, category, target_id FROM pairs
+)
+SELECT a.context, a.instance, h.context, h.instance
+FROM pairs a
+JOIN holders h ON h.category = a.category AND h.target_id = a.target_id
+ AND NOT (h.context = a.context AND h.instance = a.instance)
+ORDER BY a.context COLLATE "C", a.instance COLLATE "C", h.context COLLATE "C", h.instance COLLATE "C"`
+
+func (s *Store) claims(ctx context.Context, tx pgx.Tx) (store.Claims, error) {
+	rows, err := tx.Query(ctx, claimsQuery)
+	if err != nil {
+		return nil, s.queryError("read projected identities", err)
+	}
+	defer rows.Close()
+	out := store.Claims{}
+	for rows.Next() {
+		var a, h store.Route
+		if err := rows.Scan(&a.Context, &a.Instance, &h.Context, &h.Instance); err != nil {
+			return nil, s.queryError("read projected identities", err)
+		}
+		out[a] = append(out[a], h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.queryError("read projected identities", err)
+	}
+	return out, nil
 }
 
 // bindings finds identities held by more than one route over the whole table

@@ -113,3 +113,24 @@ func (e *Error) Unwrap() error { return e.Err }
 func Errorf(err error, format string, args ...any) *Error {
 	return &Error{Msg: fmt.Sprintf(format, args...), Err: err}
 }
+
+// Claims maps a route that has a complete Dokploy pair but no provider-target
+// row to the other routes that already hold, or would also be given, the
+// identity its pair projects to. Only conflicting routes are present.
+type Claims map[Route][]Route
+
+// ClaimsVisitor is a Visitor that also wants Claims (the backfill planner);
+// stores call Claims after Bindings and before the first Route.
+type ClaimsVisitor interface {
+	Visitor
+	Claims(c Claims) error
+}
+
+// ProjectedIdentity is the identity a route's Dokploy pair projects to, for a
+// route with a complete, valid pair and no provider-target row.
+func ProjectedIdentity(rr *RouteRecords) (record.Identity, bool) {
+	if rr.Provider != nil || rr.Target == nil || rr.TargetID == nil || len(rr.Invalid) > 0 {
+		return record.Identity{}, false
+	}
+	return record.Identity{ProviderID: record.ProviderIDDokploy, Category: rr.Target.TargetType, TargetID: rr.TargetID.TargetID}, true
+}

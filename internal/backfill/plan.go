@@ -1,0 +1,243 @@
+// Package backfill plans the creation of missing provider-target rows with
+// Launchplane's backfill statuses and severities, and computes the plan
+// digest an operator reviews before apply. It is pure: records in, plan out.
+// Writing the plan is the stores' job (see Apply in pgstore and fsstore).
+package backfill
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"strings"
+
+	"github.com/lanegate/lanegate/internal/audit"
+	"github.com/lanegate/lanegate/internal/record"
+	"github.com/lanegate/lanegate/internal/store"
+)
+
+// Statuses, in Launchplane's spelling (hyphens, except no_matching_routes).
+const (
+	StatusWouldCreate         = "would-create"
+	StatusCreated             = "created"
+	StatusSkippedExists       = "skipped-exists"
+	StatusSkippedIncomplete   = "skipped-incomplete"
+	StatusSkippedConflict     = "skipped-conflict"
+	StatusUnsupportedProvider = "unsupported-provider"
+	StatusNoMatchingRoutes    = "no_matching_routes"
+	// lanegate addition: a record on the route could not be read.
+	StatusInvalidRecord = "invalid_record"
+)
+
+// Schema identifies lanegate's backfill report format.
+const Schema = "lanegate.backfill/v1"
+
+// SourceLabelPrefix marks rows lanegate created; the run id follows.
+const SourceLabelPrefix = "lanegate:backfill:"
+
+// Item is one route's plan entry, with exactly Launchplane's item keys.
+type Item struct {
+	Context    string                 `json:"context"`
+	Detail     string                 `json:"detail"`
+	Instance   string                 `json:"instance"`
+	Physical   *record.ProviderTarget `json:"physical_record,omitempty"`
+	Projected  *record.ProviderTarget `json:"projected_record,omitempty"`
+	ProviderID string                 `json:"provider_id"`
+	Severity   string                 `json:"severity"`
+	Status     string                 `json:"status"`
+}
+
+// Route returns the item's route.
+func (it Item) Route() store.Route { return store.Route{Context: it.Context, Instance: it.Instance} }
+
+// Create is one row apply would write, with the records it was projected
+// from (the preconditions the digest covers).
+type Create struct {
+	Route    store.Route
+	Record   *record.ProviderTarget
+	Target   *record.DokployTarget
+	TargetID *record.DokployTargetID
+}
+
+// Sink receives plan items and creates in route order.
+type Sink interface {
+	Item(it Item) error
+	Create(c Create) error
+}
+
+// Totals are the plan's counters.
+type Totals struct {
+	Inspected int
+	Blocked   int
+	Warning   int
+	Creates   int
+	Counts    map[string]int
+}
+
+// Status is "ok" when nothing is blocked.
+func (t Totals) Status() string {
+	if t.Blocked > 0 {
+		return audit.SeverityBlocked
+	}
+	return audit.SeverityOK
+}
+
+// Decide plans one route following Launchplane's backfill table, plus
+// lanegate's cross-route conflict check on would-create routes. claimed lists
+// the other routes that hold (or would also get) this route's projected
+// identity.
+func Decide(rr *store.RouteRecords, claimed []store.Route) Item {
+	it := Item{Context: rr.Context, Instance: rr.Instance, ProviderID: record.ProviderIDDokploy}
+	set := func(status, severity, detail string) Item {
+		it.Status, it.Severity, it.Detail = status, severity, detail
+		return it
+	}
+	if len(rr.Invalid) > 0 {
+		details := make([]string, len(rr.Invalid))
+		for i, inv := range rr.Invalid {
+			details[i] = inv.Detail()
+		}
+		return set(StatusInvalidRecord, audit.SeverityBlocked, strings.Join(details, "; "))
+	}
+	P, T, I := rr.Provider, rr.Target, rr.TargetID
+	it.Physical = P
+	if P != nil && P.ProviderID != record.ProviderIDDokploy {
+		it.ProviderID = P.ProviderID
+		return set(StatusUnsupportedProvider, audit.SeverityWarning, "explicit provider-target row is not managed by Dokploy backfill")
+	}
+	if T == nil || I == nil {
+		var missing []string
+		if T == nil {
+			missing = append(missing, "target")
+		}
+		if I == nil {
+			missing = append(missing, "target-id")
+		}
+		sev := audit.SeverityWarning
+		if P != nil {
+			sev = audit.SeverityBlocked
+		}
+		return set(StatusSkippedIncomplete, sev, "Dokploy route is incomplete; missing "+strings.Join(missing, ", "))
+	}
+	X, err := record.Project(T, I)
+	if err != nil {
+		return set(StatusInvalidRecord, audit.SeverityBlocked, "cannot project the Dokploy target and target-id records: "+err.Error())
+	}
+	it.Projected = X
+	if P == nil {
+		if len(claimed) > 0 {
+			keys := make([]string, len(claimed))
+			for i, r := range claimed {
+				keys[i] = r.Key()
+			}
+			return set(StatusSkippedConflict, audit.SeverityBlocked, fmt.Sprintf(
+				"projected identity %s/%s/%s is already bound to another route: %s",
+				X.ProviderID, X.TargetCategory, X.TargetID, strings.Join(keys, ", ")))
+		}
+		return set(StatusWouldCreate, audit.SeverityOK, "would create explicit provider-target row")
+	}
+	if P.AuthorityEqual(X) {
+		return set(StatusSkippedExists, audit.SeverityOK, "explicit provider-target row already matches the Dokploy projection")
+	}
+	return set(StatusSkippedConflict, audit.SeverityBlocked, "existing provider-target row differs from the Dokploy projection")
+}
+
+// Planner is a store.ClaimsVisitor that plans each route as it arrives and
+// folds every create into the plan digest.
+type Planner struct {
+	filter       audit.Filter
+	claims       store.Claims
+	sink         Sink
+	digest       hash.Hash
+	last         *store.Route
+	Matched      int
+	MatchedLanes map[store.Route]bool
+	Totals       Totals
+}
+
+// NewPlanner builds a planner over the normalised filter.
+func NewPlanner(filter audit.Filter, sink Sink) *Planner {
+	p := &Planner{filter: filter.Normalize(), sink: sink, digest: sha256.New(),
+		MatchedLanes: map[store.Route]bool{}, Totals: Totals{Counts: map[string]int{}}}
+	p.digest.Write([]byte("lanegate.backfill.plan/v1\n"))
+	return p
+}
+
+// Bindings implements store.Visitor; the planner uses Claims instead.
+func (p *Planner) Bindings(store.Bindings) error { return nil }
+
+// Claims implements store.ClaimsVisitor.
+func (p *Planner) Claims(c store.Claims) error {
+	p.claims = c
+	return nil
+}
+
+// Route implements store.Visitor.
+func (p *Planner) Route(rr *store.RouteRecords) error {
+	if p.last != nil && !p.last.Less(rr.Route) {
+		return fmt.Errorf("store returned route %s after %s: routes must arrive in order", rr.Key(), p.last.Key())
+	}
+	r := rr.Route
+	p.last = &r
+	if !p.filter.Passes(rr, false) {
+		return nil
+	}
+	p.Matched++
+	if len(p.filter.Lanes) > 0 {
+		p.MatchedLanes[rr.Route] = true
+	}
+	p.Totals.Inspected++
+	it := Decide(rr, p.claims[rr.Route])
+	if it.Status == StatusWouldCreate {
+		c := Create{Route: rr.Route, Record: it.Projected, Target: rr.Target, TargetID: rr.TargetID}
+		p.fold(c)
+		p.Totals.Creates++
+		if err := p.sink.Create(c); err != nil {
+			return err
+		}
+	}
+	return p.emit(it)
+}
+
+func (p *Planner) emit(it Item) error {
+	p.Totals.Counts[it.Status]++
+	switch it.Severity {
+	case audit.SeverityBlocked:
+		p.Totals.Blocked++
+	case audit.SeverityWarning:
+		p.Totals.Warning++
+	}
+	return p.sink.Item(it)
+}
+
+// fold adds one create and its preconditions to the digest: the route, the
+// row as apply writes it (source label as the placeholder
+// "lanegate:backfill:<run>"), the absence of a row, and both source records.
+func (p *Planner) fold(c Create) {
+	row := *c.Record
+	row.SourceLabel = SourceLabelPrefix + "<run>"
+	w := p.digest
+	fmt.Fprintf(w, "create\x1f%s\x1f%s\n", c.Route.Context, c.Route.Instance)
+	w.Write(record.EncodePython(row.Payload()))
+	w.Write([]byte("\nprecondition\x1fprovider-target-absent\n"))
+	w.Write(record.EncodePython(c.Target.Payload))
+	w.Write([]byte("\n"))
+	w.Write(record.EncodePython(c.TargetID.Payload()))
+	w.Write([]byte("\n"))
+}
+
+// Finish emits no_matching_routes items and returns the totals and digest.
+func (p *Planner) Finish() (Totals, string, error) {
+	for _, f := range audit.NoMatchFindings(p.filter, p.Matched, p.MatchedLanes) {
+		providerID := p.filter.ProviderID
+		if providerID == "" {
+			providerID = record.ProviderIDDokploy
+		}
+		it := Item{Context: f.Context, Instance: f.Instance, Status: StatusNoMatchingRoutes, Severity: audit.SeverityBlocked,
+			Detail: "provider-target backfill filters did not match any stored route", ProviderID: providerID}
+		if err := p.emit(it); err != nil {
+			return p.Totals, "", err
+		}
+	}
+	return p.Totals, "sha256:" + hex.EncodeToString(p.digest.Sum(nil)), nil
+}

@@ -1,0 +1,455 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/lanegate/lanegate/internal/actions"
+	"github.com/lanegate/lanegate/internal/audit"
+	"github.com/lanegate/lanegate/internal/backfill"
+	"github.com/lanegate/lanegate/internal/fsstore"
+	"github.com/lanegate/lanegate/internal/lanes"
+	"github.com/lanegate/lanegate/internal/pgstore"
+	"github.com/lanegate/lanegate/internal/record"
+	"github.com/lanegate/lanegate/internal/report"
+	"github.com/lanegate/lanegate/internal/store"
+)
+
+type backfillFlags struct {
+	scopeFlags
+	storeFlags
+	apply   bool
+	recover bool
+	digest  string
+	reason  string
+	format  string
+	out     string
+}
+
+// backfillRun is one planned (and maybe applied) backfill.
+type backfillRun struct {
+	builder    *report.BackfillBuilder
+	totals     backfill.Totals
+	digest     string
+	auditBlock []string // blocked audit findings other than missing_provider_target
+	outcome    report.Outcome
+}
+
+func (r *backfillRun) header() report.BackfillHeader {
+	return report.BackfillHeader{Totals: r.totals, Digest: r.digest, Outcome: r.outcome}
+}
+
+// gateSink keeps the audit findings that refuse an apply.
+type gateSink struct{ blocked []string }
+
+func (g *gateSink) Finding(f audit.Finding) error {
+	if f.Severity == audit.SeverityBlocked && f.Status != audit.StatusMissingProviderTarget {
+		g.blocked = append(g.blocked, fmt.Sprintf("%s/%s %s", f.Context, f.Instance, f.Status))
+	}
+	return nil
+}
+func (g *gateSink) Lane(audit.LaneEntry) error { return nil }
+
+// tee feeds one snapshot to the audit and the planner, so both decide on
+// exactly the same records.
+type tee struct {
+	a *audit.Auditor
+	p *backfill.Planner
+}
+
+func (t tee) Bindings(b store.Bindings) error {
+	if err := t.a.Bindings(b); err != nil {
+		return err
+	}
+	return t.p.Bindings(b)
+}
+func (t tee) Claims(c store.Claims) error { return t.p.Claims(c) }
+func (t tee) Route(rr *store.RouteRecords) error {
+	if err := t.a.Route(rr); err != nil {
+		return err
+	}
+	return t.p.Route(rr)
+}
+
+// planBackfill plans over one snapshot delivered by scan.
+func planBackfill(filter audit.Filter, plan *lanes.File, scan func(store.Visitor) error) (*backfillRun, error) {
+	b, err := report.NewBackfillBuilder()
+	if err != nil {
+		return nil, runtimeErr("%v", err)
+	}
+	g := &gateSink{}
+	t := tee{a: audit.New(filter, plan, g), p: backfill.NewPlanner(filter, b)}
+	if err := scan(t); err != nil {
+		b.Close()
+		return nil, err
+	}
+	if _, err := t.a.Finish(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	totals, digest, err := t.p.Finish()
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	return &backfillRun{builder: b, totals: totals, digest: digest, auditBlock: g.blocked}, nil
+}
+
+// refusal says why an apply must not write, or "" when it may.
+func (r *backfillRun) refusal(wantDigest string) string {
+	if len(r.auditBlock) > 0 {
+		shown := r.auditBlock
+		if len(shown) > 10 {
+			shown = append(shown[:10:10], fmt.Sprintf("and %d more", len(r.auditBlock)-10))
+		}
+		return "the audit in scope has blocked findings other than missing_provider_target: " + strings.Join(shown, ", ")
+	}
+	if r.totals.Blocked > 0 {
+		return fmt.Sprintf("the plan has %d blocked item(s); one blocked route refuses every write", r.totals.Blocked)
+	}
+	if r.totals.Creates > 0 && r.digest != wantDigest {
+		return fmt.Sprintf("the data changed since the reviewed plan: --plan-digest %s does not match the fresh plan %s; review a new dry run", wantDigest, r.digest)
+	}
+	return ""
+}
+
+func runBackfill(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "backfill", "backfill [--state-dir DIR | --database-url URL] [filters] [--apply --plan-digest D --reason TEXT] [--format table|json|markdown] [--out FILE]")
+	var f backfillFlags
+	addScopeFlags(fs, &f.scopeFlags)
+	addStoreFlags(fs, &f.storeFlags)
+	fs.BoolVar(&f.apply, "apply", false, "write the reviewed plan (default: dry run)")
+	fs.BoolVar(&f.recover, "recover", false, "filesystem only: roll back an interrupted apply and exit")
+	fs.StringVar(&f.digest, "plan-digest", "", "digest of the reviewed dry run (required with --apply)")
+	fs.StringVar(&f.reason, "reason", "", "why this backfill is applied (required with --apply; recorded)")
+	fs.StringVar(&f.format, "format", "table", "stdout format: table, json or markdown")
+	fs.StringVar(&f.out, "out", "", "also write the JSON report to this file")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	switch f.format {
+	case "table", "json", "markdown":
+	default:
+		return usageErr("--format %q: want table, json or markdown", f.format)
+	}
+	if f.apply {
+		if strings.TrimSpace(f.reason) == "" {
+			return usageErr("--apply requires --reason TEXT (a non-blank reason is recorded with the run)")
+		}
+		if !strings.HasPrefix(f.digest, "sha256:") || len(f.digest) != len("sha256:")+64 {
+			return usageErr("--apply requires --plan-digest sha256:<64 hex> from the reviewed dry run")
+		}
+	} else if f.digest != "" || f.reason != "" {
+		return usageErr("--plan-digest and --reason only make sense with --apply")
+	}
+	filter, err := f.filter()
+	if err != nil {
+		return err
+	}
+	plan, err := loadPlan(env, f.lanesPath, flagWasSet(fs, "lanes"), f.noLanes)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, env, &f.storeFlags)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if f.recover {
+		fst, ok := st.(*fsstore.Store)
+		if !ok {
+			return usageErr("--recover applies to a filesystem state only (Postgres applies are transactional)")
+		}
+		unlock, err := fst.Lock()
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		n, err := fst.Recover()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "lanegate: recovery removed %d file(s) of an interrupted apply\n", n)
+		return nil
+	}
+	mode := "dry run"
+	if f.apply {
+		mode = "apply"
+	}
+	fmt.Fprintf(env.Stderr, "lanegate: backfill %s on %s\n", mode, st.Describe())
+	rt := actions.New(actions.Config{Getenv: env.Getenv, Stderr: env.Stderr})
+	info := rt.RunInfo()
+
+	var run *backfillRun
+	switch s := st.(type) {
+	case *pgstore.Store:
+		run, err = backfillPostgres(ctx, env, s, filter, plan, f, info)
+	case *fsstore.Store:
+		run, err = backfillFiles(ctx, env, s, filter, plan, f, info)
+	default:
+		err = runtimeErr("store %s does not support backfill", st.Describe())
+	}
+	if err != nil {
+		return err
+	}
+	defer run.builder.Close()
+	h := run.header()
+	if f.out != "" {
+		if err := writeFileAtomic(env.path(f.out), func(w io.Writer) error { return run.builder.WriteJSON(w, h) }); err != nil {
+			return err
+		}
+	}
+	switch f.format {
+	case "json":
+		err = run.builder.WriteJSON(env.Stdout, h)
+	case "markdown":
+		err = run.builder.WriteMarkdown(env.Stdout, h, 0)
+	default:
+		err = run.builder.WriteTable(env.Stdout, h)
+	}
+	if err != nil {
+		return runtimeErr("write report: %v", err)
+	}
+	if run.outcome.Refusal != "" {
+		fmt.Fprintf(env.Stderr, "lanegate: apply refused, nothing written: %s\n", run.outcome.Refusal)
+		return errBlocked
+	}
+	final, _, err := run.builder.FinalTotals(h)
+	if err != nil {
+		return runtimeErr("%v", err)
+	}
+	if final.Blocked > 0 {
+		return errBlocked
+	}
+	return nil
+}
+
+// runID names this apply in source labels and records: the workflow run when
+// there is one, else a local id.
+func runID(info actions.RunInfo) string {
+	if info.RunID != "" {
+		id := info.RunID
+		if info.RunAttempt != "" && info.RunAttempt != "1" {
+			id += "-" + info.RunAttempt
+		}
+		return id
+	}
+	var b [4]byte
+	rand.Read(b[:])
+	return "local-" + time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// progress reports created rows at a steady cadence, not per row.
+type progress struct {
+	w     io.Writer
+	total int
+	last  time.Time
+}
+
+func (p *progress) tick(done int) {
+	if done == p.total || time.Since(p.last) >= 2*time.Second {
+		fmt.Fprintf(p.w, "lanegate: created %d/%d provider-target row(s)\n", done, p.total)
+		p.last = time.Now()
+	}
+}
+
+func backfillPostgres(ctx context.Context, env *Env, s *pgstore.Store, filter audit.Filter, plan *lanes.File, f backfillFlags, info actions.RunInfo) (*backfillRun, error) {
+	scope := store.Scope{Context: filter.Context, Instance: filter.Instance}
+	if !f.apply {
+		return planBackfill(filter, plan, func(v store.Visitor) error { return s.Scan(ctx, scope, v) })
+	}
+	// Apply: plan again inside one transaction that holds Launchplane's
+	// bundle lock exclusively, so the rows are re-checked under the lock and
+	// nothing can change between the check and the write.
+	tx, err := s.BeginWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(context.Background())
+	if err := s.CheckLanegateTables(ctx, tx, "lanegate_runs", "lanegate_backfill_items"); err != nil {
+		return nil, err
+	}
+	run, err := planBackfill(filter, plan, func(v store.Visitor) error { return s.ScanTx(ctx, tx, scope, v) })
+	if err != nil {
+		return nil, err
+	}
+	run.outcome.Applied = true
+	if run.outcome.Refusal = run.refusal(f.digest); run.outcome.Refusal != "" || run.totals.Creates == 0 {
+		if run.totals.Creates == 0 && run.outcome.Refusal == "" {
+			fmt.Fprintln(env.Stderr, "lanegate: nothing to create: every route in scope already has its provider-target row")
+		}
+		return run, nil
+	}
+	id := runID(info)
+	label := backfill.SourceLabelPrefix + id
+	prog := &progress{w: env.Stderr, total: run.totals.Creates, last: time.Now()}
+	const batchSize = 5000
+	var batch []*record.ProviderTarget
+	var missed []store.Route
+	done := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		m, err := s.InsertProviderTargets(ctx, tx, batch)
+		if err != nil {
+			return err
+		}
+		missed = append(missed, m...)
+		done += len(batch)
+		prog.tick(done)
+		batch = batch[:0]
+		return nil
+	}
+	err = run.builder.EachCreate(func(p *record.ProviderTarget) error {
+		p.SourceLabel = label
+		batch = append(batch, p)
+		if len(batch) == batchSize {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(missed) > 0 {
+		// Someone created rows we planned: roll everything back.
+		tx.Rollback(context.Background())
+		run.outcome.Conflicts = map[store.Route]bool{}
+		for _, r := range missed {
+			run.outcome.Conflicts[r] = true
+		}
+		run.outcome.Refusal = fmt.Sprintf("%d planned row(s) already existed at write time; the whole apply was rolled back", len(missed))
+		return run, nil
+	}
+	run.outcome.Created = true
+	final, created, err := run.builder.FinalTotals(run.header())
+	if err != nil {
+		return nil, err
+	}
+	summary := map[string]any{"schema": backfill.Schema, "plan_digest": run.digest, "applied": true,
+		"created_count": created, "counts": final.Counts, "blocked_count": final.Blocked,
+		"warning_count": final.Warning, "inspected_route_count": final.Inspected, "source_label": label}
+	runRowID, err := s.InsertRun(ctx, tx, pgstore.Run{Kind: "backfill", Status: final.Status(), Scope: scopeText(filter),
+		Reason: strings.TrimSpace(f.reason), PlanDigest: run.digest, GitSHA: info.SHA, RunURL: info.RunURL,
+		RunID: id, RunAttempt: info.RunAttempt, Actor: actor(env, info), Version: Version, Report: summary})
+	if err != nil {
+		return nil, err
+	}
+	var items []pgstore.BackfillItemRow
+	if err := run.builder.EachItem(run.outcome, func(it backfill.Item) error {
+		items = append(items, pgstore.BackfillItemRow{Context: it.Context, Instance: it.Instance, Status: it.Status, Severity: it.Severity, Detail: it.Detail})
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := s.InsertBackfillItems(ctx, tx, runRowID, items); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, runtimeErr("commit the backfill: %v", err)
+	}
+	fmt.Fprintf(env.Stderr, "lanegate: created %d provider-target row(s); recorded as lanegate run %d (%s)\n", created, runRowID, label)
+	return run, nil
+}
+
+func backfillFiles(ctx context.Context, env *Env, s *fsstore.Store, filter audit.Filter, plan *lanes.File, f backfillFlags, info actions.RunInfo) (*backfillRun, error) {
+	scope := store.Scope{Context: filter.Context, Instance: filter.Instance}
+	if !f.apply {
+		return planBackfill(filter, plan, func(v store.Visitor) error { return s.Scan(ctx, scope, v) })
+	}
+	unlock, err := s.Lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if n, err := s.Recover(); err != nil {
+		return nil, err
+	} else if n > 0 {
+		fmt.Fprintf(env.Stderr, "lanegate: rolled back %d file(s) left by an interrupted apply\n", n)
+	}
+	run, err := planBackfill(filter, plan, func(v store.Visitor) error { return s.Scan(ctx, scope, v) })
+	if err != nil {
+		return nil, err
+	}
+	run.outcome.Applied = true
+	if run.outcome.Refusal = run.refusal(f.digest); run.outcome.Refusal != "" || run.totals.Creates == 0 {
+		if run.totals.Creates == 0 && run.outcome.Refusal == "" {
+			fmt.Fprintln(env.Stderr, "lanegate: nothing to create: every route in scope already has its provider-target row")
+		}
+		return run, nil
+	}
+	id := runID(info)
+	label := backfill.SourceLabelPrefix + id
+	var rows []*record.ProviderTarget
+	if err := run.builder.EachCreate(func(p *record.ProviderTarget) error {
+		p.SourceLabel = label
+		rows = append(rows, p)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	run.outcome.Created = true
+	final, created, err := run.builder.FinalTotals(run.header())
+	if err != nil {
+		return nil, err
+	}
+	var items []backfill.Item
+	run.builder.EachItem(run.outcome, func(it backfill.Item) error { items = append(items, it); return nil })
+	rec, err := json.MarshalIndent(map[string]any{"schema": backfill.Schema, "run_id": id, "plan_digest": run.digest,
+		"reason": strings.TrimSpace(f.reason), "actor": actor(env, info), "run_url": info.RunURL, "git_sha": info.SHA,
+		"lanegate_version": Version, "source_label": label, "created_count": created, "counts": final.Counts,
+		"recorded_at": time.Now().UTC().Format(time.RFC3339), "items": items}, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	prog := &progress{w: env.Stderr, total: len(rows), last: time.Now()}
+	n, conflict, err := s.ApplyCreates(id, rows, rec, prog.tick)
+	if err != nil {
+		return nil, err
+	}
+	if conflict != nil {
+		run.outcome.Created = false
+		run.outcome.Conflicts = map[store.Route]bool{*conflict: true}
+		run.outcome.Refusal = fmt.Sprintf("the provider-target row for %s appeared at write time; every file this apply created was removed", conflict.Key())
+		return run, nil
+	}
+	fmt.Fprintf(env.Stderr, "lanegate: created %d provider-target file(s); recorded in .lanegate/backfills/%s.json\n", n, id)
+	return run, nil
+}
+
+func actor(env *Env, info actions.RunInfo) string {
+	if info.Actor != "" {
+		return info.Actor
+	}
+	return env.Getenv("GITHUB_ACTOR")
+}
+
+func scopeText(f audit.Filter) string {
+	var parts []string
+	if f.ProviderID != "" {
+		parts = append(parts, "provider_id="+f.ProviderID)
+	}
+	if f.Context != "" {
+		parts = append(parts, "context="+f.Context)
+	}
+	if f.Instance != "" {
+		parts = append(parts, "instance="+f.Instance)
+	}
+	for _, l := range f.Lanes {
+		parts = append(parts, "lane="+l.Key())
+	}
+	if len(parts) == 0 {
+		return "all"
+	}
+	return strings.Join(parts, " ")
+}

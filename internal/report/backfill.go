@@ -1,0 +1,264 @@
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/lanegate/lanegate/internal/audit"
+	"github.com/lanegate/lanegate/internal/backfill"
+	"github.com/lanegate/lanegate/internal/record"
+	"github.com/lanegate/lanegate/internal/store"
+)
+
+// BackfillBuilder is a backfill.Sink that spools plan items and the rows
+// apply would create.
+type BackfillBuilder struct {
+	items, creates *spool
+}
+
+// NewBackfillBuilder creates the spools; call Close when done.
+func NewBackfillBuilder() (*BackfillBuilder, error) {
+	i, err := newSpool("lanegate-items-*.jsonl")
+	if err != nil {
+		return nil, err
+	}
+	c, err := newSpool("lanegate-creates-*.jsonl")
+	if err != nil {
+		i.close()
+		return nil, err
+	}
+	return &BackfillBuilder{items: i, creates: c}, nil
+}
+
+// Close removes the spools.
+func (b *BackfillBuilder) Close() {
+	b.items.close()
+	b.creates.close()
+}
+
+// Item implements backfill.Sink.
+func (b *BackfillBuilder) Item(it backfill.Item) error { return b.items.add(it) }
+
+// Create implements backfill.Sink; only the row is kept (the digest already
+// covers the source records).
+func (b *BackfillBuilder) Create(c backfill.Create) error { return b.creates.add(c.Record) }
+
+// Creates is the number of rows apply would write.
+func (b *BackfillBuilder) Creates() int { return b.creates.n }
+
+// EachCreate replays the planned rows in route order.
+func (b *BackfillBuilder) EachCreate(fn func(*record.ProviderTarget) error) error {
+	return b.creates.each(func(line []byte) error {
+		p, err := record.DecodeProviderTarget(line)
+		if err != nil {
+			return fmt.Errorf("read planned row back: %w", err)
+		}
+		return fn(p)
+	})
+}
+
+// Outcome is what apply did to the plan.
+type Outcome struct {
+	Applied   bool                 // --apply was requested (Launchplane's "applied")
+	Created   bool                 // the planned rows were written
+	Conflicts map[store.Route]bool // planned rows a concurrent writer got to first
+	Refusal   string               // why apply wrote nothing, when it refused
+}
+
+// BackfillHeader is the report's scalar part.
+type BackfillHeader struct {
+	Totals  backfill.Totals
+	Digest  string
+	Outcome Outcome
+}
+
+// transform rewrites a would-create item per the outcome, as Launchplane's
+// apply phase does.
+func (o Outcome) transform(it backfill.Item) backfill.Item {
+	if it.Status != backfill.StatusWouldCreate {
+		return it
+	}
+	if o.Conflicts[it.Route()] {
+		it.Status, it.Severity = backfill.StatusSkippedConflict, audit.SeverityBlocked
+		it.Detail = "provider-target row changed before backfill could create it"
+		return it
+	}
+	if o.Created {
+		it.Status, it.Detail = backfill.StatusCreated, "created explicit provider-target row"
+	}
+	return it
+}
+
+// FinalTotals recounts after the outcome's rewrites.
+func (b *BackfillBuilder) FinalTotals(h BackfillHeader) (backfill.Totals, int, error) {
+	t := backfill.Totals{Inspected: h.Totals.Inspected, Creates: h.Totals.Creates, Counts: map[string]int{}}
+	created := 0
+	err := b.EachItem(h.Outcome, func(it backfill.Item) error {
+		t.Counts[it.Status]++
+		switch it.Severity {
+		case audit.SeverityBlocked:
+			t.Blocked++
+		case audit.SeverityWarning:
+			t.Warning++
+		}
+		if it.Status == backfill.StatusCreated {
+			created++
+		}
+		return nil
+	})
+	return t, created, err
+}
+
+// EachItem replays items with the outcome applied.
+func (b *BackfillBuilder) EachItem(o Outcome, fn func(backfill.Item) error) error {
+	return b.items.each(func(line []byte) error {
+		var it backfill.Item
+		if err := json.Unmarshal(line, &it); err != nil {
+			return err
+		}
+		return fn(o.transform(it))
+	})
+}
+
+// WriteJSON writes Launchplane's backfill payload keys plus lanegate's
+// (schema, plan_digest, created_count, refusal), sorted, two-space indented.
+func (b *BackfillBuilder) WriteJSON(w io.Writer, h BackfillHeader) error {
+	t, created, err := b.FinalTotals(h)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	fmt.Fprintf(bw, "{\n  \"applied\": %t,\n  \"blocked_count\": %d,\n  \"counts\": ", h.Outcome.Applied, t.Blocked)
+	writeCounts(bw, t.Counts)
+	fmt.Fprintf(bw, ",\n  \"created_count\": %d,\n  \"inspected_route_count\": %d,\n  \"items\": ", created, t.Inspected)
+	first := true
+	bw.WriteString("[")
+	err = b.EachItem(h.Outcome, func(it backfill.Item) error {
+		if !first {
+			bw.WriteString(",")
+		}
+		first = false
+		j, err := json.MarshalIndent(it, "    ", "  ")
+		if err != nil {
+			return err
+		}
+		bw.WriteString("\n    ")
+		_, err = bw.Write(j)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if !first {
+		bw.WriteString("\n  ")
+	}
+	bw.WriteString("]")
+	fmt.Fprintf(bw, ",\n  \"plan_digest\": %q,\n", h.Digest)
+	if h.Outcome.Refusal != "" {
+		r, _ := json.Marshal(h.Outcome.Refusal)
+		fmt.Fprintf(bw, "  \"refusal\": %s,\n", r)
+	}
+	fmt.Fprintf(bw, "  \"schema\": %q,\n  \"status\": %q,\n  \"warning_count\": %d\n}\n", backfill.Schema, t.Status(), t.Warning)
+	return bw.Flush()
+}
+
+// WriteBackfillTable prints the verdict, the digest and one line per item,
+// blocked first.
+func (b *BackfillBuilder) WriteTable(w io.Writer, h BackfillHeader) error {
+	t, created, err := b.FinalTotals(h)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(w)
+	mode := "DRY RUN"
+	if h.Outcome.Applied {
+		mode = "APPLY"
+	}
+	verdict := "OK"
+	if t.Blocked > 0 {
+		verdict = "BLOCKED"
+	}
+	fmt.Fprintf(bw, "%s %s: %d route(s) inspected, %d to create, %d created, %d blocked, %d warning(s)", mode, verdict, t.Inspected, h.Totals.Creates, created, t.Blocked, t.Warning)
+	if len(t.Counts) > 0 {
+		fmt.Fprintf(bw, " (%s)", CountsText(t.Counts))
+	}
+	fmt.Fprintf(bw, "\nplan digest: %s\n", h.Digest)
+	if h.Outcome.Refusal != "" {
+		fmt.Fprintf(bw, "apply refused: %s\n", h.Outcome.Refusal)
+	}
+	width := [2]int{len("LANE"), len("STATUS")}
+	if err := b.EachItem(h.Outcome, func(it backfill.Item) error {
+		if n := len(it.Context + "/" + it.Instance); n > width[0] {
+			width[0] = n
+		}
+		if n := len(it.Status); n > width[1] {
+			width[1] = n
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if b.items.n > 0 {
+		fmt.Fprintf(bw, "\n%-*s  %-*s  %s\n", width[0], "LANE", width[1], "STATUS", "DETAIL")
+	}
+	for _, sev := range severityOrder {
+		if err := b.EachItem(h.Outcome, func(it backfill.Item) error {
+			if it.Severity == sev {
+				fmt.Fprintf(bw, "%-*s  %-*s  %s\n", width[0], it.Context+"/"+it.Instance, width[1], it.Status, oneLine(it.Detail))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// WriteMarkdown prints the plan for a job summary, blocked items first,
+// within budget bytes (0 = unlimited).
+func (b *BackfillBuilder) WriteMarkdown(w io.Writer, h BackfillHeader, budget int) error {
+	t, created, err := b.FinalTotals(h)
+	if err != nil {
+		return err
+	}
+	icon, mode := "✅", "dry run"
+	if t.Blocked > 0 {
+		icon = "❌"
+	}
+	if h.Outcome.Applied {
+		mode = "apply"
+	}
+	out := &budgetWriter{}
+	if budget > 0 {
+		out.limit = budget - 512
+	}
+	out.write(fmt.Sprintf("## %s lanegate provider-target backfill (%s)\n\n", icon, mode))
+	out.write(fmt.Sprintf("**%d route(s) inspected, %d to create, %d created, %d blocked, %d warning(s)**\n\n", t.Inspected, h.Totals.Creates, created, t.Blocked, t.Warning))
+	out.write(fmt.Sprintf("Plan digest: `%s`\n\n", h.Digest))
+	if h.Outcome.Refusal != "" {
+		out.write(fmt.Sprintf("> **Apply refused:** %s\n\n", mdCell(h.Outcome.Refusal)))
+	}
+	out.write("| | lane | status | detail |\n|---|---|---|---|\n")
+	omitted := 0
+	for _, sev := range severityOrder {
+		if err := b.EachItem(h.Outcome, func(it backfill.Item) error {
+			if it.Severity != sev {
+				return nil
+			}
+			if !out.write(fmt.Sprintf("| %s | `%s/%s` | `%s` | %s |\n", marker(it.Severity), mdCell(it.Context), mdCell(it.Instance), it.Status, mdCell(it.Detail))) {
+				omitted++
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	if omitted > 0 {
+		out.force(fmt.Sprintf("\n> %d row(s) left out to stay within GitHub's size limit; the full report is in the JSON file.\n", omitted))
+	}
+	_, err = io.WriteString(w, strings.TrimRight(out.b.String(), "\n")+"\n")
+	return err
+}
