@@ -267,6 +267,8 @@ func Compare(rr *store.RouteRecords, P, X *record.ProviderTarget) []Finding {
 // LaneEntry summarises one inspected route for the report's lanes array.
 type LaneEntry struct {
 	Lane        string   `json:"lane"`
+	Context     string   `json:"context"`
+	Instance    string   `json:"instance"`
 	Declared    bool     `json:"declared"`
 	Product     string   `json:"product"`
 	Driver      string   `json:"driver"`
@@ -276,6 +278,9 @@ type LaneEntry struct {
 	Statuses    []string `json:"statuses"`
 	Detail      string   `json:"detail"`
 }
+
+// Route returns the entry's route.
+func (e LaneEntry) Route() store.Route { return store.Route{Context: e.Context, Instance: e.Instance} }
 
 // Sink receives decisions as they are made, in route order.
 type Sink interface {
@@ -369,7 +374,7 @@ func (a *Auditor) inspect(rr *store.RouteRecords, declared bool) error {
 	}
 	a.Totals.Inspected++
 	findings := Decide(rr, a.bindings)
-	entry := LaneEntry{Lane: rr.Key(), Declared: declared, Statuses: []string{}}
+	entry := LaneEntry{Lane: rr.Key(), Context: rr.Context, Instance: rr.Instance, Declared: declared, Statuses: []string{}}
 	if declared {
 		if l, ok := a.plan.Lane(rr.Key()); ok {
 			entry.Product, entry.Driver, entry.Wave = l.Product, l.Driver, l.Wave

@@ -67,6 +67,7 @@ func parseShard(s string) (audit.Shard, error) {
 type auditFlags struct {
 	scopeFlags
 	storeFlags
+	actionsFlags
 	format string
 	out    string
 }
@@ -79,6 +80,7 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.shard, "shard", "", "audit only shard I of N (I/N) of a deterministic hash partition of routes")
 	fs.StringVar(&f.format, "format", "table", "stdout format: table, json or markdown")
 	fs.StringVar(&f.out, "out", "", "also write the JSON report to this file")
+	addActionsFlags(fs, &f.actionsFlags)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -86,6 +88,9 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 	case "table", "json", "markdown":
 	default:
 		return usageErr("--format %q: want table, json or markdown", f.format)
+	}
+	if err := f.actionsFlags.validate(); err != nil {
+		return err
 	}
 	filter, err := f.filter()
 	if err != nil {
@@ -102,7 +107,9 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 	defer st.Close()
 	fmt.Fprintf(env.Stderr, "lanegate: auditing %s\n", st.Describe())
 
+	endGroup := env.rt.Group("lanegate audit of " + st.Describe())
 	res, err := runAuditScan(ctx, st, filter, plan)
+	endGroup()
 	if err != nil {
 		return err
 	}
@@ -123,10 +130,10 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return runtimeErr("write report: %v", err)
 	}
-	if res.totals.Blocked > 0 {
-		return errBlocked
+	if err := publishAudit(env, &f.actionsFlags, res, plan, f.out); err != nil {
+		return err
 	}
-	return nil
+	return f.verdict(res.totals.Blocked, res.totals.Warning)
 }
 
 // auditResult is a finished audit whose report can be rendered.

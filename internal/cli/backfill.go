@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 type backfillFlags struct {
 	scopeFlags
 	storeFlags
+	actionsFlags
 	apply   bool
 	recover bool
 	digest  string
@@ -130,7 +132,11 @@ func runBackfill(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.reason, "reason", "", "why this backfill is applied (required with --apply; recorded)")
 	fs.StringVar(&f.format, "format", "table", "stdout format: table, json or markdown")
 	fs.StringVar(&f.out, "out", "", "also write the JSON report to this file")
+	addActionsFlags(fs, &f.actionsFlags)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := f.actionsFlags.validate(); err != nil {
 		return err
 	}
 	switch f.format {
@@ -187,6 +193,7 @@ func runBackfill(ctx context.Context, env *Env, args []string) error {
 	info := rt.RunInfo()
 
 	var run *backfillRun
+	endGroup := env.rt.Group("lanegate backfill " + mode)
 	switch s := st.(type) {
 	case *pgstore.Store:
 		run, err = backfillPostgres(ctx, env, s, filter, plan, f, info)
@@ -195,6 +202,7 @@ func runBackfill(ctx context.Context, env *Env, args []string) error {
 	default:
 		err = runtimeErr("store %s does not support backfill", st.Describe())
 	}
+	endGroup()
 	if err != nil {
 		return err
 	}
@@ -216,17 +224,55 @@ func runBackfill(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return runtimeErr("write report: %v", err)
 	}
-	if run.outcome.Refusal != "" {
-		fmt.Fprintf(env.Stderr, "lanegate: apply refused, nothing written: %s\n", run.outcome.Refusal)
-		return errBlocked
-	}
-	final, _, err := run.builder.FinalTotals(h)
+	final, created, err := run.builder.FinalTotals(h)
 	if err != nil {
 		return runtimeErr("%v", err)
 	}
-	if final.Blocked > 0 {
-		return errBlocked
+	if err := publishBackfill(env, &f.actionsFlags, run, final, created, f.out); err != nil {
+		return err
 	}
+	if run.outcome.Refusal != "" {
+		fmt.Fprintf(env.Stderr, "lanegate: apply refused, nothing written: %s\n", run.outcome.Refusal)
+		return errBlocked // a refused apply fails whatever --fail-on says
+	}
+	return f.verdict(final.Blocked, final.Warning)
+}
+
+// publishBackfill writes the plan's job summary, outputs and annotations.
+func publishBackfill(env *Env, a *actionsFlags, run *backfillRun, final backfill.Totals, created int, reportPath string) error {
+	rt := a.runtime(env)
+	var md strings.Builder
+	if err := run.builder.WriteMarkdown(&md, run.header(), actions.SummaryBudget); err != nil {
+		return runtimeErr("render summary: %v", err)
+	}
+	if err := rt.AddSummary(md.String()); err != nil {
+		return runtimeErr("write job summary: %v", err)
+	}
+	if err := setOutputs(rt, [][2]string{
+		{"status", final.Status()},
+		{"complete-count", strconv.Itoa(final.Counts[backfill.StatusSkippedExists] + created)},
+		{"blocked-count", strconv.Itoa(final.Blocked)},
+		{"warning-count", strconv.Itoa(final.Warning)},
+		{"report-path", reportPath},
+		{"plan-digest", run.digest},
+		{"created-count", strconv.Itoa(created)},
+	}); err != nil {
+		return err
+	}
+	var anns []actions.Annotation
+	if run.outcome.Refusal != "" {
+		anns = append(anns, actions.Annotation{Level: actions.LevelError, Title: "lanegate: backfill apply refused", Message: run.outcome.Refusal})
+	}
+	err := run.builder.EachItem(run.outcome, func(it backfill.Item) error {
+		if it.Severity == audit.SeverityBlocked {
+			anns = append(anns, actions.Annotation{Level: actions.LevelError, Title: "lanegate: " + it.Context + "/" + it.Instance + " " + it.Status, Message: it.Detail})
+		}
+		return nil
+	})
+	if err != nil {
+		return runtimeErr("%v", err)
+	}
+	rt.Annotate(anns)
 	return nil
 }
 

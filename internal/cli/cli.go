@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/lanegate/lanegate/internal/actions"
 	"github.com/lanegate/lanegate/internal/lanes"
 	"github.com/lanegate/lanegate/internal/store"
 )
@@ -37,6 +38,9 @@ type Env struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Dir    string // working directory; "" = process cwd
+
+	secrets []string         // every secret this invocation can see
+	rt      *actions.Runtime // masks, annotations; file commands per command
 }
 
 // exitError carries an exit code and a message for stderr.
@@ -71,6 +75,8 @@ func commands() []command {
 		{"migrate", "create or upgrade lanegate's own tables (lanegate_*)", runMigrate},
 		{"export", "copy Launchplane's records from Postgres into a filesystem state", runExport},
 		{"import", "load a filesystem state into an empty Launchplane database", runImport},
+		{"merge", "combine the reports of a sharded audit into one", runMerge},
+		{"action", "run as the GitHub Action (inputs from LANEGATE_INPUT_* variables)", runAction},
 		{"lanes", "validate lanes.yaml and print the wave plan (lanes check)", runLanes},
 		{"version", "print the lanegate version", runVersion},
 	}
@@ -80,6 +86,18 @@ func commands() []command {
 func Run(ctx context.Context, env *Env) int {
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
+	}
+	// Register every secret before anything is printed: the runner masks
+	// them in the log, and both output streams scrub them as a backstop.
+	env.secrets = collectSecrets(env)
+	stdout := newRedactWriter(env.Stdout, env.secrets)
+	stderr := newRedactWriter(env.Stderr, env.secrets)
+	defer stdout.Flush()
+	defer stderr.Flush()
+	env.Stdout, env.Stderr = stdout, stderr
+	env.rt = actions.New(actions.Config{Getenv: env.Getenv, Stderr: stderr})
+	for _, s := range env.secrets {
+		env.rt.Mask(s)
 	}
 	args := env.Args
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
@@ -91,7 +109,9 @@ func Run(ctx context.Context, env *Env) int {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			return exitCode(env.Stderr, c.run(ctx, env, args[1:]))
+			err := c.run(ctx, env, args[1:])
+			annotateLanesErrors(env, err)
+			return exitCode(env.Stderr, err)
 		}
 	}
 	fmt.Fprintf(env.Stderr, "lanegate: unknown command %q (run \"lanegate help\")\n", args[0])

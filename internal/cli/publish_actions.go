@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"strconv"
+
+	"github.com/lanegate/lanegate/internal/actions"
+	"github.com/lanegate/lanegate/internal/audit"
+	"github.com/lanegate/lanegate/internal/lanes"
+	"github.com/lanegate/lanegate/internal/report"
+)
+
+// actionsFlags control what a command hands to the Actions runner. In a
+// workflow the files come from GITHUB_STEP_SUMMARY / GITHUB_OUTPUT; the
+// flags let a terminal preview exactly the same content.
+type actionsFlags struct {
+	summaryFile  string
+	githubOutput string
+	failOn       string
+}
+
+func addActionsFlags(fs *flag.FlagSet, a *actionsFlags) {
+	fs.StringVar(&a.summaryFile, "summary-file", "", "append the job summary here (default: $GITHUB_STEP_SUMMARY when set)")
+	fs.StringVar(&a.githubOutput, "github-output", "", "write step outputs here (default: $GITHUB_OUTPUT when set)")
+	fs.StringVar(&a.failOn, "fail-on", "blocked", "exit 1 on: blocked, warning, or never")
+}
+
+func (a *actionsFlags) validate() error {
+	switch a.failOn {
+	case "blocked", "warning", "never":
+		return nil
+	}
+	return usageErr("--fail-on %q: want blocked, warning or never", a.failOn)
+}
+
+// runtime returns a Runtime writing to this command's summary and outputs,
+// with every secret registered so outputs refuse them.
+func (a *actionsFlags) runtime(env *Env) *actions.Runtime {
+	rt := actions.New(actions.Config{Getenv: env.Getenv, Stderr: env.Stderr,
+		SummaryFile: env.path(a.summaryFile), OutputFile: env.path(a.githubOutput)})
+	for _, s := range env.secrets {
+		rt.Mask(s)
+	}
+	return rt
+}
+
+// verdict maps counts to the exit the --fail-on policy asks for.
+func (a *actionsFlags) verdict(blocked, warnings int) error {
+	switch a.failOn {
+	case "never":
+		return nil
+	case "warning":
+		if blocked > 0 || warnings > 0 {
+			return errBlocked
+		}
+	default:
+		if blocked > 0 {
+			return errBlocked
+		}
+	}
+	return nil
+}
+
+func setOutputs(rt *actions.Runtime, kv [][2]string) error {
+	for _, p := range kv {
+		if err := rt.SetOutput(p[0], p[1]); err != nil {
+			return runtimeErr("set output %s: %v", p[0], err)
+		}
+	}
+	return nil
+}
+
+// publishAudit writes the audit's job summary, outputs and annotations.
+func publishAudit(env *Env, a *actionsFlags, res *auditResult, plan *lanes.File, reportPath string) error {
+	rt := a.runtime(env)
+	var md bytes.Buffer
+	if err := res.builder.WriteMarkdown(&md, res.totals, report.MarkdownOptions{Budget: actions.SummaryBudget, ReportPath: reportPath}); err != nil {
+		return runtimeErr("render summary: %v", err)
+	}
+	if err := rt.AddSummary(md.String()); err != nil {
+		return runtimeErr("write job summary: %v", err)
+	}
+	t := res.totals
+	if err := setOutputs(rt, [][2]string{
+		{"status", t.Status()},
+		{"complete-count", strconv.Itoa(t.Counts[audit.StatusComplete])},
+		{"blocked-count", strconv.Itoa(t.Blocked)},
+		{"warning-count", strconv.Itoa(t.Warning)},
+		{"report-path", reportPath},
+		{"plan-digest", ""},
+		{"created-count", "0"},
+	}); err != nil {
+		return err
+	}
+	var anns []actions.Annotation
+	err := res.builder.EachLane(func(e audit.LaneEntry) error {
+		if e.Severity != audit.SeverityBlocked {
+			return nil
+		}
+		an := actions.Annotation{Level: actions.LevelError, Title: "lanegate: " + e.Lane + " " + e.WorstStatus, Message: e.Detail}
+		if plan != nil {
+			if l, ok := plan.Lane(e.Lane); ok {
+				an.File, an.Line = plan.Path, l.Line
+			}
+		}
+		anns = append(anns, an)
+		return nil
+	})
+	if err != nil {
+		return runtimeErr("%v", err)
+	}
+	rt.Annotate(anns)
+	return nil
+}
+
+// annotateLanesErrors points the workflow at each lanes-file mistake.
+func annotateLanesErrors(env *Env, err error) {
+	var le lanes.Errors
+	if env.rt == nil || !errors.As(err, &le) {
+		return
+	}
+	anns := make([]actions.Annotation, 0, len(le))
+	for _, e := range le {
+		anns = append(anns, actions.Annotation{Level: actions.LevelError, Title: "lanegate: invalid lanes file",
+			Message: fmt.Sprintf("%s: %s", e.Path, e.Msg), File: e.File, Line: e.Line, Col: e.Column})
+	}
+	env.rt.Annotate(anns)
+}

@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/lanegate/lanegate/internal/actions"
+)
+
+// secretEnv names the variables whose values are secrets wherever they show
+// up: tokens, API keys and database URLs (whose password is extracted).
+var secretEnv = []string{
+	"GITHUB_TOKEN", "GH_TOKEN", "LANEGATE_INPUT_GITHUB_TOKEN", "INPUT_GITHUB-TOKEN",
+	"DOKPLOY_API_KEY", "LANEGATE_INPUT_DOKPLOY_API_KEY",
+}
+
+var databaseURLEnv = []string{
+	"LANEGATE_DATABASE_URL", "LAUNCHPLANE_DATABASE_URL", "LANEGATE_INPUT_DATABASE_URL", "INPUT_DATABASE-URL",
+	"LANEGATE_TEST_DATABASE_URL",
+}
+
+// collectSecrets finds every secret this invocation can see: in the
+// environment and in flags that carry them.
+func collectSecrets(env *Env) []string {
+	var out []string
+	for _, k := range secretEnv {
+		if v := strings.TrimSpace(env.Getenv(k)); v != "" {
+			out = append(out, v)
+		}
+	}
+	var urls []string
+	for _, k := range databaseURLEnv {
+		if v := env.Getenv(k); v != "" {
+			urls = append(urls, v)
+		}
+	}
+	for i, a := range env.Args {
+		for _, name := range []string{"database-url", "github-token", "dokploy-api-key"} {
+			for _, prefix := range []string{"--" + name, "-" + name} {
+				var v string
+				switch {
+				case a == prefix && i+1 < len(env.Args):
+					v = env.Args[i+1]
+				case strings.HasPrefix(a, prefix+"="):
+					v = strings.TrimPrefix(a, prefix+"=")
+				default:
+					continue
+				}
+				if name == "database-url" {
+					urls = append(urls, v)
+				} else if strings.TrimSpace(v) != "" {
+					out = append(out, v)
+				}
+			}
+		}
+	}
+	for _, u := range urls {
+		out = append(out, actions.SecretsFromDatabaseURL(u)...)
+	}
+	return out
+}
+
+// redactWriter replaces secrets in everything written through it. It holds
+// back a partial last line so a secret split across writes is still caught.
+type redactWriter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	secrets []string
+	pending []byte
+}
+
+func newRedactWriter(w io.Writer, secrets []string) *redactWriter {
+	var keep []string
+	for _, s := range secrets {
+		if len(s) >= 4 {
+			keep = append(keep, s)
+		}
+	}
+	return &redactWriter{w: w, secrets: keep}
+}
+
+func (r *redactWriter) redact(b []byte) []byte {
+	for _, s := range r.secrets {
+		b = bytes.ReplaceAll(b, []byte(s), []byte("***"))
+	}
+	return b
+}
+
+func (r *redactWriter) Write(p []byte) (int, error) {
+	if len(r.secrets) == 0 {
+		return r.w.Write(p)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pending = append(r.pending, p...)
+	cut := bytes.LastIndexByte(r.pending, '\n')
+	if cut < 0 && len(r.pending) < 1<<20 {
+		return len(p), nil
+	}
+	if cut < 0 {
+		cut = len(r.pending) - 1
+	}
+	out := r.redact(append([]byte(nil), r.pending[:cut+1]...))
+	r.pending = append(r.pending[:0], r.pending[cut+1:]...)
+	if _, err := r.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Flush writes any held-back partial line.
+func (r *redactWriter) Flush() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.pending) == 0 {
+		return nil
+	}
+	out := r.redact(r.pending)
+	r.pending = nil
+	_, err := r.w.Write(out)
+	return err
+}
