@@ -25,6 +25,9 @@ func runAction(ctx context.Context, env *Env, args []string) error {
 			command = "backfill"
 		}
 	}
+	if command == "backfill" && in("mode") == "audit" {
+		command = "audit"
+	}
 	var out []string
 	add := func(flag, value string) {
 		if value != "" {
@@ -32,7 +35,11 @@ func runAction(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	addScope := func() {
-		add("lanes", in("lanes"))
+		// The default lanes.yaml is optional; only a path the workflow set
+		// on purpose must exist.
+		if l := in("lanes"); l != "lanes.yaml" {
+			add("lanes", l)
+		}
 		for _, l := range env.rt.MultilineInput("lane") {
 			add("lane", l)
 		}
@@ -90,7 +97,9 @@ func runAction(ctx context.Context, env *Env, args []string) error {
 		add("fail-on", failOn)
 	case "merge":
 		add("out", reportPath)
-		add("lanes", in("lanes"))
+		if l := in("lanes"); l != "lanes.yaml" {
+			add("lanes", l)
+		}
 		add("fail-on", failOn)
 		reports := env.rt.MultilineInput("reports")
 		if len(reports) == 0 {

@@ -26,7 +26,7 @@ type scopeFlags struct {
 }
 
 func addScopeFlags(fs *flag.FlagSet, s *scopeFlags) {
-	fs.StringVar(&s.lanesPath, "lanes", "lanes.yaml", "lanes file (default lanes.yaml in the working directory, when present)")
+	fs.StringVar(&s.lanesPath, "lanes", "lanes.yaml", "lanes file; the default is used only when it exists")
 	fs.BoolVar(&s.noLanes, "no-lanes", false, "audit the store alone, exactly like Launchplane (ignore any lanes file)")
 	fs.Var(&s.lanes, "lane", "only this route, as CONTEXT/INSTANCE (repeatable)")
 	fs.StringVar(&s.context, "context", "", "only routes in this context")

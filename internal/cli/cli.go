@@ -68,8 +68,14 @@ type command struct {
 	run     func(ctx context.Context, env *Env, args []string) error
 }
 
+// registered holds commands that live in their own files and add
+// themselves with register from an init function.
+var registered []command
+
+func register(c command) { registered = append(registered, c) }
+
 func commands() []command {
-	return []command{
+	return append([]command{
 		{"audit", "compare provider-target rows with the Dokploy projection", runAudit},
 		{"backfill", "plan (default) or apply the creation of missing provider-target rows", runBackfill},
 		{"migrate", "create or upgrade lanegate's own tables (lanegate_*)", runMigrate},
@@ -79,7 +85,7 @@ func commands() []command {
 		{"action", "run as the GitHub Action (inputs from LANEGATE_INPUT_* variables)", runAction},
 		{"lanes", "validate lanes.yaml and print the wave plan (lanes check)", runLanes},
 		{"version", "print the lanegate version", runVersion},
-	}
+	}, registered...)
 }
 
 // Run executes one lanegate invocation and returns its exit code.
