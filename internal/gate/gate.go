@@ -1,0 +1,353 @@
+// Package gate decides whether a cutover pull request may merge. It is pure:
+// the base and head lane plans, what the pull request declares and changes,
+// each lane's audit verdict and evidence verdicts go in; a verdict per lane
+// and one overall verdict come out. Anything the gate cannot establish is a
+// blocked verdict that says why, never a pass.
+package gate
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/lanegate/lanegate/internal/lanes"
+)
+
+// Schema identifies lanegate's gate report format.
+const Schema = "lanegate.gate/v1"
+
+// StatusContext is the commit status context the gate posts.
+const StatusContext = "lanegate/cutover"
+
+// Verdicts.
+const (
+	Pass    = "pass"
+	Blocked = "blocked"
+)
+
+// Stage names, in order.
+const (
+	StageDokploy        = "dokploy"
+	StageProviderTarget = "provider-target"
+	StageRetired        = "retired"
+)
+
+// LaneHealth is what the gate knows about one lane's records and evidence.
+type LaneHealth struct {
+	AuditClean      bool     // zero blocked findings
+	ProviderPresent bool     // the explicit provider-target row exists
+	AuditProblems   []string // statuses/details when not clean
+	// EvidenceProblems lists required evidence that is missing, failed or
+	// stale; empty means every required kind is fresh.
+	EvidenceProblems []string
+	// Window is the retire check: clean audits over the lane's retire window
+	// with no regression in it.
+	WindowProblems []string
+}
+
+// Clean reports whether the lane is fully clean for provider-target.
+func (h LaneHealth) Clean() bool {
+	return h.AuditClean && h.ProviderPresent && len(h.EvidenceProblems) == 0
+}
+
+// Input is everything one decision needs.
+type Input struct {
+	Base, Head   *lanes.File // base may be nil only when the PR adds lanes.yaml
+	Labels       []string
+	Body         string
+	ChangedFiles []string
+	FilesCapped  bool // GitHub's 3,000-file listing cap was hit
+	Fork         bool // the PR comes from a fork and this run has no trusted scope
+	Health       map[string]LaneHealth
+	// Problems are failures to gather inputs (no token, no database, API
+	// errors); any of them blocks.
+	Problems []string
+	Now      time.Time
+}
+
+// LaneVerdict is the decision for one lane in scope.
+type LaneVerdict struct {
+	Lane      string   `json:"lane"`
+	Why       []string `json:"in_scope_because"`
+	FromStage string   `json:"from_stage"`
+	ToStage   string   `json:"to_stage"`
+	Verdict   string   `json:"verdict"`
+	Reasons   []string `json:"reasons"`
+}
+
+// Result is the gate's decision.
+type Result struct {
+	Schema   string        `json:"schema"`
+	Verdict  string        `json:"verdict"`
+	Summary  string        `json:"summary"`
+	Problems []string      `json:"problems"`
+	Lanes    []LaneVerdict `json:"lanes"`
+}
+
+var trailerRe = regexp.MustCompile(`(?mi)^\s*Cutover-Lanes:\s*(.+?)\s*$`)
+
+// DeclaredLanes returns the lanes a pull request names through
+// `cutover:<context>/<instance>` labels and `Cutover-Lanes:` body trailers
+// (comma or space separated).
+func DeclaredLanes(labels []string, body string) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(s string) {
+		s = strings.TrimSpace(s)
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, l := range labels {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "cutover:"); ok {
+			add(rest)
+		}
+	}
+	for _, m := range trailerRe.FindAllStringSubmatch(body, -1) {
+		for _, f := range strings.FieldsFunc(m[1], func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+			add(f)
+		}
+	}
+	return out
+}
+
+func stageOf(f *lanes.File, key string) (string, bool) {
+	if f == nil {
+		return "", false
+	}
+	l, ok := f.Lane(key)
+	if !ok {
+		return "", false
+	}
+	return l.Stage, true
+}
+
+// scope works out which lanes the pull request touches and why.
+func scope(in Input) (map[string][]string, []string) {
+	why := map[string][]string{}
+	var problems []string
+	add := func(k, reason string) { why[k] = append(why[k], reason) }
+	if in.Base != nil {
+		for _, l := range in.Base.Lanes {
+			hs, ok := stageOf(in.Head, l.Key)
+			switch {
+			case !ok:
+				add(l.Key, "removed from lanes.yaml")
+			case hs != l.Stage:
+				add(l.Key, fmt.Sprintf("stage %s → %s", l.Stage, hs))
+			}
+		}
+	}
+	for _, l := range in.Head.Lanes {
+		if _, ok := stageOf(in.Base, l.Key); !ok && l.Stage != StageDokploy {
+			add(l.Key, "added at stage "+l.Stage)
+		}
+	}
+	for _, k := range DeclaredLanes(in.Labels, in.Body) {
+		if _, ok := in.Head.Lane(k); !ok {
+			problems = append(problems, fmt.Sprintf("the pull request declares lane %q, which lanes.yaml does not have", k))
+			continue
+		}
+		add(k, "declared by label or Cutover-Lanes trailer")
+	}
+	if in.FilesCapped {
+		for _, l := range in.Head.Lanes {
+			add(l.Key, "the pull request hit GitHub's 3,000-file listing cap, so every lane is in scope")
+		}
+	} else {
+		for _, k := range in.Head.LanesForPaths(in.ChangedFiles) {
+			add(k, "changed files match its paths")
+		}
+	}
+	return why, problems
+}
+
+// Decide makes the gate's decision.
+func Decide(in Input) Result {
+	res := Result{Schema: Schema, Problems: append([]string{}, in.Problems...), Lanes: []LaneVerdict{}}
+	if in.Head == nil {
+		res.Problems = append(res.Problems, "the head lanes.yaml could not be read")
+	}
+	if in.Fork {
+		res.Problems = append(res.Problems, "the pull request comes from a fork: this run has no trusted credentials; the privileged workflow_run gate decides it")
+	}
+	if in.Head != nil {
+		why, problems := scope(in)
+		res.Problems = append(res.Problems, problems...)
+		keys := make([]string, 0, len(why))
+		for k := range why {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			res.Lanes = append(res.Lanes, decideLane(in, k, dedupe(why[k])))
+		}
+	}
+	res.Verdict = Pass
+	blocked := 0
+	for _, l := range res.Lanes {
+		if l.Verdict == Blocked {
+			blocked++
+		}
+	}
+	if blocked > 0 || len(res.Problems) > 0 {
+		res.Verdict = Blocked
+	}
+	switch {
+	case len(res.Problems) > 0:
+		res.Summary = "blocked: " + res.Problems[0]
+	case len(res.Lanes) == 0:
+		res.Summary = "no lanes in scope: nothing to gate"
+	case blocked > 0:
+		res.Summary = fmt.Sprintf("blocked: %d of %d lane(s) not ready", blocked, len(res.Lanes))
+	default:
+		res.Summary = fmt.Sprintf("%d lane(s) ready to cut over", len(res.Lanes))
+	}
+	return res
+}
+
+func dedupe(ss []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// decideLane applies the stage rules to one lane in scope.
+func decideLane(in Input, key string, why []string) LaneVerdict {
+	v := LaneVerdict{Lane: key, Why: why, Reasons: []string{}}
+	block := func(format string, args ...any) { v.Reasons = append(v.Reasons, fmt.Sprintf(format, args...)) }
+	baseStage, inBase := stageOf(in.Base, key)
+	headLane, inHead := in.Head.Lane(key)
+	if !inBase {
+		baseStage = StageDokploy
+	}
+	v.FromStage = baseStage
+	switch {
+	case !inHead:
+		v.ToStage = "(removed)"
+		if baseStage != StageDokploy {
+			block("a lane at stage %s cannot be removed from lanes.yaml", baseStage)
+		}
+	default:
+		v.ToStage = headLane.Stage
+		if headLane.Stage == baseStage {
+			// Declared or path-matched without a stage change: the pull
+			// request performs the lane's next step elsewhere.
+			next := lanes.StageIndex(baseStage) + 1
+			if next >= len(lanes.Stages) {
+				block("the lane is already %s; there is no later stage to cut over to", baseStage)
+				break
+			}
+			v.ToStage = lanes.Stages[next]
+		}
+		from, to := lanes.StageIndex(baseStage), lanes.StageIndex(v.ToStage)
+		switch {
+		case to < from:
+			block("stage cannot go back from %s to %s", baseStage, v.ToStage)
+		case to > from+1:
+			block("a lane cannot skip a stage: %s → %s skips %s", baseStage, v.ToStage, lanes.Stages[from+1])
+		case v.ToStage == StageProviderTarget:
+			checkProviderTarget(in, headLane, block)
+		case v.ToStage == StageRetired:
+			checkRetired(in, headLane, block)
+		}
+	}
+	v.Verdict = Pass
+	if len(v.Reasons) > 0 {
+		v.Verdict = Blocked
+	}
+	return v
+}
+
+func health(in Input, key string) (LaneHealth, bool) {
+	h, ok := in.Health[key]
+	return h, ok
+}
+
+func checkClean(in Input, key, who string, block func(string, ...any)) {
+	h, ok := health(in, key)
+	if !ok {
+		block("%s%s: no audit or evidence was gathered for it", who, key)
+		return
+	}
+	if !h.ProviderPresent {
+		block("%s%s: the provider-target row is missing", who, key)
+	}
+	if !h.AuditClean {
+		block("%s%s: the audit is not clean (%s)", who, key, strings.Join(h.AuditProblems, "; "))
+	}
+	for _, p := range h.EvidenceProblems {
+		block("%s%s: %s", who, key, p)
+	}
+}
+
+// checkProviderTarget: the lane is clean, and everything that must go first
+// already runs on provider-target with clean evidence.
+func checkProviderTarget(in Input, l *lanes.Lane, block func(string, ...any)) {
+	checkClean(in, l.Key, "", block)
+	prereq := map[string]string{}
+	for _, r := range l.Requires {
+		prereq[r] = "required lane "
+	}
+	for _, o := range in.Head.Lanes {
+		if o.Wave < l.Wave {
+			if _, ok := prereq[o.Key]; !ok {
+				prereq[o.Key] = fmt.Sprintf("earlier-wave (wave %d) lane ", o.Wave)
+			}
+		}
+	}
+	keys := make([]string, 0, len(prereq))
+	for k := range prereq {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		who := prereq[k]
+		st, ok := stageOf(in.Base, k)
+		if !ok || lanes.StageIndex(st) < lanes.StageIndex(StageProviderTarget) {
+			if !ok {
+				st = "(not on the base branch)"
+			}
+			block("%s%s must already be at provider-target on the base branch (it is %s)", who, k, st)
+			continue
+		}
+		checkClean(in, k, who, block)
+	}
+}
+
+// checkRetired: the lane has run on provider-target, cleanly, for the whole
+// retire window.
+func checkRetired(in Input, l *lanes.Lane, block func(string, ...any)) {
+	checkClean(in, l.Key, "", block)
+	if h, ok := health(in, l.Key); ok {
+		for _, p := range h.WindowProblems {
+			block("%s", p)
+		}
+	}
+}
+
+// StatusState maps the verdict to a commit status state.
+func (r Result) StatusState() string {
+	if r.Verdict == Pass {
+		return "success"
+	}
+	return "failure"
+}
+
+// StatusDescription is the ≤140-character commit status text.
+func (r Result) StatusDescription() string {
+	d := r.Summary
+	if n := len([]rune(d)); n > 140 {
+		d = string([]rune(d)[:139]) + "…"
+	}
+	return d
+}
