@@ -238,6 +238,9 @@ func loadPlan(env *Env, path string, explicit, disabled bool) (*lanes.File, erro
 // half-written report.
 func writeFileAtomic(path string, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return runtimeErr("cannot write %s: %v", path, err)
+	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return runtimeErr("cannot write %s: %v", path, err)
