@@ -44,6 +44,8 @@ type File struct {
 	TrackingIssue int           // 0 when unset
 	RetireWindow  time.Duration // DefaultRetireWindow when unset
 	Lanes         []*Lane       // in file order
+
+	index map[string]*Lane // built by Parse; nil for hand-built files
 }
 
 // Lane is one migration lane.
@@ -77,12 +79,24 @@ type EvidenceRequirement struct {
 
 // Lane returns the lane with the given key.
 func (f *File) Lane(key string) (*Lane, bool) {
+	// The index keeps per-route lookups constant-time for large fleets.
+	if f.index != nil {
+		l, ok := f.index[key]
+		return l, ok
+	}
 	for _, l := range f.Lanes {
 		if l.Key == key {
 			return l, true
 		}
 	}
 	return nil, false
+}
+
+func (f *File) buildIndex() {
+	f.index = make(map[string]*Lane, len(f.Lanes))
+	for _, l := range f.Lanes {
+		f.index[l.Key] = l
+	}
 }
 
 // compareLanes orders lanes by (context, instance) in byte order. Comparing

@@ -120,6 +120,12 @@ lanes:
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := mustParse(t, tc.src)
+			for _, l := range got.Lanes {
+				if idx, ok := got.Lane(l.Key); !ok || idx != l {
+					t.Fatalf("index lookup of %s failed", l.Key)
+				}
+			}
+			got.index = nil // compared separately above
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got\n%s\nwant\n%s", dumpFile(got), dumpFile(tc.want))
 			}

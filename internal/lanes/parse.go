@@ -44,6 +44,7 @@ func Parse(path string, data []byte) (*File, error) {
 		p.errs.sort()
 		return nil, p.errs
 	}
+	f.buildIndex()
 	return f, nil
 }
 

@@ -97,13 +97,18 @@ func str(obj *Object, prefix, key string, required bool, def string) (string, *F
 }
 
 // integer reads an int the way Pydantic's lax mode does: JSON integers,
-// floats with no fractional part and decimal strings.
+// booleans, floats with no fractional part and decimal strings.
 func integer(v any, field string) (int64, *FieldError) {
 	switch t := v.(type) {
 	case int64:
 		return t, nil
 	case int:
 		return int64(t), nil
+	case bool:
+		if t {
+			return 1, nil
+		}
+		return 0, nil
 	case json.Number:
 		if i, err := strconv.ParseInt(t.String(), 10, 64); err == nil {
 			return i, nil
@@ -114,13 +119,41 @@ func integer(v any, field string) (int64, *FieldError) {
 		}
 		return 0, fieldErr(field, "expected an integer, got %s", t.String())
 	case string:
-		i, err := strconv.ParseInt(strings.TrimSpace(t), 10, 64)
-		if err != nil {
+		i, ok := intString(t)
+		if !ok {
 			return 0, fieldErr(field, "expected an integer, got string %q", t)
 		}
 		return i, nil
 	}
 	return 0, fieldErr(field, "expected an integer, got %s", typeName(v))
+}
+
+// intString parses a string as Pydantic's lax int does: surrounding
+// whitespace is ignored, an optional sign, ASCII digits with single
+// underscores between them, and an optional "." followed only by zeros.
+func intString(s string) (int64, bool) {
+	s = strings.TrimSpace(s)
+	if dot := strings.IndexByte(s, '.'); dot >= 0 {
+		frac := s[dot+1:]
+		if frac == "" || strings.Trim(frac, "0") != "" {
+			return 0, false
+		}
+		s = s[:dot]
+	}
+	sign := ""
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		sign, s = s[:1], s[1:]
+	}
+	if s == "" || s[0] == '_' || s[len(s)-1] == '_' || strings.Contains(s, "__") {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		if (s[i] < '0' || s[i] > '9') && s[i] != '_' {
+			return 0, false
+		}
+	}
+	i, err := strconv.ParseInt(sign+strings.ReplaceAll(s, "_", ""), 10, 64)
+	return i, err == nil
 }
 
 // optInt reads an optional integer >= min; present-but-null is allowed when
@@ -155,14 +188,19 @@ func boolean(v any, field string) (bool, *FieldError) {
 	case bool:
 		return t, nil
 	case json.Number:
-		switch t.String() {
-		case "0":
-			return false, nil
-		case "1":
-			return true, nil
+		// 0 and 1 in any JSON spelling (0.0, 1e0, -0): Pydantic compares
+		// the number's value.
+		if f, err := strconv.ParseFloat(t.String(), 64); err == nil {
+			switch f {
+			case 0:
+				return false, nil
+			case 1:
+				return true, nil
+			}
 		}
 	case string:
-		l := strings.ToLower(strings.TrimSpace(t))
+		// Pydantic lower-cases but does not strip: " true " is refused.
+		l := strings.ToLower(t)
 		if contains(pyTrue, l) {
 			return true, nil
 		}

@@ -60,10 +60,20 @@ func DecodeTree(data []byte) (any, error) {
 }
 
 func jsonSyntaxError(data []byte, dec *json.Decoder, err error) error {
-	var se *json.SyntaxError
 	off := dec.InputOffset()
-	if errors.As(err, &se) {
-		off = se.Offset
+	var se *json.SyntaxError
+	if errors.As(err, &se) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		// The Decoder's SyntaxError offsets are relative to its read
+		// window, not to the input. A full scan stops at the same first
+		// error and reports its true offset: the offending byte's index
+		// plus one, or len(data) when the input ends too early.
+		var raw json.RawMessage
+		if full := json.Unmarshal(data, &raw); errors.As(full, &se) {
+			err, off = se, se.Offset
+			if se.Error() != "unexpected end of JSON input" && off > 0 {
+				off--
+			}
+		}
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		err = errors.New("unexpected end of JSON input")

@@ -23,22 +23,67 @@ func PyStrip(s string) string {
 	return strings.TrimFunc(s, isPySpace)
 }
 
-// PyLower mirrors Python's str.lower(). The only unconditional full-case
-// lowering that differs from Go's simple mapping is U+0130 (capital I with dot
-// above), which Python lowers to "i" followed by U+0307.
+// PyLower mirrors Python's str.lower(). Two things differ from Go's simple
+// per-rune mapping: U+0130 (capital I with dot above) lowers to "i" followed
+// by U+0307, and U+03A3 (capital sigma) lowers to the final form U+03C2 when
+// it ends a word (Unicode's Final_Sigma context, which Python applies).
 func PyLower(s string) string {
-	if !strings.ContainsRune(s, '\u0130') {
+	if !strings.ContainsRune(s, '\u0130') && !strings.ContainsRune(s, '\u03a3') {
 		return strings.ToLower(s)
 	}
+	rs := []rune(s)
 	var b strings.Builder
-	for _, r := range s {
-		if r == '\u0130' {
+	for i, r := range rs {
+		switch r {
+		case '\u0130':
 			b.WriteString("i\u0307")
-			continue
+		case '\u03a3':
+			if finalSigma(rs, i) {
+				b.WriteRune('\u03c2')
+			} else {
+				b.WriteRune('\u03c3')
+			}
+		default:
+			b.WriteRune(unicode.ToLower(r))
 		}
-		b.WriteRune(unicode.ToLower(r))
 	}
 	return b.String()
+}
+
+// finalSigma reports whether rs[i] is in the Final_Sigma context: preceded by
+// a cased letter and not followed by one (case-ignorable runes are skipped
+// on both sides).
+func finalSigma(rs []rune, i int) bool {
+	j := i - 1
+	for j >= 0 && isCaseIgnorable(rs[j]) {
+		j--
+	}
+	if j < 0 || !isCased(rs[j]) {
+		return false
+	}
+	j = i + 1
+	for j < len(rs) && isCaseIgnorable(rs[j]) {
+		j++
+	}
+	return j == len(rs) || !isCased(rs[j])
+}
+
+// isCased is Unicode's Cased property.
+func isCased(r rune) bool {
+	return unicode.IsUpper(r) || unicode.IsLower(r) || unicode.IsTitle(r) ||
+		unicode.Is(unicode.Other_Lowercase, r) || unicode.Is(unicode.Other_Uppercase, r)
+}
+
+// isCaseIgnorable is Unicode's Case_Ignorable property: marks, format
+// characters, modifiers, and the Word_Break MidLetter, MidNumLet and
+// Single_Quote characters.
+func isCaseIgnorable(r rune) bool {
+	switch r {
+	case '\'', '.', ':', '\u00b7', '\u0387', '\u055f', '\u05f4', '\u2018', '\u2019', '\u2024',
+		'\u2027', '\ufe13', '\ufe52', '\ufe55', '\uff07', '\uff0e', '\uff1a':
+		return true
+	}
+	return unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf, unicode.Lm, unicode.Sk)
 }
 
 // PyRepr mirrors Python's repr() of a str, which Launchplane embeds in

@@ -5,6 +5,7 @@
 package record
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -519,7 +520,18 @@ func providerTargetFromObject(obj *Object) (*ProviderTarget, *FieldError) {
 		if err != nil {
 			return nil, err
 		}
-		p.ProviderEvidence = m
+		// Launchplane rebuilds the dict in key order, so when two keys strip
+		// to the same key the later one wins. Strip here, in order, because
+		// normalize walks a Go map, whose order is random. A key that strips
+		// to "" is kept as is for normalize to refuse.
+		p.ProviderEvidence = make(map[string]string, len(m))
+		for _, k := range v.(*Object).Keys {
+			sk := PyStrip(k)
+			if sk == "" {
+				sk = k
+			}
+			p.ProviderEvidence[sk] = m[k]
+		}
 	}
 	if err := p.normalize(); err != nil {
 		return nil, err
@@ -667,7 +679,10 @@ func (p ProviderTarget) MarshalJSON() ([]byte, error) {
 	if ev == nil {
 		ev = map[string]string{}
 	}
-	return json.Marshal(struct {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // keep <, > and & readable, as in details
+	err := enc.Encode(struct {
 		Context            string            `json:"context"`
 		DisplayName        string            `json:"display_name"`
 		Instance           string            `json:"instance"`
@@ -681,6 +696,7 @@ func (p ProviderTarget) MarshalJSON() ([]byte, error) {
 		UpdatedAt          string            `json:"updated_at"`
 	}{p.Context, p.DisplayName, p.Instance, ev, p.ProviderID, p.ProviderTargetType,
 		p.SchemaVersion, p.SourceLabel, p.TargetCategory, p.TargetID, p.UpdatedAt})
+	return bytes.TrimRight(buf.Bytes(), "\n"), err
 }
 
 // UnmarshalJSON reads a record back from a lanegate report (already
