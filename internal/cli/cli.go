@@ -39,8 +39,9 @@ type Env struct {
 	Stderr io.Writer
 	Dir    string // working directory; "" = process cwd
 
-	secrets []string         // every secret this invocation can see
-	rt      *actions.Runtime // masks, annotations; file commands per command
+	secrets   []string         // every secret this invocation can see
+	rt        *actions.Runtime // masks, annotations; file commands per command
+	rawStderr io.Writer        // unscrubbed: ::add-mask:: must carry the real value
 }
 
 // exitError carries an exit code and a message for stderr.
@@ -100,8 +101,12 @@ func Run(ctx context.Context, env *Env) int {
 	stderr := newRedactWriter(env.Stderr, env.secrets)
 	defer stdout.Flush()
 	defer stderr.Flush()
+	env.rawStderr = env.Stderr
 	env.Stdout, env.Stderr = stdout, stderr
-	env.rt = actions.New(actions.Config{Getenv: env.Getenv, Stderr: stderr})
+	// The runtime writes workflow commands to the raw stream: the runner has
+	// to see the real value in ::add-mask::, and the runtime redacts the
+	// annotations and summaries it writes itself.
+	env.rt = actions.New(actions.Config{Getenv: env.Getenv, Stderr: env.rawStderr})
 	for _, s := range env.secrets {
 		env.rt.Mask(s)
 	}

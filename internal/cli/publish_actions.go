@@ -39,7 +39,11 @@ func (a *actionsFlags) validate() error {
 // runtime returns a Runtime writing to this command's summary and outputs,
 // with every secret registered so outputs refuse them.
 func (a *actionsFlags) runtime(env *Env) *actions.Runtime {
-	rt := actions.New(actions.Config{Getenv: env.Getenv, Stderr: env.Stderr,
+	stderr := env.rawStderr
+	if stderr == nil {
+		stderr = env.Stderr
+	}
+	rt := actions.New(actions.Config{Getenv: env.Getenv, Stderr: stderr,
 		SummaryFile: env.path(a.summaryFile), OutputFile: env.path(a.githubOutput)})
 	for _, s := range env.secrets {
 		rt.Mask(s)

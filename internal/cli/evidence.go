@@ -1,0 +1,614 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/lanegate/lanegate/internal/evidence"
+	"github.com/lanegate/lanegate/internal/lanes"
+	"github.com/lanegate/lanegate/internal/pgstore"
+	"github.com/lanegate/lanegate/internal/probe"
+)
+
+func init() {
+	register(command{"evidence", "record, probe and list lane evidence (evidence record|probe|list|show)", runEvidence})
+}
+
+const evidenceUsage = `usage: lanegate evidence <subcommand> [flags]
+
+subcommands:
+  record   record one piece of evidence (what a deploy or promotion workflow calls after its step)
+  probe    probe the lanes' health URLs and record health evidence
+  list     show the newest evidence per lane and kind
+  show     show the evidence history of one lane`
+
+func runEvidence(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 {
+		return usageErr("%s", evidenceUsage)
+	}
+	switch args[0] {
+	case "record":
+		return runEvidenceRecord(ctx, env, args[1:])
+	case "probe":
+		return runEvidenceProbe(ctx, env, args[1:])
+	case "list":
+		return runEvidenceList(ctx, env, args[1:], false)
+	case "show":
+		return runEvidenceList(ctx, env, args[1:], true)
+	case "-h", "--help", "help":
+		fmt.Fprintln(env.Stderr, evidenceUsage)
+		return nil
+	}
+	return usageErr("unknown evidence subcommand %q\n%s", args[0], evidenceUsage)
+}
+
+// openEvidence opens lanegate's evidence storage for the chosen store. It
+// does not need Launchplane's tables: a role with only the evidence grants
+// can record and list.
+func openEvidence(ctx context.Context, env *Env, sf *storeFlags) (evidence.Store, func(), error) {
+	dbURL, stateDir := sf.resolve(env)
+	switch {
+	case dbURL != "":
+		if sf.statementTimeout <= 0 {
+			return nil, nil, usageErr("--statement-timeout must be positive")
+		}
+		conn, err := pgstore.Connect(ctx, dbURL, pgstore.Options{})
+		if err != nil {
+			return nil, nil, err
+		}
+		closeConn := func() { conn.Close(context.Background()) }
+		es, err := evidence.OpenPG(ctx, conn)
+		if err != nil {
+			closeConn()
+			return nil, nil, err
+		}
+		es.StatementTimeout = sf.statementTimeout
+		return es, closeConn, nil
+	case stateDir != "":
+		es, err := evidence.OpenFS(env.path(stateDir))
+		if err != nil {
+			return nil, nil, err
+		}
+		return es, func() {}, nil
+	}
+	return nil, nil, usageErr("no record store chosen: pass --state-dir DIR or --database-url URL (or set LAUNCHPLANE_STATE_DIR / LANEGATE_DATABASE_URL)")
+}
+
+// sourceFlags say which CI run observed the evidence. In Actions they
+// default to the current run.
+type sourceFlags struct {
+	runURL, runID, runAttempt, sha, actor string
+}
+
+func addSourceFlags(fs *flag.FlagSet, s *sourceFlags) {
+	fs.StringVar(&s.runURL, "run-url", "", "URL of the workflow run that observed it (default: the current Actions run)")
+	fs.StringVar(&s.runID, "run-id", "", "run id, for use outside Actions (default: GITHUB_RUN_ID)")
+	fs.StringVar(&s.runAttempt, "run-attempt", "", "run attempt (default: GITHUB_RUN_ATTEMPT, else 1)")
+	fs.StringVar(&s.sha, "sha", "", "commit SHA deployed or checked (default: GITHUB_SHA)")
+	fs.StringVar(&s.actor, "actor", "", "who ran it (default: GITHUB_ACTOR)")
+}
+
+// resolve applies the flags over the Actions provenance. The run triple
+// (URL, id, attempt) is taken from the environment only when no run flag
+// was given, so a flag never mixes with another run's URL.
+func (s *sourceFlags) resolve(env *Env) evidence.Source {
+	info := env.rt.RunInfo()
+	src := evidence.Source{RunURL: s.runURL, RunID: s.runID, RunAttempt: s.runAttempt, SHA: s.sha, Actor: s.actor}
+	if s.runURL == "" && s.runID == "" && s.runAttempt == "" {
+		src.RunURL, src.RunID, src.RunAttempt = info.RunURL, info.RunID, info.RunAttempt
+	}
+	if src.SHA == "" {
+		src.SHA = info.SHA
+	}
+	if src.Actor == "" {
+		src.Actor = info.Actor
+	}
+	return src
+}
+
+// checkNoSecrets refuses a record carrying any secret this invocation can
+// see: evidence is shown in summaries and comments.
+func checkNoSecrets(env *Env, r *evidence.Record) error {
+	fields := []string{r.Lane, r.RunURL, r.RunID, r.RunAttempt, r.SHA, r.Actor, r.TraceID}
+	for k, v := range r.Detail {
+		fields = append(fields, k, v)
+	}
+	for _, s := range env.secrets {
+		if len(s) < 4 {
+			continue
+		}
+		for _, f := range fields {
+			if strings.Contains(f, s) {
+				return usageErr("refusing to record evidence that contains a secret value")
+			}
+		}
+	}
+	return nil
+}
+
+// loadEvidencePlan loads the lanes file, which these commands require.
+func loadEvidencePlan(env *Env, path string) (*lanes.File, error) {
+	plan, err := loadPlan(env, path, true, false)
+	if err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+func validationToUsage(err error) error {
+	var ve *evidence.ValidationError
+	if errors.As(err, &ve) {
+		return usageErr("invalid evidence: %v", ve)
+	}
+	return err
+}
+
+func checkFormat(format string) error {
+	switch format {
+	case "table", "json":
+		return nil
+	}
+	return usageErr("--format %q: want table or json", format)
+}
+
+type evidenceRecordFlags struct {
+	storeFlags
+	sourceFlags
+	lanesPath  string
+	lane       string
+	kind       string
+	status     string
+	trace      string
+	observedAt string
+	details    stringList
+	format     string
+}
+
+func runEvidenceRecord(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "evidence record", "evidence record --lane CTX/INST --kind KIND --status pass|fail [--run-url URL | --run-id ID [--run-attempt N]] [--sha SHA] [--trace ID] [--detail k=v ...] [--state-dir DIR | --database-url URL]")
+	var f evidenceRecordFlags
+	addStoreFlags(fs, &f.storeFlags)
+	addSourceFlags(fs, &f.sourceFlags)
+	fs.StringVar(&f.lanesPath, "lanes", "lanes.yaml", "lanes file that declares the lane")
+	fs.StringVar(&f.lane, "lane", "", "lane route CONTEXT/INSTANCE (must be declared in the lanes file)")
+	fs.StringVar(&f.kind, "kind", "", "evidence kind: "+strings.Join(evidence.Kinds, ", "))
+	fs.StringVar(&f.status, "status", "", "pass or fail")
+	fs.StringVar(&f.trace, "trace", "", "optional trace id of the step")
+	fs.StringVar(&f.observedAt, "observed-at", "", "when it was observed, RFC 3339 (default: now)")
+	fs.Var(&f.details, "detail", "detail key=value (repeatable; at most 16, no secrets)")
+	fs.StringVar(&f.format, "format", "table", "stdout format: table or json")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkFormat(f.format); err != nil {
+		return err
+	}
+	if f.lane == "" {
+		return usageErr("evidence record needs --lane CONTEXT/INSTANCE")
+	}
+	if _, _, err := lanes.ParseRoute(f.lane); err != nil {
+		return usageErr("--lane: %v", err)
+	}
+	if !evidence.ValidKind(f.kind) {
+		return usageErr("--kind %q: want one of %s", f.kind, strings.Join(evidence.Kinds, ", "))
+	}
+	var passed bool
+	switch f.status {
+	case "pass":
+		passed = true
+	case "fail":
+	default:
+		return usageErr("--status %q: want pass or fail", f.status)
+	}
+	detail := map[string]string{}
+	for _, d := range f.details {
+		k, v, ok := strings.Cut(d, "=")
+		if !ok {
+			return usageErr("--detail %q: want key=value", d)
+		}
+		if _, dup := detail[k]; dup {
+			return usageErr("--detail %q: key given twice", k)
+		}
+		detail[k] = v
+	}
+	observed := time.Now()
+	if f.observedAt != "" {
+		t, err := time.Parse(time.RFC3339Nano, f.observedAt)
+		if err != nil {
+			return usageErr("--observed-at %q: want an RFC 3339 time such as 2026-05-01T12:00:00Z", f.observedAt)
+		}
+		if t.After(observed.Add(evidence.MaxClockSkew)) {
+			return usageErr("--observed-at %s is in the future", f.observedAt)
+		}
+		observed = t
+	}
+	plan, err := loadEvidencePlan(env, f.lanesPath)
+	if err != nil {
+		return err
+	}
+	if _, ok := plan.Lane(f.lane); !ok {
+		return usageErr("lane %s is not declared in %s", f.lane, plan.Path)
+	}
+	rec, err := evidence.Record{Lane: f.lane, Kind: f.kind, Passed: passed, ObservedAt: observed,
+		Source: f.sourceFlags.resolve(env), TraceID: f.trace, Detail: detail}.Normalize()
+	if err != nil {
+		return validationToUsage(err)
+	}
+	if err := checkNoSecrets(env, &rec); err != nil {
+		return err
+	}
+
+	st, closeStore, err := openEvidence(ctx, env, &f.storeFlags)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	res, err := st.Append(ctx, []evidence.Record{rec})
+	if err != nil {
+		return validationToUsage(err)
+	}
+	got := res[0]
+	if !got.Created && got.Record.Passed != rec.Passed {
+		fmt.Fprintf(env.Stderr, "lanegate: warning: %s evidence for %s from run %s attempt %s was already recorded as %s; this call's %s was not stored\n",
+			rec.Kind, rec.Lane, rec.RunID, rec.RunAttempt, got.Record.Status(), rec.Status())
+	}
+	if f.format == "json" {
+		return writeJSON(env.Stdout, struct {
+			Created bool            `json:"created"`
+			Record  evidence.Record `json:"record"`
+		}{got.Created, got.Record})
+	}
+	r := got.Record
+	if got.Created {
+		fmt.Fprintf(env.Stdout, "recorded %s evidence for %s: %s (%s) in %s\n", r.Kind, r.Lane, r.Status(), runLabel(&r), st.Describe())
+	} else {
+		fmt.Fprintf(env.Stdout, "%s evidence for %s from %s was already recorded (%s, observed %s); kept it\n",
+			r.Kind, r.Lane, runLabel(&r), r.Status(), r.ObservedAt.Format(time.RFC3339))
+	}
+	return nil
+}
+
+func runLabel(r *evidence.Record) string {
+	return fmt.Sprintf("run %s attempt %s", r.RunID, r.RunAttempt)
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return runtimeErr("write JSON: %v", err)
+	}
+	return nil
+}
+
+type evidenceProbeFlags struct {
+	storeFlags
+	sourceFlags
+	lanesPath   string
+	lanes       stringList
+	concurrency int
+	timeout     time.Duration
+	noRecord    bool
+	trace       string
+	format      string
+}
+
+// probeRow is one lane's probe outcome as printed.
+type probeRow struct {
+	Lane       string `json:"lane"`
+	Result     string `json:"result"` // pass, fail or skipped
+	StatusCode int    `json:"status_code,omitempty"`
+	LatencyMS  int64  `json:"latency_ms,omitempty"`
+	Redirects  int    `json:"redirects,omitempty"`
+	Error      string `json:"error,omitempty"`
+	Note       string `json:"note,omitempty"`
+	Recorded   bool   `json:"recorded"`
+}
+
+func runEvidenceProbe(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "evidence probe", "evidence probe [--lane CTX/INST ...] [--concurrency N] [--timeout D] [--no-record] [--state-dir DIR | --database-url URL] [--format table|json]")
+	var f evidenceProbeFlags
+	addStoreFlags(fs, &f.storeFlags)
+	addSourceFlags(fs, &f.sourceFlags)
+	fs.StringVar(&f.lanesPath, "lanes", "lanes.yaml", "lanes file with the health URLs")
+	fs.Var(&f.lanes, "lane", "only this lane (repeatable)")
+	fs.IntVar(&f.concurrency, "concurrency", probe.DefaultConcurrency, "probes in flight at once")
+	fs.DurationVar(&f.timeout, "timeout", probe.DefaultTimeout, "per-probe timeout for lanes without health.timeout")
+	fs.BoolVar(&f.noRecord, "no-record", false, "probe and print only; write no evidence")
+	fs.StringVar(&f.trace, "trace", "", "optional trace id recorded with every probe")
+	fs.StringVar(&f.format, "format", "table", "stdout format: table or json")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkFormat(f.format); err != nil {
+		return err
+	}
+	if f.concurrency < 1 {
+		return usageErr("--concurrency must be at least 1")
+	}
+	if f.timeout <= 0 {
+		return usageErr("--timeout must be positive")
+	}
+	plan, err := loadEvidencePlan(env, f.lanesPath)
+	if err != nil {
+		return err
+	}
+	var selected []*lanes.Lane
+	if len(f.lanes) == 0 {
+		for _, k := range plan.Keys() {
+			l, _ := plan.Lane(k)
+			selected = append(selected, l)
+		}
+	} else {
+		for _, k := range f.lanes {
+			l, ok := plan.Lane(k)
+			if !ok {
+				return usageErr("--lane %s is not declared in %s", k, plan.Path)
+			}
+			if !slices.Contains(selected, l) {
+				selected = append(selected, l)
+			}
+		}
+	}
+
+	// Check the source and open the store before any request goes out, so
+	// a configuration mistake costs no probes.
+	var src evidence.Source
+	var st evidence.Store
+	if !f.noRecord {
+		src, err = f.sourceFlags.resolve(env).Normalize()
+		if err != nil {
+			return validationToUsage(err)
+		}
+		var closeStore func()
+		st, closeStore, err = openEvidence(ctx, env, &f.storeFlags)
+		if err != nil {
+			return err
+		}
+		defer closeStore()
+	}
+
+	rows := make([]probeRow, len(selected))
+	var targets []probe.Target
+	var targetRow []int
+	for i, l := range selected {
+		rows[i] = probeRow{Lane: l.Key}
+		if l.HealthURL == "" {
+			rows[i].Result, rows[i].Note = "skipped", "no health_url in the lanes file"
+			continue
+		}
+		timeout := l.Health.Timeout
+		if timeout <= 0 {
+			timeout = f.timeout
+		}
+		targets = append(targets, probe.Target{Lane: l.Key, URL: l.HealthURL, ExpectStatus: l.Health.ExpectStatus,
+			AllowPrivate: l.Health.AllowPrivate, Timeout: timeout})
+		targetRow = append(targetRow, i)
+	}
+	prober := &probe.Prober{Concurrency: f.concurrency}
+	results := prober.Probe(ctx, targets)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	observed := time.Now()
+	var recs []evidence.Record
+	failed := 0
+	for j, res := range results {
+		row := &rows[targetRow[j]]
+		row.StatusCode, row.LatencyMS, row.Redirects = res.StatusCode, res.Latency.Milliseconds(), res.Redirects
+		row.Result = "pass"
+		if !res.Passed {
+			row.Result, row.Error = "fail", res.Error
+			failed++
+		}
+		detail := map[string]string{
+			"status_code": strconv.Itoa(res.StatusCode),
+			"latency_ms":  strconv.FormatInt(res.Latency.Milliseconds(), 10),
+			"redirects":   strconv.Itoa(res.Redirects),
+		}
+		if res.Error != "" {
+			detail["error"] = evidence.Truncate(res.Error, evidence.MaxDetailValueLen)
+		}
+		recs = append(recs, evidence.Record{Lane: res.Lane, Kind: evidence.KindHealth, Passed: res.Passed,
+			ObservedAt: observed, Source: src, TraceID: f.trace, Detail: detail})
+	}
+	if st != nil && len(recs) > 0 {
+		if _, err := st.Append(ctx, recs); err != nil {
+			return validationToUsage(err)
+		}
+		for _, i := range targetRow {
+			rows[i].Recorded = true
+		}
+		fmt.Fprintf(env.Stderr, "lanegate: recorded %d health evidence record(s) in %s\n", len(recs), st.Describe())
+	}
+	if f.format == "json" {
+		if err := writeJSON(env.Stdout, struct {
+			Probed  int        `json:"probed"`
+			Failed  int        `json:"failed"`
+			Results []probeRow `json:"results"`
+		}{len(results), failed, rows}); err != nil {
+			return err
+		}
+	} else {
+		tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "LANE\tRESULT\tSTATUS\tLATENCY\tDETAIL")
+		for _, r := range rows {
+			status, latency, detail := "-", "-", r.Error
+			if r.Result != "skipped" {
+				if r.StatusCode != 0 {
+					status = strconv.Itoa(r.StatusCode)
+				}
+				latency = fmt.Sprintf("%dms", r.LatencyMS)
+			} else {
+				detail = r.Note
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Lane, r.Result, status, latency, detail)
+		}
+		if err := tw.Flush(); err != nil {
+			return runtimeErr("write table: %v", err)
+		}
+	}
+	if failed > 0 {
+		return &exitError{code: ExitBlocked, msg: fmt.Sprintf("%d of %d health probe(s) failed", failed, len(results))}
+	}
+	return nil
+}
+
+type evidenceListFlags struct {
+	storeFlags
+	lanes  stringList
+	kinds  stringList
+	since  string
+	limit  int
+	format string
+}
+
+// listedRecord is a record with its age, as list and show print it.
+type listedRecord struct {
+	evidence.Record
+	Status     string `json:"status"`
+	AgeSeconds int64  `json:"age_seconds"`
+}
+
+func runEvidenceList(ctx context.Context, env *Env, args []string, show bool) error {
+	name, synopsis, defLimit := "evidence list", "evidence list [--lane CTX/INST ...] [--kind KIND ...] [--since 7d|RFC3339] [--limit N] [--format table|json] [--state-dir DIR | --database-url URL]", 1
+	if show {
+		name, synopsis, defLimit = "evidence show", "evidence show --lane CTX/INST [--kind KIND ...] [--since 7d|RFC3339] [--limit N] [--format table|json] [--state-dir DIR | --database-url URL]", 20
+	}
+	fs := newFlagSet(env, name, synopsis)
+	var f evidenceListFlags
+	addStoreFlags(fs, &f.storeFlags)
+	fs.Var(&f.lanes, "lane", "only this lane (repeatable for list)")
+	fs.Var(&f.kinds, "kind", "only this kind (repeatable)")
+	fs.StringVar(&f.since, "since", "", "only evidence observed within this duration (24h, 7d) or since this RFC 3339 time")
+	fs.IntVar(&f.limit, "limit", defLimit, "records per lane and kind, newest first (0 = all)")
+	fs.StringVar(&f.format, "format", "table", "stdout format: table or json")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkFormat(f.format); err != nil {
+		return err
+	}
+	if show && len(f.lanes) != 1 {
+		return usageErr("evidence show needs exactly one --lane CONTEXT/INSTANCE")
+	}
+	for _, l := range f.lanes {
+		if _, _, err := lanes.ParseRoute(l); err != nil {
+			return usageErr("--lane: %v", err)
+		}
+	}
+	for _, k := range f.kinds {
+		if !evidence.ValidKind(k) {
+			return usageErr("--kind %q: want one of %s", k, strings.Join(evidence.Kinds, ", "))
+		}
+	}
+	if f.limit < 0 {
+		return usageErr("--limit must not be negative")
+	}
+	t := time.Now()
+	q := evidence.Query{Lanes: f.lanes, Kinds: f.kinds, Limit: f.limit}
+	if f.since != "" {
+		s, err := parseSince(f.since, t)
+		if err != nil {
+			return err
+		}
+		q.Since = s
+	}
+	st, closeStore, err := openEvidence(ctx, env, &f.storeFlags)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	ix, err := evidence.Latest(ctx, st, q)
+	if err != nil {
+		return err
+	}
+	if f.format == "json" {
+		out := map[string]map[string][]listedRecord{}
+		for lane, kinds := range ix {
+			out[lane] = map[string][]listedRecord{}
+			for kind, recs := range kinds {
+				for _, r := range recs {
+					out[lane][kind] = append(out[lane][kind], listedRecord{Record: r, Status: r.Status(), AgeSeconds: int64(t.Sub(r.ObservedAt) / time.Second)})
+				}
+			}
+		}
+		return writeJSON(env.Stdout, struct {
+			GeneratedAt time.Time                            `json:"generated_at"`
+			Evidence    map[string]map[string][]listedRecord `json:"evidence"`
+		}{t.UTC().Truncate(time.Second), out})
+	}
+	if len(ix) == 0 {
+		fmt.Fprintln(env.Stdout, "no evidence recorded")
+		return nil
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "LANE\tKIND\tRESULT\tAGE\tOBSERVED\tRUN\tSHA\tTRACE\tDETAIL")
+	for _, lane := range ix.Lanes() {
+		for _, kind := range ix.Kinds(lane) {
+			for _, r := range ix[lane][kind] {
+				run := r.RunID
+				if r.RunAttempt != "1" {
+					run += " #" + r.RunAttempt
+				}
+				sha := r.SHA
+				if len(sha) > 12 {
+					sha = sha[:12]
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Lane, r.Kind, r.Status(),
+					evidence.FormatAge(t.Sub(r.ObservedAt)), r.ObservedAt.Format(time.RFC3339), dash(run), dash(sha), dash(r.TraceID), dash(formatDetail(r.Detail)))
+			}
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return runtimeErr("write table: %v", err)
+	}
+	return nil
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func formatDetail(d map[string]string) string {
+	keys := make([]string, 0, len(d))
+	for k := range d {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, k+"="+d[k])
+	}
+	return strings.Join(parts, " ")
+}
+
+// parseSince accepts a duration back from now ("90m", "24h", "7d") or an
+// RFC 3339 time.
+func parseSince(s string, t time.Time) (time.Time, error) {
+	if at, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return at, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err == nil && n > 0 && n < 100000 {
+			return t.Add(-time.Duration(n) * 24 * time.Hour), nil
+		}
+	} else if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return t.Add(-d), nil
+	}
+	return time.Time{}, usageErr("--since %q: want a duration such as 24h or 7d, or an RFC 3339 time", s)
+}

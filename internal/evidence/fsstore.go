@@ -1,0 +1,312 @@
+package evidence
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/lanegate/lanegate/internal/store"
+)
+
+// FSDir is where evidence lives inside a Launchplane state directory:
+// lanegate's own dot-directory, which Launchplane's record globs never read.
+const FSDir = ".lanegate/evidence"
+
+// FSStore keeps evidence as one JSON file per record:
+//
+//	<state>/.lanegate/evidence/<lane dir>/<kind>/<run file>.json
+//
+// A lane dir is the lane key with unsafe characters replaced, plus a hash
+// of the key; a run file is the run id and attempt, likewise. Files are
+// written to a temporary name and then hard-linked into place, which fails
+// if the name exists: appends are atomic and the first writer of a key wins,
+// across processes, without locks.
+type FSStore struct {
+	StateDir string
+	now      func() time.Time
+}
+
+// OpenFS opens the evidence store of a Launchplane state directory. The
+// state directory must exist (a mistyped path must not silently start a new
+// state); the evidence directory is created on first write.
+func OpenFS(stateDir string) (*FSStore, error) {
+	fi, err := os.Stat(stateDir)
+	if err != nil {
+		return nil, store.Errorf(err, "cannot open state directory %s", stateDir)
+	}
+	if !fi.IsDir() {
+		return nil, store.Errorf(nil, "state directory %s is not a directory", stateDir)
+	}
+	return &FSStore{StateDir: stateDir, now: time.Now}, nil
+}
+
+// Describe names the store for logs.
+func (s *FSStore) Describe() string {
+	return "filesystem evidence " + filepath.Join(s.StateDir, filepath.FromSlash(FSDir))
+}
+
+func (s *FSStore) root() string { return filepath.Join(s.StateDir, filepath.FromSlash(FSDir)) }
+
+// safeName keeps [A-Za-z0-9._-], replaces everything else with "_", caps the
+// length and appends a hash of the raw parts so distinct inputs never share
+// a name.
+func safeName(limit int, parts ...string) string {
+	var b strings.Builder
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		for _, r := range p {
+			switch {
+			case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+				b.WriteRune(r)
+			default:
+				b.WriteByte('_')
+			}
+		}
+	}
+	name := strings.TrimLeft(b.String(), ".")
+	if len(name) > limit {
+		name = name[:limit]
+	}
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x1f")))
+	return name + "-" + hex.EncodeToString(sum[:])[:12]
+}
+
+func laneDirName(lane string) string { return safeName(80, lane) }
+
+func (s *FSStore) path(k Key) string {
+	return filepath.Join(s.root(), laneDirName(k.Lane), k.Kind, safeName(80, k.RunID, k.RunAttempt)+".json")
+}
+
+// fileRecord is the on-disk form. Keys are written in this order.
+type fileRecord struct {
+	Lane       string            `json:"lane"`
+	Kind       string            `json:"kind"`
+	Passed     bool              `json:"passed"`
+	ObservedAt string            `json:"observed_at"`
+	RunURL     string            `json:"run_url"`
+	RunID      string            `json:"run_id"`
+	RunAttempt string            `json:"run_attempt"`
+	SHA        string            `json:"sha"`
+	Actor      string            `json:"actor"`
+	TraceID    string            `json:"trace_id"`
+	Detail     map[string]string `json:"detail"`
+	RecordedAt string            `json:"recorded_at"`
+}
+
+func encodeFile(r Record) ([]byte, error) {
+	fr := fileRecord{Lane: r.Lane, Kind: r.Kind, Passed: r.Passed, ObservedAt: r.ObservedAt.Format(time.RFC3339Nano),
+		RunURL: r.RunURL, RunID: r.RunID, RunAttempt: r.RunAttempt, SHA: r.SHA, Actor: r.Actor,
+		TraceID: r.TraceID, Detail: r.Detail, RecordedAt: r.RecordedAt.Format(time.RFC3339Nano)}
+	if fr.Detail == nil {
+		fr.Detail = map[string]string{}
+	}
+	data, err := json.MarshalIndent(fr, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
+}
+
+func decodeFile(data []byte) (Record, error) {
+	var fr fileRecord
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&fr); err != nil {
+		return Record{}, err
+	}
+	obs, err := time.Parse(time.RFC3339Nano, fr.ObservedAt)
+	if err != nil {
+		return Record{}, fmt.Errorf("observed_at: %w", err)
+	}
+	rec, err := time.Parse(time.RFC3339Nano, fr.RecordedAt)
+	if err != nil {
+		return Record{}, fmt.Errorf("recorded_at: %w", err)
+	}
+	r := Record{Lane: fr.Lane, Kind: fr.Kind, Passed: fr.Passed, ObservedAt: obs.UTC(),
+		Source:  Source{RunURL: fr.RunURL, RunID: fr.RunID, RunAttempt: fr.RunAttempt, SHA: fr.SHA, Actor: fr.Actor},
+		TraceID: fr.TraceID, Detail: fr.Detail, RecordedAt: rec.UTC()}
+	if r.Detail == nil {
+		r.Detail = map[string]string{}
+	}
+	return r, nil
+}
+
+// Append implements Store.
+func (s *FSStore) Append(ctx context.Context, recs []Record) ([]AppendResult, error) {
+	kept, index, err := dedupe(recs)
+	if err != nil {
+		return nil, err
+	}
+	stored := make([]AppendResult, len(kept))
+	for i, r := range kept {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		r.RecordedAt = s.now().UTC().Truncate(time.Microsecond)
+		res, err := s.appendOne(r)
+		if err != nil {
+			return nil, err
+		}
+		stored[i] = res
+	}
+	out := make([]AppendResult, len(recs))
+	first := map[int]bool{}
+	for i, j := range index {
+		out[i] = stored[j]
+		if first[j] {
+			out[i].Created = false
+		}
+		first[j] = true
+	}
+	return out, nil
+}
+
+func (s *FSStore) appendOne(r Record) (AppendResult, error) {
+	final := s.path(r.Key())
+	dir := filepath.Dir(final)
+	if existing, err := s.readFile(final, r.Key()); err == nil {
+		return AppendResult{Record: existing}, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return AppendResult{}, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return AppendResult{}, store.Errorf(err, "cannot create evidence directory %s", dir)
+	}
+	data, err := encodeFile(r)
+	if err != nil {
+		return AppendResult{}, store.Errorf(err, "cannot encode evidence")
+	}
+	tmp, err := os.CreateTemp(dir, ".evidence-*.tmp")
+	if err != nil {
+		return AppendResult{}, store.Errorf(err, "cannot write evidence in %s", dir)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return AppendResult{}, store.Errorf(err, "cannot write evidence file %s", tmp.Name())
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return AppendResult{}, store.Errorf(err, "cannot sync evidence file %s", tmp.Name())
+	}
+	if err := tmp.Close(); err != nil {
+		return AppendResult{}, store.Errorf(err, "cannot write evidence file %s", tmp.Name())
+	}
+	// link(2) refuses an existing name: exactly one concurrent writer of a
+	// key succeeds, and readers only ever see complete files.
+	if err := os.Link(tmp.Name(), final); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			existing, rerr := s.readFile(final, r.Key())
+			if rerr != nil {
+				return AppendResult{}, rerr
+			}
+			return AppendResult{Record: existing}, nil
+		}
+		return AppendResult{}, store.Errorf(err, "cannot create evidence file %s", final)
+	}
+	syncDir(dir)
+	return AppendResult{Record: r, Created: true}, nil
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+// readFile reads one evidence file and checks that it belongs where it is.
+func (s *FSStore) readFile(path string, want Key) (Record, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return Record{}, err
+		}
+		return Record{}, store.Errorf(err, "cannot read evidence file %s", path)
+	}
+	r, err := decodeFile(data)
+	if err != nil {
+		return Record{}, store.Errorf(err, "evidence file %s is corrupt", path)
+	}
+	if r.Key() != want {
+		return Record{}, store.Errorf(nil, "evidence file %s holds %s/%s run %s attempt %s, not what its path says", path, r.Lane, r.Kind, r.RunID, r.RunAttempt)
+	}
+	return r, nil
+}
+
+// List implements Store.
+func (s *FSStore) List(ctx context.Context, q Query) ([]Record, error) {
+	root := s.root()
+	var laneDirs []string
+	if len(q.Lanes) > 0 {
+		for _, l := range q.Lanes {
+			laneDirs = append(laneDirs, laneDirName(l))
+		}
+	} else {
+		entries, err := os.ReadDir(root)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, store.Errorf(err, "cannot read %s", root)
+		}
+		for _, e := range entries {
+			if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+				laneDirs = append(laneDirs, e.Name())
+			}
+		}
+	}
+	kinds := q.Kinds
+	if len(kinds) == 0 {
+		kinds = Kinds
+	}
+	var out []Record
+	for _, ld := range laneDirs {
+		for _, k := range kinds {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			dir := filepath.Join(root, ld, k)
+			entries, err := os.ReadDir(dir)
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return nil, store.Errorf(err, "cannot read %s", dir)
+			}
+			for _, e := range entries {
+				name := e.Name()
+				if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".json") {
+					continue
+				}
+				path := filepath.Join(dir, name)
+				data, err := os.ReadFile(path)
+				if err != nil {
+					return nil, store.Errorf(err, "cannot read evidence file %s", path)
+				}
+				r, err := decodeFile(data)
+				if err != nil {
+					return nil, store.Errorf(err, "evidence file %s is corrupt", path)
+				}
+				if r.Kind != k || laneDirName(r.Lane) != ld || s.path(r.Key()) != path {
+					return nil, store.Errorf(nil, "evidence file %s holds %s/%s run %s attempt %s, not what its path says", path, r.Lane, r.Kind, r.RunID, r.RunAttempt)
+				}
+				if q.matches(&r) {
+					out = append(out, r)
+				}
+			}
+		}
+	}
+	Sort(out)
+	return limitPerGroup(out, q.Limit), nil
+}
