@@ -70,6 +70,7 @@ type auditFlags struct {
 	actionsFlags
 	format string
 	out    string
+	record bool
 }
 
 func runAudit(ctx context.Context, env *Env, args []string) error {
@@ -81,6 +82,7 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.format, "format", "table", "stdout format: table, json or markdown")
 	fs.StringVar(&f.out, "out", "", "also write the JSON report to this file")
 	addActionsFlags(fs, &f.actionsFlags)
+	fs.BoolVar(&f.record, "record", false, "record the run and per-lane audit evidence (Postgres: lanegate_* tables; filesystem: .lanegate/)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -129,6 +131,11 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 	}
 	if err != nil {
 		return runtimeErr("write report: %v", err)
+	}
+	if f.record {
+		if err := recordAudit(ctx, env, st, res, filter); err != nil {
+			return err
+		}
 	}
 	if err := publishAudit(env, &f.actionsFlags, res, plan, f.out); err != nil {
 		return err

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -148,7 +146,9 @@ func runBackfill(ctx context.Context, env *Env, args []string) error {
 		if strings.TrimSpace(f.reason) == "" {
 			return usageErr("--apply requires --reason TEXT (a non-blank reason is recorded with the run)")
 		}
-		if !strings.HasPrefix(f.digest, "sha256:") || len(f.digest) != len("sha256:")+64 {
+		// Digests are lower-case hex; anything else is a typo, not "the data changed".
+		if !strings.HasPrefix(f.digest, "sha256:") || len(f.digest) != len("sha256:")+64 ||
+			strings.Trim(f.digest[len("sha256:"):], "0123456789abcdef") != "" {
 			return usageErr("--apply requires --plan-digest sha256:<64 hex> from the reviewed dry run")
 		}
 	} else if f.digest != "" || f.reason != "" {
@@ -286,9 +286,7 @@ func runID(info actions.RunInfo) string {
 		}
 		return id
 	}
-	var b [4]byte
-	rand.Read(b[:])
-	return "local-" + time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+	return localRunID()
 }
 
 // progress reports created rows at a steady cadence, not per row.
