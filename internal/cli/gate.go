@@ -1,0 +1,417 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lanegate/lanegate/internal/audit"
+	"github.com/lanegate/lanegate/internal/evidence"
+	"github.com/lanegate/lanegate/internal/gate"
+	"github.com/lanegate/lanegate/internal/ghapi"
+	"github.com/lanegate/lanegate/internal/lanes"
+	"github.com/lanegate/lanegate/internal/report"
+	"github.com/lanegate/lanegate/internal/store"
+)
+
+func init() {
+	register(command{"gate", "decide whether a cutover pull request may merge (commit status + sticky PR comment)", runGate})
+}
+
+type gateFlags struct {
+	githubFlags
+	storeFlags
+	pr         int
+	lanesPath  string
+	baseLanes  string
+	headLanes  string
+	labels     stringList
+	changed    stringList
+	bodyFile   string
+	offline    bool
+	scopeOnly  bool
+	noStatus   bool
+	noComment  bool
+	statusCtx  string
+	out        string
+	format     string
+	summaryF   string
+	targetURL  string
+	nowFlag    string
+	scopeInput string
+}
+
+// prContext is what the gate knows about the pull request.
+type prContext struct {
+	number          int
+	headSHA         string // where the status goes
+	baseSHA         string
+	labels          []string
+	body            string
+	fork            bool
+	files           []string
+	capped          bool
+	base, head      *lanes.File
+	event           string
+	statusSHA       string // merge_group head or PR head
+	scopePRFromFile int
+}
+
+var queueRef = regexp.MustCompile(`/pr-(\d+)-[0-9a-f]+$`)
+
+func runGate(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "gate", "gate [--pr N] [store flags] [--lanes lanes.yaml] [--no-status] [--no-comment] [--out FILE]")
+	var f gateFlags
+	addGitHubFlags(fs, &f.githubFlags)
+	addStoreFlags(fs, &f.storeFlags)
+	fs.IntVar(&f.pr, "pr", 0, "pull request number (default: from the event payload)")
+	fs.StringVar(&f.lanesPath, "lanes", "lanes.yaml", "path of the lanes file in the repository")
+	fs.StringVar(&f.baseLanes, "base-lanes", "", "local base-branch lanes file (default: read at the PR's base SHA through the API)")
+	fs.StringVar(&f.headLanes, "head-lanes", "", "local head lanes file (default: read at the PR's head SHA through the API)")
+	fs.BoolVar(&f.offline, "offline", false, "decide without GitHub: needs --base-lanes and --head-lanes; --label, --changed and --body-file describe the PR")
+	fs.Var(&f.labels, "label", "offline: a PR label (repeatable)")
+	fs.Var(&f.changed, "changed", "offline: a changed file (repeatable)")
+	fs.StringVar(&f.bodyFile, "body-file", "", "offline: file holding the PR body")
+	fs.BoolVar(&f.scopeOnly, "scope-only", false, "only compute the lanes in scope and write them (--out); for the unprivileged half of the fork-safe workflow")
+	fs.StringVar(&f.scopeInput, "scope-from", "", "read the PR number from a --scope-only file (its other contents are not trusted)")
+	fs.BoolVar(&f.noStatus, "no-status", false, "do not post the commit status")
+	fs.BoolVar(&f.noComment, "no-comment", false, "do not post the sticky PR comment")
+	fs.StringVar(&f.statusCtx, "status-context", gate.StatusContext, "commit status context (make it a required check)")
+	fs.StringVar(&f.out, "out", "", "write the gate JSON report here")
+	fs.StringVar(&f.format, "format", "table", "stdout format: table, json or markdown")
+	fs.StringVar(&f.summaryF, "summary-file", "", "job summary file (default $GITHUB_STEP_SUMMARY)")
+	fs.StringVar(&f.targetURL, "target-url", "", "status link (default: this workflow run)")
+	fs.StringVar(&f.nowFlag, "now", "", "decide as of this RFC 3339 time (tests and replays)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	switch f.format {
+	case "table", "json", "markdown":
+	default:
+		return usageErr("--format %q: want table, json or markdown", f.format)
+	}
+	now := time.Now().UTC()
+	if f.nowFlag != "" {
+		t, err := time.Parse(time.RFC3339, f.nowFlag)
+		if err != nil {
+			return usageErr("--now %q: %v", f.nowFlag, err)
+		}
+		now = t
+	}
+	info := env.rt.RunInfo()
+	in := gate.Input{Now: now}
+	var (
+		gh          *ghapi.Client
+		owner, repo string
+		pc          = &prContext{event: env.Getenv("GITHUB_EVENT_NAME")}
+	)
+	if f.offline {
+		if f.baseLanes == "" || f.headLanes == "" {
+			return usageErr("--offline needs --base-lanes and --head-lanes")
+		}
+		pc.labels = f.labels
+		pc.files = f.changed
+		if f.bodyFile != "" {
+			b, err := os.ReadFile(env.path(f.bodyFile))
+			if err != nil {
+				return usageErr("cannot read --body-file: %v", err)
+			}
+			pc.body = string(b)
+		}
+	} else {
+		var err error
+		gh, err = f.client(env)
+		if err != nil {
+			// No token: the gate cannot decide, and cannot post either.
+			in.Problems = append(in.Problems, err.Error())
+		}
+		if owner, repo, err = f.ownerRepo(env); err != nil {
+			in.Problems = append(in.Problems, err.Error())
+		}
+		if gh != nil && owner != "" {
+			if err := loadPR(ctx, env, gh, owner, repo, &f, pc); err != nil {
+				in.Problems = append(in.Problems, err.Error())
+			}
+		}
+	}
+	// Lane plans: local overrides, else read at the PR's SHAs.
+	var err error
+	if f.baseLanes != "" {
+		if pc.base, err = loadPlanFile(env, f.baseLanes); err != nil {
+			in.Problems = append(in.Problems, "base lanes file: "+err.Error())
+		}
+	}
+	if f.headLanes != "" {
+		if pc.head, err = loadPlanFile(env, f.headLanes); err != nil {
+			in.Problems = append(in.Problems, "head lanes file: "+err.Error())
+		}
+	}
+	in.Base, in.Head = pc.base, pc.head
+	in.Labels, in.Body, in.ChangedFiles, in.FilesCapped = pc.labels, pc.body, pc.files, pc.capped
+	// A fork's pull_request run has no secrets; only the privileged
+	// workflow_run half may decide it.
+	in.Fork = pc.fork && (pc.event == "pull_request" || pc.event == "pull_request_target") && !f.scopeOnly
+
+	if f.scopeOnly {
+		return writeScope(env, &f, pc, in)
+	}
+	if in.Head != nil && !in.Fork {
+		health, problems := gatherHealth(ctx, env, &f.storeFlags, in.Head, now)
+		in.Health = health
+		in.Problems = append(in.Problems, problems...)
+	}
+	res := gate.Decide(in)
+	body := report.GateMarkdown(res, info.RunURL, pc.statusSHA, ghapi.StickyBodyLimit("gate"))
+	if f.out != "" {
+		if err := writeFileAtomic(env.path(f.out), func(w io.Writer) error { return writeJSON(w, res) }); err != nil {
+			return err
+		}
+	}
+	switch f.format {
+	case "json":
+		err = writeJSON(env.Stdout, res)
+	case "markdown":
+		_, err = io.WriteString(env.Stdout, body)
+	default:
+		err = writeGateTable(env.Stdout, res)
+	}
+	if err != nil {
+		return runtimeErr("write report: %v", err)
+	}
+	a := actionsFlags{summaryFile: f.summaryF}
+	if err := a.runtime(env).AddSummary(body); err != nil {
+		return runtimeErr("write job summary: %v", err)
+	}
+	if gh != nil && owner != "" && pc.statusSHA != "" {
+		target := f.targetURL
+		if target == "" {
+			target = info.RunURL
+		}
+		if !f.noStatus {
+			if err := gh.CreateStatus(ctx, owner, repo, pc.statusSHA, ghapi.Status{State: res.StatusState(),
+				Context: f.statusCtx, Description: res.StatusDescription(), TargetURL: target}); err != nil {
+				fmt.Fprintf(env.Stderr, "lanegate: %v\n", err)
+				return runtimeErr("could not post the %s status; the check stays missing, which blocks a required check", f.statusCtx)
+			}
+		}
+		if !f.noComment && pc.number != 0 {
+			if _, err := gh.UpsertSticky(ctx, owner, repo, pc.number, "gate", "", body); err != nil {
+				return runtimeErr("%v", err)
+			}
+		}
+	}
+	fmt.Fprintf(env.Stderr, "lanegate: gate %s: %s\n", res.Verdict, res.Summary)
+	if res.Verdict != gate.Pass {
+		return errBlocked
+	}
+	return nil
+}
+
+func loadPlanFile(env *Env, path string) (*lanes.File, error) {
+	f, err := lanes.Load(env.path(path))
+	if err != nil {
+		return nil, err
+	}
+	f.Path = path
+	return f, nil
+}
+
+// loadPR gathers the pull request from the event payload and the API.
+func loadPR(ctx context.Context, env *Env, gh *ghapi.Client, owner, repo string, f *gateFlags, pc *prContext) error {
+	number := f.pr
+	var event map[string]any
+	if p := env.Getenv("GITHUB_EVENT_PATH"); p != "" {
+		if data, err := os.ReadFile(p); err == nil {
+			json.Unmarshal(data, &event)
+		}
+	}
+	if f.scopeInput != "" {
+		data, err := os.ReadFile(env.path(f.scopeInput))
+		if err != nil {
+			return fmt.Errorf("cannot read --scope-from: %v", err)
+		}
+		var s struct {
+			PR int `json:"pr"`
+		}
+		if err := json.Unmarshal(data, &s); err != nil || s.PR <= 0 {
+			return fmt.Errorf("--scope-from %s has no valid pull request number", f.scopeInput)
+		}
+		number = s.PR
+	}
+	if number == 0 {
+		if prObj, ok := event["pull_request"].(map[string]any); ok {
+			if n, ok := prObj["number"].(float64); ok {
+				number = int(n)
+			}
+		}
+	}
+	if mg, ok := event["merge_group"].(map[string]any); ok {
+		// A merge queue checks the queue's commit; its head_ref names the
+		// last pull request of the group.
+		pc.statusSHA, _ = mg["head_sha"].(string)
+		if ref, _ := mg["head_ref"].(string); number == 0 {
+			if m := queueRef.FindStringSubmatch(ref); m != nil {
+				number, _ = strconv.Atoi(m[1])
+			}
+		}
+	}
+	if number == 0 {
+		return errors.New("no pull request: pass --pr N or run on a pull_request or merge_group event")
+	}
+	pr, err := gh.PullRequest(ctx, owner, repo, number)
+	if err != nil {
+		return err
+	}
+	pc.number, pc.headSHA, pc.baseSHA = pr.Number, pr.HeadSHA, pr.BaseSHA
+	pc.labels, pc.body, pc.fork = pr.Labels, pr.Body, pr.IsFork
+	if pc.statusSHA == "" {
+		pc.statusSHA = pr.HeadSHA // never GITHUB_SHA: that is the test merge commit
+	}
+	if pc.files, pc.capped, err = gh.PullRequestFiles(ctx, owner, repo, number); err != nil {
+		return err
+	}
+	if f.baseLanes == "" {
+		data, err := gh.FileContent(ctx, owner, repo, f.lanesPath, pr.BaseSHA)
+		switch {
+		case errors.Is(err, ghapi.ErrNotFound):
+			// The pull request introduces lanes.yaml: no lane was cut over.
+		case err != nil:
+			return fmt.Errorf("read base %s: %v", f.lanesPath, err)
+		default:
+			if pc.base, err = lanes.Parse(f.lanesPath+"@base", data); err != nil {
+				return fmt.Errorf("base %s is invalid: %v", f.lanesPath, err)
+			}
+		}
+	}
+	if f.headLanes == "" {
+		data, err := gh.FileContent(ctx, owner, repo, f.lanesPath, pr.HeadSHA)
+		if err != nil {
+			return fmt.Errorf("read head %s: %v", f.lanesPath, err)
+		}
+		if pc.head, err = lanes.Parse(f.lanesPath+"@head", data); err != nil {
+			return fmt.Errorf("head %s is invalid: %v", f.lanesPath, err)
+		}
+	}
+	return nil
+}
+
+// writeScope is the unprivileged half: it records which PR to decide and
+// which lanes it touches; the privileged run re-derives everything it uses.
+func writeScope(env *Env, f *gateFlags, pc *prContext, in gate.Input) error {
+	res := gate.Decide(gate.Input{Base: in.Base, Head: in.Head, Labels: in.Labels, Body: in.Body,
+		ChangedFiles: in.ChangedFiles, FilesCapped: in.FilesCapped, Problems: in.Problems, Now: in.Now})
+	lanesInScope := []string{}
+	for _, l := range res.Lanes {
+		lanesInScope = append(lanesInScope, l.Lane)
+	}
+	scope := map[string]any{"schema": "lanegate.gate-scope/v1", "pr": pc.number, "head_sha": pc.headSHA, "lanes": lanesInScope, "problems": in.Problems}
+	if f.out == "" {
+		return writeJSON(env.Stdout, scope)
+	}
+	return writeFileAtomic(env.path(f.out), func(w io.Writer) error { return writeJSON(w, scope) })
+}
+
+// gatherHealth audits every declared lane and reads its evidence. Failing to
+// reach the store is a problem that blocks, never a pass.
+func gatherHealth(ctx context.Context, env *Env, sf *storeFlags, head *lanes.File, now time.Time) (map[string]gate.LaneHealth, []string) {
+	db, dir := sf.resolve(env)
+	if db == "" && dir == "" {
+		return nil, []string{"no database credentials: set database-url (or state-dir); the gate cannot decide without auditing the lanes"}
+	}
+	st, err := openStore(ctx, env, sf)
+	if err != nil {
+		return nil, []string{"cannot open the record store: " + err.Error()}
+	}
+	defer st.Close()
+	filter := audit.Filter{}
+	for _, l := range head.Lanes {
+		filter.Lanes = append(filter.Lanes, store.Route{Context: l.Context, Instance: l.Instance})
+	}
+	res, err := runAuditScan(ctx, st, filter, head)
+	if err != nil {
+		return nil, []string{"audit failed: " + err.Error()}
+	}
+	defer res.builder.Close()
+	health := map[string]gate.LaneHealth{}
+	updated := map[string]string{}
+	res.builder.EachFinding(func(f audit.Finding) error {
+		k := f.Context + "/" + f.Instance
+		h := health[k]
+		if f.Physical != nil {
+			h.ProviderPresent = true
+			updated[k] = f.Physical.UpdatedAt
+		}
+		if f.Severity == audit.SeverityBlocked {
+			h.AuditProblems = append(h.AuditProblems, f.Status)
+		}
+		health[k] = h
+		return nil
+	})
+	es, closeES, err := openEvidence(ctx, env, sf)
+	if err != nil {
+		return nil, []string{"cannot read evidence: " + err.Error()}
+	}
+	defer closeES()
+	keys := make([]string, 0, len(head.Lanes))
+	for _, l := range head.Lanes {
+		keys = append(keys, l.Key)
+	}
+	idx, err := evidence.Latest(ctx, es, evidence.Query{Lanes: keys})
+	if err != nil {
+		return nil, []string{"cannot read evidence: " + err.Error()}
+	}
+	for _, l := range head.Lanes {
+		h := health[l.Key]
+		h.AuditClean = len(h.AuditProblems) == 0
+		for _, v := range evidence.Check(l, idx[l.Key], updated[l.Key], now) {
+			if !v.Fresh {
+				h.EvidenceProblems = append(h.EvidenceProblems, v.Kind+" evidence: "+v.Reason)
+			}
+		}
+		h.WindowProblems = retireWindow(idx[l.Key]["audit"], head.RetireWindow, now)
+		health[l.Key] = h
+	}
+	return health, nil
+}
+
+// retireWindow checks the recorded audits of a lane over the retire window:
+// at least one passing audit at or before the window's start, and no failed
+// audit inside it.
+func retireWindow(audits []evidence.Record, window time.Duration, now time.Time) []string {
+	start := now.Add(-window)
+	var problems []string
+	covered := false
+	for _, r := range audits {
+		if r.ObservedAt.After(start) && !r.Passed {
+			problems = append(problems, fmt.Sprintf("an audit failed %s ago, inside the %s retire window", evidence.FormatAge(now.Sub(r.ObservedAt)), evidence.FormatAge(window)))
+		}
+		if !r.ObservedAt.After(start) && r.Passed {
+			covered = true
+		}
+	}
+	if !covered {
+		problems = append(problems, fmt.Sprintf("no passing recorded audit from before the %s retire window: the lane has not been clean that long", evidence.FormatAge(window)))
+	}
+	return problems
+}
+
+func writeGateTable(w io.Writer, r gate.Result) error {
+	fmt.Fprintf(w, "%s: %s\n", strings.ToUpper(r.Verdict), r.Summary)
+	for _, p := range r.Problems {
+		fmt.Fprintf(w, "  problem: %s\n", p)
+	}
+	for _, l := range r.Lanes {
+		fmt.Fprintf(w, "%-8s %s  %s → %s  (%s)\n", l.Verdict, l.Lane, l.FromStage, l.ToStage, strings.Join(l.Why, "; "))
+		for _, reason := range l.Reasons {
+			fmt.Fprintf(w, "         - %s\n", reason)
+		}
+	}
+	return nil
+}
