@@ -38,6 +38,17 @@ var requiredWorkflows = []string{
 	"provider-target-audit.yml",
 	"provider-target-backfill.yml",
 	"audit-matrix.yml",
+	"cutover-gate.yml",
+	"cutover-gate-decide.yml",
+	"evidence-report.yml",
+}
+
+// secretEnvInputs are the inputs action.yml hands to the lanegate step
+// under the variable the CLI reads for that secret, instead of
+// LANEGATE_INPUT_<NAME>. Each must be covered by a test that shows the
+// value reaching lanegate (TestPreflightThroughTheAction for the key).
+var secretEnvInputs = map[string]string{
+	"dokploy-api-key": "DOKPLOY_API_KEY",
 }
 
 var (
@@ -238,6 +249,17 @@ func TestActionForwardsEveryInput(t *testing.T) {
 			t.Errorf("inputs %q and %q both map to %s", other, name, key)
 		}
 		owner[key] = name
+		if secretKey, ok := secretEnvInputs[name]; ok {
+			// Forwarded under the secret's own variable, and only there.
+			if v, leaked := env[key]; leaked {
+				t.Errorf("env %s = %q: input %q must reach lanegate only as %s", key, v, name, secretKey)
+			}
+			val, ok := env[secretKey]
+			if m := inputExpr.FindStringSubmatch(val); !ok || m == nil || m[1] != name {
+				t.Errorf("input %q: env %s = %q, want ${{ inputs.%s }}", name, secretKey, val, name)
+			}
+			continue
+		}
 		val, ok := env[key]
 		if !ok {
 			t.Errorf("input %q is not passed to lanegate: add %s: ${{ inputs.%s }} to the env of step %q", name, key, name, lanegateStepID)
@@ -254,6 +276,19 @@ func TestActionForwardsEveryInput(t *testing.T) {
 		}
 		if _, ok := owner[key]; !ok {
 			t.Errorf("env %s of step %q matches no declared input", key, lanegateStepID)
+		}
+	}
+	// No other step of the action may see a secret input.
+	for i, st := range a.Runs.Steps {
+		if st.ID == lanegateStepID {
+			continue
+		}
+		for k, v := range st.Env {
+			for name := range secretEnvInputs {
+				if strings.Contains(v, "inputs."+name) {
+					t.Errorf("action.yml: %s env %s reads the secret input %q; only step %q may", st.label(i), k, name, lanegateStepID)
+				}
+			}
 		}
 	}
 }
@@ -274,6 +309,9 @@ func TestActionInputsReachTheCLI(t *testing.T) {
 	}
 	rt := actions.New(actions.Config{Getenv: func(k string) string { return vars[k] }})
 	for _, name := range sortedKeys(a.Inputs) {
+		if _, ok := secretEnvInputs[name]; ok {
+			continue // not an input variable; see secretEnvInputs
+		}
 		if got, want := rt.Input(name), "value-of-"+name; got != want {
 			t.Errorf("lanegate reads input %q as %q, want %q (the variable action.yml sets)", name, got, want)
 		}
@@ -725,16 +763,15 @@ func TestActionCommandWritesDeclaredOutputs(t *testing.T) {
 	}
 	// What the runner passes for inputs the workflow leaves out: their
 	// defaults. github.token stays empty; an audit must not need it.
-	for name, in := range a.Inputs {
-		if !strings.Contains(in.Default, "${{") {
-			vars[inputEnvName(name)] = in.Default
-		}
+	for k, v := range actionVars(t, a, map[string]string{
+		"command":     "audit",
+		"lanes":       filepath.Join(root, "lanes.yaml"),
+		"state-dir":   filepath.Join(root, "examples", "state"),
+		"fail-on":     "never",
+		"report-path": reportPath,
+	}) {
+		vars[k] = v
 	}
-	vars[inputEnvName("command")] = "audit"
-	vars[inputEnvName("lanes")] = filepath.Join(root, "lanes.yaml")
-	vars[inputEnvName("state-dir")] = filepath.Join(root, "examples", "state")
-	vars[inputEnvName("fail-on")] = "never"
-	vars[inputEnvName("report-path")] = reportPath
 
 	var stdout, stderr bytes.Buffer
 	code := cli.Run(context.Background(), &cli.Env{

@@ -2,21 +2,56 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"regexp"
 	"strings"
 )
 
 // ApplyConfirmation is the exact phrase a backfill-apply must carry.
 const ApplyConfirmation = "APPLY PROVIDER TARGET BACKFILL"
 
+// actionCommands are the values of the command input that the action maps
+// to flags itself. Any other lanegate command runs only with the args input.
+var actionCommands = []string{"audit", "backfill", "merge", "gate", "publish", "evidence", "preflight"}
+
+// actionSecretFlags are flags whose value is never printed, not even in a
+// dry run.
+var actionSecretFlags = []string{"database-url", "github-token", "dokploy-api-key"}
+
 // runAction is what action.yml runs: it reads the action's inputs (passed by
 // the composite action as LANEGATE_INPUT_* variables, since composite actions
 // get no INPUT_*), turns them into the same flags a terminal user would
 // type, and runs that command. Nothing here touches a store.
+//
+// Secrets never become flags: the GitHub token is read by the commands from
+// LANEGATE_INPUT_GITHUB_TOKEN, the Dokploy key from DOKPLOY_API_KEY (which
+// action.yml sets from the dokploy-api-key input), and only the database URL
+// travels as --database-url, hidden whenever the command line is printed.
 func runAction(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "action", "action (inputs come from LANEGATE_INPUT_* variables)")
+	fs := newFlagSet(env, "action", "action [--dry-run] (inputs come from LANEGATE_INPUT_* variables)")
+	dryRun := fs.Bool("dry-run", false, "print the command line the inputs map to, as a JSON array with secret values hidden, and run nothing")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	command, argv, err := actionArgv(env)
+	if err != nil {
+		return err
+	}
+	shown := append([]string{command}, hideSecretArgs(argv)...)
+	if *dryRun {
+		return writeJSON(env.Stdout, shown)
+	}
+	fmt.Fprintf(env.Stderr, "lanegate action: running lanegate %s\n", shellJoin(shown))
+	for _, c := range commands() {
+		if c.name == command && command != "action" {
+			return c.run(ctx, env, argv)
+		}
+	}
+	return usageErr("input command %q is not a lanegate command", command)
+}
+
+// actionArgv maps the inputs to a lanegate command and its arguments.
+func actionArgv(env *Env) (string, []string, error) {
 	in := func(name string) string { return env.rt.Input(name) }
 	command := in("command")
 	if command == "" {
@@ -28,18 +63,34 @@ func runAction(ctx context.Context, env *Env, args []string) error {
 	if command == "backfill" && in("mode") == "audit" {
 		command = "audit"
 	}
-	var out []string
+	// argv is sub + flags + the args input + "--" + positional: report
+	// paths come last and after "--", so neither a path starting with "-"
+	// nor an extra flag is taken for the other.
+	var sub, flags, positional []string
 	add := func(flag, value string) {
 		if value != "" {
-			out = append(out, "--"+flag, value)
+			flags = append(flags, "--"+flag, value)
 		}
 	}
-	addScope := func() {
-		// The default lanes.yaml is optional; only a path the workflow set
-		// on purpose must exist.
+	addBool := func(flag, input string) error {
+		on, err := env.rt.BoolInput(input)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		if on {
+			flags = append(flags, "--"+flag)
+		}
+		return nil
+	}
+	// The default lanes.yaml is optional where the command allows it; only
+	// a path the workflow set on purpose is passed (and must exist).
+	addLanesFile := func() {
 		if l := in("lanes"); l != "lanes.yaml" {
 			add("lanes", l)
 		}
+	}
+	addScope := func() {
+		addLanesFile()
 		for _, l := range env.rt.MultilineInput("lane") {
 			add("lane", l)
 		}
@@ -51,6 +102,20 @@ func runAction(ctx context.Context, env *Env, args []string) error {
 		add("database-url", in("database-url"))
 		add("state-dir", in("state-dir"))
 		add("statement-timeout", in("statement-timeout"))
+	}
+	oneLane := func(what string) (string, error) {
+		ls := env.rt.MultilineInput("lane")
+		if len(ls) != 1 {
+			return "", usageErr("%s needs exactly one route in the lane input (CONTEXT/INSTANCE), got %d", what, len(ls))
+		}
+		return ls[0], nil
+	}
+	reports := func() error {
+		positional = env.rt.MultilineInput("reports")
+		if len(positional) == 0 {
+			return usageErr("command %s needs the reports input (one report path per line)", command)
+		}
+		return nil
 	}
 	reportPath := in("report-path")
 	if reportPath == "" {
@@ -67,6 +132,9 @@ func runAction(ctx context.Context, env *Env, args []string) error {
 		add("shard", in("shard"))
 		add("out", reportPath)
 		add("fail-on", failOn)
+		if err := addBool("record", "record"); err != nil {
+			return "", nil, err
+		}
 	case "backfill":
 		mode := in("mode")
 		if mode == "" {
@@ -77,19 +145,19 @@ func runAction(ctx context.Context, env *Env, args []string) error {
 		case "backfill-apply":
 			// Checked here, before any store is opened.
 			if in("confirmation") != ApplyConfirmation {
-				return usageErr("mode backfill-apply requires the input confirmation to be exactly %q", ApplyConfirmation)
+				return "", nil, usageErr("mode backfill-apply requires the input confirmation to be exactly %q", ApplyConfirmation)
 			}
 			if strings.TrimSpace(in("reason")) == "" {
-				return usageErr("mode backfill-apply requires a non-blank reason input")
+				return "", nil, usageErr("mode backfill-apply requires a non-blank reason input")
 			}
 			if in("plan-digest") == "" {
-				return usageErr("mode backfill-apply requires the plan-digest input from the reviewed dry run")
+				return "", nil, usageErr("mode backfill-apply requires the plan-digest input from the reviewed dry run")
 			}
-			out = append(out, "--apply")
+			flags = append(flags, "--apply")
 			add("plan-digest", in("plan-digest"))
 			add("reason", in("reason"))
 		default:
-			return usageErr("input mode %q: want backfill-dry-run or backfill-apply for command backfill", mode)
+			return "", nil, usageErr("input mode %q: want backfill-dry-run or backfill-apply for command backfill", mode)
 		}
 		addScope()
 		addStore()
@@ -97,27 +165,138 @@ func runAction(ctx context.Context, env *Env, args []string) error {
 		add("fail-on", failOn)
 	case "merge":
 		add("out", reportPath)
-		if l := in("lanes"); l != "lanes.yaml" {
-			add("lanes", l)
-		}
+		addLanesFile()
 		add("fail-on", failOn)
-		reports := env.rt.MultilineInput("reports")
-		if len(reports) == 0 {
-			return usageErr("command merge needs the reports input (one shard report path per line)")
+		if err := reports(); err != nil {
+			return "", nil, err
 		}
-		out = append(out, reports...)
+	case "gate":
+		// The gate reads lanes.yaml at the pull request's base and head
+		// through the API; the lanes input names its path in the repository.
+		add("pr", in("pr"))
+		addLanesFile()
+		if err := addBool("scope-only", "scope-only"); err != nil {
+			return "", nil, err
+		}
+		add("scope-from", in("scope-from"))
+		add("status-context", in("status-context"))
+		add("target-url", in("run-url"))
+		addStore()
+		add("out", reportPath)
+	case "publish":
+		if in("issue") != "" && in("pr") != "" {
+			return "", nil, usageErr("command publish writes to one place: set the issue input or the pr input, not both")
+		}
+		add("issue", in("issue"))
+		add("pr", in("pr"))
+		flags = append(flags, "--summary")
+		addLanesFile()
+		add("run-url", in("run-url"))
+		add("artifact", in("artifact"))
+		addStore()
+		if err := reports(); err != nil {
+			return "", nil, err
+		}
+	case "evidence":
+		action := in("evidence-action")
+		if action == "" {
+			action = "record"
+		}
+		switch action {
+		case "record":
+			lane, err := oneLane("evidence record")
+			if err != nil {
+				return "", nil, err
+			}
+			if in("evidence-kind") == "" {
+				return "", nil, usageErr("evidence record needs the evidence-kind input")
+			}
+			if in("evidence-status") == "" {
+				return "", nil, usageErr("evidence record needs the evidence-status input (pass or fail)")
+			}
+			sub = []string{"record"}
+			add("lane", lane)
+			add("kind", in("evidence-kind"))
+			add("status", in("evidence-status"))
+		case "probe":
+			// A probe decides pass or fail itself and records health only.
+			if k := in("evidence-kind"); k != "" && k != "health" {
+				return "", nil, usageErr("evidence probe records health evidence; leave evidence-kind empty (got %q)", k)
+			}
+			if in("evidence-status") != "" {
+				return "", nil, usageErr("evidence probe decides pass or fail itself; leave evidence-status empty")
+			}
+			sub = []string{"probe"}
+			for _, l := range env.rt.MultilineInput("lane") {
+				add("lane", l)
+			}
+		default:
+			return "", nil, usageErr("input evidence-action %q: want record or probe", action)
+		}
+		addLanesFile()
+		add("run-url", in("run-url"))
+		add("trace", in("trace"))
+		addStore()
+	case "preflight":
+		lane, err := oneLane("command preflight")
+		if err != nil {
+			return "", nil, err
+		}
+		add("lane", lane)
+		add("dokploy-url", in("dokploy-url"))
+		addStore()
 	default:
-		if extra := in("args"); extra == "" {
-			return usageErr("input command %q is not supported by this version of the action", command)
+		if in("args") == "" {
+			return "", nil, usageErr("input command %q is not supported by this version of the action (want one of %s, or pass the args input)",
+				command, strings.Join(actionCommands, ", "))
 		}
 	}
+	argv := append(sub, flags...)
 	if extra := in("args"); extra != "" {
-		out = append(out, strings.Fields(extra)...)
+		argv = append(argv, strings.Fields(extra)...)
 	}
-	for _, c := range commands() {
-		if c.name == command && command != "action" {
-			return c.run(ctx, env, out)
+	if len(positional) > 0 {
+		argv = append(argv, "--")
+		argv = append(argv, positional...)
+	}
+	return command, argv, nil
+}
+
+// hideSecretArgs returns argv with the value of every secret flag replaced
+// by "***".
+func hideSecretArgs(argv []string) []string {
+	out := make([]string, len(argv))
+	copy(out, argv)
+	for i := 0; i < len(out); i++ {
+		if out[i] == "--" {
+			break
+		}
+		for _, name := range actionSecretFlags {
+			for _, prefix := range []string{"--" + name, "-" + name} {
+				switch {
+				case out[i] == prefix && i+1 < len(out):
+					out[i+1] = "***"
+					i++
+				case strings.HasPrefix(out[i], prefix+"="):
+					out[i] = prefix + "=***"
+				}
+			}
 		}
 	}
-	return usageErr("input command %q is not a lanegate command", command)
+	return out
+}
+
+var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_./:=@%+,-]+$`)
+
+// shellJoin quotes argv the way a POSIX shell would read it back.
+func shellJoin(argv []string) string {
+	parts := make([]string, len(argv))
+	for i, a := range argv {
+		if shellSafe.MatchString(a) {
+			parts[i] = a
+			continue
+		}
+		parts[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(parts, " ")
 }
