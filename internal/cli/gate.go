@@ -189,7 +189,9 @@ func runGate(ctx context.Context, env *Env, args []string) error {
 	if err := a.runtime(env).AddSummary(body); err != nil {
 		return runtimeErr("write job summary: %v", err)
 	}
-	if gh != nil && owner != "" && pc.statusSHA != "" {
+	// A fork's unprivileged run holds a read-only token: it reports here and
+	// leaves the status and comment to the privileged workflow_run half.
+	if gh != nil && owner != "" && pc.statusSHA != "" && !in.Fork {
 		target := f.targetURL
 		if target == "" {
 			target = info.RunURL

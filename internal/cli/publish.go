@@ -42,8 +42,9 @@ type publishFlags struct {
 
 // rendered is one report ready to publish.
 type rendered struct {
-	kind string // sticky name
-	body string
+	kind   string // sticky name
+	body   string
+	sticky string // body for the sticky comment when it differs from body
 }
 
 func runPublish(ctx context.Context, env *Env, args []string) error {
@@ -51,7 +52,7 @@ func runPublish(ctx context.Context, env *Env, args []string) error {
 	var f publishFlags
 	addGitHubFlags(fs, &f.githubFlags)
 	addStoreFlags(fs, &f.storeFlags)
-	fs.IntVar(&f.issue, "issue", 0, "sticky comment on this issue (default: tracking_issue from lanes.yaml when --summary/--stdout are not the only targets)")
+	fs.IntVar(&f.issue, "issue", 0, "sticky comment on this issue (default: tracking_issue from lanes.yaml when no other target is given)")
 	fs.IntVar(&f.pr, "pr", 0, "sticky comment on this pull request")
 	fs.BoolVar(&f.summary, "summary", false, "append to the job summary ($GITHUB_STEP_SUMMARY or --summary-file)")
 	fs.StringVar(&f.summaryF, "summary-file", "", "job summary file (local preview)")
@@ -78,15 +79,18 @@ func runPublish(ctx context.Context, env *Env, args []string) error {
 			return usageErr("--name: %v", err)
 		}
 	}
-	if !f.summary && !f.stdout && f.issue == 0 && f.pr == 0 {
-		return usageErr("publish needs a target: --issue N, --pr N, --summary or --stdout")
-	}
 	if f.issue != 0 && f.pr != 0 {
 		return usageErr("use --issue or --pr, not both")
 	}
 	plan, err := loadPlan(env, f.lanes, flagWasSet(fs, "lanes"), false)
 	if err != nil {
 		return err
+	}
+	if !f.summary && !f.stdout && f.issue == 0 && f.pr == 0 {
+		if plan == nil || plan.TrackingIssue == 0 {
+			return usageErr("publish needs a target: --issue N, --pr N, --summary or --stdout (or tracking_issue in lanes.yaml)")
+		}
+		f.issue = plan.TrackingIssue
 	}
 	info := env.rt.RunInfo()
 	runURL := f.runURL
@@ -128,21 +132,30 @@ func runPublish(ctx context.Context, env *Env, args []string) error {
 			return usageErr("%s is not a JSON report: %v", p, err)
 		}
 		name := f.name
-		var body string
+		var body, sticky string
 		limit := ghapi.MaxCommentBody - 1024
 		switch head.Schema {
 		case report.AuditSchema:
 			if name == "" {
 				name = "evidence"
 			}
-			var prev *report.CommentState
+			var (
+				prev     *report.CommentState
+				prevBody string
+			)
 			if gh != nil {
-				prev, err = previousState(ctx, gh, owner, repo, number, name, identity)
+				prev, prevBody, err = previousState(ctx, gh, owner, repo, number, name, identity)
 				if err != nil {
 					return runtimeErr("%v", err)
 				}
 			}
-			body, err = evidenceComment(ctx, env, &f.storeFlags, plan, data, prev, runURL, f.artifact, ghapi.StickyBodyLimit(name))
+			var digest string
+			body, digest, err = evidenceComment(ctx, env, &f.storeFlags, plan, data, prev, runURL, f.artifact, ghapi.StickyBodyLimit(name))
+			if err == nil && prev != nil && prev.ResultDigest != "" && prev.ResultDigest == digest {
+				// Unchanged result: keep the previous comment byte for byte
+				// (its time, run link and ages), so the upsert writes nothing.
+				sticky = prevBody
+			}
 		case backfill.Schema:
 			if name == "" {
 				name = "backfill"
@@ -162,7 +175,7 @@ func runPublish(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		outs = append(outs, rendered{kind: name, body: body})
+		outs = append(outs, rendered{kind: name, body: body, sticky: sticky})
 	}
 	if f.stdout {
 		for _, o := range outs {
@@ -180,7 +193,11 @@ func runPublish(ctx context.Context, env *Env, args []string) error {
 	}
 	if gh != nil {
 		for _, o := range outs {
-			res, err := gh.UpsertSticky(ctx, owner, repo, number, o.kind, identity, o.body)
+			body := o.body
+			if o.sticky != "" {
+				body = o.sticky
+			}
+			res, err := gh.UpsertSticky(ctx, owner, repo, number, o.kind, identity, body)
 			if err != nil {
 				return runtimeErr("%v", err)
 			}
@@ -191,29 +208,31 @@ func runPublish(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-// previousState reads the state block of our existing sticky comment.
-func previousState(ctx context.Context, gh *ghapi.Client, owner, repo string, number int, name, identity string) (*report.CommentState, error) {
+// previousState reads the state block of our existing sticky comment and
+// returns it with the comment's body.
+func previousState(ctx context.Context, gh *ghapi.Client, owner, repo string, number int, name, identity string) (*report.CommentState, string, error) {
 	comments, err := gh.ListComments(ctx, owner, repo, number)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	marker := ghapi.Marker(name)
 	for _, c := range comments {
-		if c.AuthorLogin == identity && strings.Contains(c.Body, marker) {
+		if strings.EqualFold(c.AuthorLogin, identity) && strings.Contains(c.Body, marker) {
 			if st, ok := report.ReadCommentState(c.Body); ok {
-				return st, nil
+				return st, c.Body, nil
 			}
 		}
 	}
-	return nil, nil
+	return nil, "", nil
 }
 
 // evidenceComment renders the tracking-issue comment from an audit report,
-// the lane plan and (when a store is given) the lanes' evidence.
-func evidenceComment(ctx context.Context, env *Env, sf *storeFlags, plan *lanes.File, data []byte, prev *report.CommentState, runURL, artifact string, limit int) (string, error) {
+// the lane plan and (when a store is given) the lanes' evidence. It also
+// returns the result digest written into the comment's state.
+func evidenceComment(ctx context.Context, env *Env, sf *storeFlags, plan *lanes.File, data []byte, prev *report.CommentState, runURL, artifact string, limit int) (string, string, error) {
 	rep, err := report.ReadAuditReport(bytes.NewReader(data))
 	if err != nil {
-		return "", usageErr("%v", err)
+		return "", "", usageErr("%v", err)
 	}
 	now := time.Now().UTC()
 	updated := map[string]string{}
@@ -226,7 +245,7 @@ func evidenceComment(ctx context.Context, env *Env, sf *storeFlags, plan *lanes.
 	if db, dir := sf.resolve(env); db != "" || dir != "" {
 		es, closeES, err := openEvidence(ctx, env, sf)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		defer closeES()
 		keys := []string{}
@@ -236,7 +255,7 @@ func evidenceComment(ctx context.Context, env *Env, sf *storeFlags, plan *lanes.
 			}
 		}
 		if idx, err = evidence.Latest(ctx, es, evidence.Query{Lanes: keys, Kinds: lanes.EvidenceKinds, Limit: 1}); err != nil {
-			return "", runtimeErr("read evidence: %v", err)
+			return "", "", runtimeErr("read evidence: %v", err)
 		}
 	}
 	st := report.CommentState{Schema: report.CommentSchema, Lanes: map[string]string{}, RunURL: runURL,
@@ -264,7 +283,8 @@ func evidenceComment(ctx context.Context, env *Env, sf *storeFlags, plan *lanes.
 				continue
 			}
 			r := recs[0]
-			c := report.EvidenceCell{Present: true, Passed: r.Passed, Age: now.Sub(r.ObservedAt), RunURL: r.Source.RunURL, Fresh: r.Passed}
+			c := report.EvidenceCell{Present: true, Passed: r.Passed, Age: now.Sub(r.ObservedAt), RunURL: r.Source.RunURL, Fresh: r.Passed,
+				ObservedAt: r.ObservedAt}
 			if lane != nil {
 				for _, req := range lane.Evidence {
 					if req.Kind == kind {
@@ -280,8 +300,10 @@ func evidenceComment(ctx context.Context, env *Env, sf *storeFlags, plan *lanes.
 		st.ConfigDigest = plan.Digest()
 	}
 	totals := audit.Totals{Inspected: rep.InspectedRouteCount, Blocked: rep.BlockedCount, Warning: rep.WarningCount, Counts: rep.Counts}
-	return report.RenderComment(report.CommentInput{Plan: plan, Lanes: rows, Totals: totals, Previous: prev, State: st,
-		RunURL: runURL, Artifact: artifact, Limit: limit}), nil
+	in := report.CommentInput{Plan: plan, Lanes: rows, Totals: totals, Previous: prev, State: st,
+		RunURL: runURL, Artifact: artifact, Limit: limit}
+	in.State.ResultDigest = report.CommentDigest(in)
+	return report.RenderComment(in), in.State.ResultDigest, nil
 }
 
 // backfillMarkdown renders a backfill report read back from JSON.

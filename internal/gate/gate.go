@@ -291,37 +291,65 @@ func checkClean(in Input, key, who string, block func(string, ...any)) {
 }
 
 // checkProviderTarget: the lane is clean, and everything that must go first
-// already runs on provider-target with clean evidence.
+// already runs on provider-target with clean evidence. Required lanes are
+// named one by one; earlier-wave lanes are summarised in one reason per kind
+// of problem, so a large fleet does not multiply reasons per lane.
 func checkProviderTarget(in Input, l *lanes.Lane, block func(string, ...any)) {
 	checkClean(in, l.Key, "", block)
-	prereq := map[string]string{}
-	for _, r := range l.Requires {
-		prereq[r] = "required lane "
-	}
-	for _, o := range in.Head.Lanes {
-		if o.Wave < l.Wave {
-			if _, ok := prereq[o.Key]; !ok {
-				prereq[o.Key] = fmt.Sprintf("earlier-wave (wave %d) lane ", o.Wave)
-			}
-		}
-	}
-	keys := make([]string, 0, len(prereq))
-	for k := range prereq {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		who := prereq[k]
-		st, ok := stageOf(in.Base, k)
-		if !ok || lanes.StageIndex(st) < lanes.StageIndex(StageProviderTarget) {
-			if !ok {
-				st = "(not on the base branch)"
-			}
-			block("%s%s must already be at provider-target on the base branch (it is %s)", who, k, st)
+	required := map[string]bool{}
+	reqs := append([]string(nil), l.Requires...)
+	sort.Strings(reqs)
+	for _, r := range reqs {
+		required[r] = true
+		if !atProviderTarget(in.Base, r) {
+			block("required lane %s must already be at provider-target on the base branch (it is %s)", r, baseStageText(in.Base, r))
 			continue
 		}
-		checkClean(in, k, who, block)
+		checkClean(in, r, "required lane ", block)
 	}
+	var notCutOver, unclean []string
+	for _, o := range in.Head.Lanes {
+		if o.Wave >= l.Wave || required[o.Key] {
+			continue
+		}
+		if !atProviderTarget(in.Base, o.Key) {
+			notCutOver = append(notCutOver, fmt.Sprintf("%s (wave %d, %s)", o.Key, o.Wave, baseStageText(in.Base, o.Key)))
+			continue
+		}
+		var problems []string
+		checkClean(in, o.Key, "", func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) })
+		if len(problems) > 0 {
+			unclean = append(unclean, strings.Join(problems, "; "))
+		}
+	}
+	sort.Strings(notCutOver)
+	sort.Strings(unclean)
+	if len(notCutOver) > 0 {
+		block("earlier-wave lanes must already be at provider-target on the base branch: %s", listSome(notCutOver, 10))
+	}
+	if len(unclean) > 0 {
+		block("earlier-wave lanes are not clean: %s", listSome(unclean, 5))
+	}
+}
+
+func atProviderTarget(base *lanes.File, key string) bool {
+	st, ok := stageOf(base, key)
+	return ok && lanes.StageIndex(st) >= lanes.StageIndex(StageProviderTarget)
+}
+
+func baseStageText(base *lanes.File, key string) string {
+	if st, ok := stageOf(base, key); ok {
+		return st
+	}
+	return "not on the base branch"
+}
+
+// listSome joins the first n items and counts the rest.
+func listSome(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return strings.Join(items[:n], ", ") + fmt.Sprintf(" and %d more", len(items)-n)
 }
 
 // checkRetired: the lane has run on provider-target, cleanly, for the whole

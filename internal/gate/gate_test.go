@@ -99,7 +99,7 @@ func TestDecide(t *testing.T) {
 			name: "earlier wave must go first",
 			in: Input{Base: base, Head: plan(t, "a/testing 1 dokploy", "a/prod 2 dokploy a/testing", "b/prod 2 provider-target"),
 				Health: map[string]LaneHealth{"b/prod": clean, "a/testing": clean}},
-			verdict: Blocked, lanes: 1, wantReasons: []string{"earlier-wave (wave 1) lane a/testing must already be at provider-target"},
+			verdict: Blocked, lanes: 1, wantReasons: []string{"earlier-wave lanes must already be at provider-target on the base branch: a/testing (wave 1, dokploy)"},
 		},
 		{
 			name: "skipping a stage",
@@ -136,13 +136,13 @@ func TestDecide(t *testing.T) {
 		{
 			name:    "3000-file cap puts every lane in scope",
 			in:      Input{Base: base, Head: base, FilesCapped: true, Health: map[string]LaneHealth{"a/testing": clean}},
-			verdict: Blocked, lanes: 3, wantReasons: []string{"a/testing must already be at provider-target"},
+			verdict: Blocked, lanes: 3, wantReasons: []string{"a/testing (wave 1, dokploy)"},
 		},
 		{
 			name: "labels and trailer",
 			in: Input{Base: base, Head: base, Labels: []string{"cutover:a/testing"}, Body: "Cutover-Lanes: b/prod",
 				Health: map[string]LaneHealth{"a/testing": clean, "b/prod": clean}},
-			verdict: Blocked, lanes: 2, wantReasons: []string{"earlier-wave (wave 1) lane a/testing must already be at provider-target"},
+			verdict: Blocked, lanes: 2, wantReasons: []string{"earlier-wave lanes must already be at provider-target on the base branch: a/testing (wave 1, dokploy)"},
 		},
 		{
 			name:    "label naming an unknown lane",

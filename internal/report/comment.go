@@ -1,12 +1,15 @@
 package report
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"regexp"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lanegate/lanegate/internal/audit"
 	"github.com/lanegate/lanegate/internal/lanes"
@@ -20,6 +23,9 @@ type EvidenceCell struct {
 	Fresh   bool // passed and within the lane's maximum age (and after the row changed)
 	Age     time.Duration
 	RunURL  string
+	// ObservedAt is when the evidence was observed. It feeds CommentDigest
+	// (Age does not: it changes on every run); zero when unknown.
+	ObservedAt time.Time
 }
 
 // CommentLane is one lane's row.
@@ -44,6 +50,13 @@ type CommentState struct {
 	RunURL       string            `json:"run_url"`
 	Time         string            `json:"time"`
 	Version      string            `json:"lanegate_version"`
+	// ResultDigest is CommentDigest of the input the comment shows: equal
+	// digests mean an unchanged result, so the previous comment (its time,
+	// run link and evidence ages included) can be kept as it is.
+	ResultDigest string `json:"result_digest,omitempty"`
+	// LanesOmitted counts lanes left out of Lanes so that the state block
+	// fits in the comment; their previous status is unknown.
+	LanesOmitted int `json:"lanes_omitted,omitempty"`
 }
 
 // CommentSchema identifies the hidden state block.
@@ -68,6 +81,51 @@ func ReadCommentState(body string) (*CommentState, bool) {
 func encodeState(st CommentState) string {
 	b, _ := json.Marshal(st)
 	return strings.ReplaceAll(string(b), "--", `-\u002d`)
+}
+
+// CommentDigest fingerprints everything the evidence comment shows except
+// its provenance (time, run link, head SHA) and evidence ages: the report
+// and config digests, the lanegate version, the totals, every lane row and
+// every evidence cell (by observation time instead of age). Publish keeps
+// the previous comment unchanged when the digest has not changed.
+func CommentDigest(in CommentInput) string {
+	type cellKey struct {
+		Kind                   string
+		Present, Passed, Fresh bool
+		ObservedAt             string
+		RunURL                 string
+	}
+	type laneKey struct {
+		Lane, Driver, Stage, Status, Severity, Detail string
+		Wave                                          int
+		Evidence                                      []cellKey
+	}
+	doc := struct {
+		Title, Report, Config, Version, Artifact string
+		Totals                                   audit.Totals
+		Lanes                                    []laneKey
+	}{Title: in.Title, Report: in.State.ReportDigest, Config: in.State.ConfigDigest, Version: in.State.Version,
+		Artifact: in.Artifact, Totals: in.Totals}
+	for _, l := range in.sorted() {
+		k := laneKey{Lane: l.Lane, Driver: l.Driver, Stage: l.Stage, Status: l.Status, Severity: l.Severity, Detail: l.Detail, Wave: l.Wave}
+		kinds := make([]string, 0, len(l.Evidence))
+		for kind := range l.Evidence {
+			kinds = append(kinds, kind)
+		}
+		sort.Strings(kinds)
+		for _, kind := range kinds {
+			c := l.Evidence[kind]
+			ck := cellKey{Kind: kind, Present: c.Present, Passed: c.Passed, Fresh: c.Fresh, RunURL: c.RunURL}
+			if !c.ObservedAt.IsZero() {
+				ck.ObservedAt = c.ObservedAt.UTC().Format(time.RFC3339Nano)
+			}
+			k.Evidence = append(k.Evidence, ck)
+		}
+		doc.Lanes = append(doc.Lanes, k)
+	}
+	b, _ := json.Marshal(doc)
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // CommentInput is everything the evidence comment shows.
@@ -126,6 +184,7 @@ func cell(c EvidenceCell, required bool) string {
 // the limit: full tables and diagram, then a condensed table, then counts and
 // blocked lanes with a link to the run.
 func RenderComment(in CommentInput) string {
+	in.State = fitState(in)
 	for _, tier := range []func(CommentInput) string{commentFull, commentCondensed, commentMinimal} {
 		body := tier(in)
 		if in.Limit <= 0 || len(body) <= in.Limit {
@@ -135,8 +194,77 @@ func RenderComment(in CommentInput) string {
 	// Even the minimal tier is too long (thousands of blocked lanes): cut
 	// the blocked list, keep the state block.
 	body := commentMinimal(in)
-	tail := "\n\n…list cut to fit GitHub's limit; see the run.\n" + stateBlock(in)
-	return body[:max(0, in.Limit-len(tail)-1)] + tail
+	tail := "\n\n_…list cut to fit GitHub's limit; the full tables are in " + runLink(in) + "._\n\n" + stateBlock(in)
+	return cutAt(body, in.Limit-len(tail)) + tail
+}
+
+// cutAt shortens s to at most n bytes without splitting a UTF-8 sequence,
+// preferring to end after a list separator or a line so that no lane name
+// (or its code span) is cut in half.
+func cutAt(s string, n int) string {
+	if n >= len(s) {
+		return s
+	}
+	if n <= 0 {
+		return ""
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	s = s[:n]
+	if i := max(strings.LastIndex(s, ", "), strings.LastIndexByte(s, '\n')); i > 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// fitState keeps the state block within half of the limit: past that the
+// lanes map (the only part that grows with the fleet) keeps the first lanes
+// in wave order and counts the rest in LanesOmitted. Without this a few
+// thousand lanes make a state block longer than GitHub accepts, and the
+// comment could not be posted at all.
+func fitState(in CommentInput) CommentState {
+	st := in.State
+	budget := in.Limit / 2
+	if in.Limit <= 0 || len(stateBlock(CommentInput{State: st})) <= budget {
+		return st
+	}
+	// Size each entry as encodeState will write it.
+	entry := func(lane, status string) int {
+		b, _ := json.Marshal(map[string]string{lane: status})
+		return len(strings.ReplaceAll(string(b), "--", `-\u002d`)) - 1 // "{" and "}" minus one "," per entry
+	}
+	all := st.Lanes
+	st.Lanes = map[string]string{}
+	st.LanesOmitted = 0
+	// The fixed part, with a generous allowance for the omitted count.
+	used := len(stateBlock(CommentInput{State: st})) + len(`,"lanes_omitted":1000000000`)
+	keys := make([]string, 0, len(all))
+	seen := map[string]bool{}
+	for _, l := range in.sorted() {
+		if _, ok := all[l.Lane]; ok && !seen[l.Lane] {
+			seen[l.Lane] = true
+			keys = append(keys, l.Lane)
+		}
+	}
+	rest := make([]string, 0)
+	for k := range all {
+		if !seen[k] {
+			rest = append(rest, k)
+		}
+	}
+	sort.Strings(rest)
+	keys = append(keys, rest...)
+	for i, k := range keys {
+		n := entry(k, all[k])
+		if used+n > budget {
+			st.LanesOmitted = len(keys) - i
+			break
+		}
+		st.Lanes[k] = all[k]
+		used += n
+	}
+	return st
 }
 
 func verdictLine(in CommentInput) string {
@@ -191,9 +319,13 @@ func sinceLastRun(in CommentInput) string {
 		return "### Since last run\n\nFirst run: no previous state.\n\n"
 	}
 	var newly, regressed, added, cleared []string
+	current := make(map[string]bool, len(in.Lanes))
 	for _, l := range in.sorted() {
+		current[l.Lane] = true
 		prev, ok := in.Previous.Lanes[l.Lane]
 		switch {
+		case !ok && in.Previous.LanesOmitted > 0:
+			// The previous state could not list every lane: unknown, not new.
 		case !ok:
 			added = append(added, l.Lane)
 		case prev != audit.StatusComplete && l.Status == audit.StatusComplete:
@@ -203,13 +335,7 @@ func sinceLastRun(in CommentInput) string {
 		}
 	}
 	for lane := range in.Previous.Lanes {
-		found := false
-		for _, l := range in.Lanes {
-			if l.Lane == lane {
-				found = true
-			}
-		}
-		if !found {
+		if !current[lane] {
 			cleared = append(cleared, lane)
 		}
 	}
@@ -227,6 +353,9 @@ func sinceLastRun(in CommentInput) string {
 	list("🗑️ no longer declared", cleared)
 	if len(newly)+len(regressed)+len(added)+len(cleared) == 0 {
 		b.WriteString("No change.\n")
+	}
+	if n := in.Previous.LanesOmitted; n > 0 {
+		fmt.Fprintf(&b, "\n_The previous state left out %d lane(s) to fit the comment; changes to them are not shown._\n", n)
 	}
 	b.WriteString("\n")
 	return b.String()
@@ -305,6 +434,14 @@ func commentMinimal(in CommentInput) string {
 	if len(blocked) > 0 {
 		fmt.Fprintf(&b, "Blocked lanes (%d): %s\n\n", len(blocked), strings.Join(blocked, ", "))
 	}
+	fmt.Fprintf(&b, "_Too many lanes for one comment: the full tables are in %s._\n\n", runLink(in))
+	b.WriteString(stateBlock(in))
+	return b.String()
+}
+
+// runLink points at the run (and its report artifact) holding the full
+// tables.
+func runLink(in CommentInput) string {
 	where := "the run"
 	if in.RunURL != "" {
 		where = "[the run](" + in.RunURL + ")"
@@ -312,9 +449,7 @@ func commentMinimal(in CommentInput) string {
 	if in.Artifact != "" {
 		where += " (artifact `" + mdCell(in.Artifact) + "`)"
 	}
-	fmt.Fprintf(&b, "_Too many lanes for one comment: the full tables are in %s._\n\n", where)
-	b.WriteString(stateBlock(in))
-	return b.String()
+	return where
 }
 
 var mermaidID = regexp.MustCompile(`[^A-Za-z0-9_]`)

@@ -1,0 +1,359 @@
+package cli_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lanegate/lanegate/internal/report"
+)
+
+const pubMarker = "<!-- lanegate:sticky:evidence -->"
+
+// pubVars is the environment of one Actions run against the fake.
+func pubVars(f *fghServer, runID string) map[string]string {
+	return f.vars(map[string]string{
+		"GITHUB_ACTIONS":    "true",
+		"GITHUB_SERVER_URL": "https://github.example",
+		"GITHUB_RUN_ID":     runID,
+		"GITHUB_SHA":        strings.Repeat(runID[len(runID)-1:], 40),
+	})
+}
+
+func pubRunURL(runID string) string { return "https://github.example/o/r/actions/runs/" + runID }
+
+// pubAudit writes the audit report of dir's state to dir/name.
+func pubAudit(t *testing.T, dir, name string) {
+	t.Helper()
+	o := fghRun(dir, nil, "audit", "--state-dir", "state", "--lanes", "lanes.yaml", "--out", name)
+	if o.code != 0 && o.code != 1 {
+		t.Fatalf("audit failed\n%s", o)
+	}
+	if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+		t.Fatalf("audit wrote no report: %v\n%s", err, o)
+	}
+}
+
+// pubCompleteSYOProd writes the provider-target row sellyouroutboard/prod
+// lacks in examples/state, which makes the lane complete.
+func pubCompleteSYOProd(t *testing.T, dir string) {
+	t.Helper()
+	row := `{
+  "context": "sellyouroutboard",
+  "display_name": "syo-prod",
+  "instance": "prod",
+  "provider_evidence": {
+    "project_name": "sellyouroutboard"
+  },
+  "provider_id": "dokploy",
+  "provider_target_type": "application",
+  "schema_version": 1,
+  "source_label": "launchplane:dual-write",
+  "target_category": "application",
+  "target_id": "app-syo-prod",
+  "updated_at": "2026-10-03T09:05:00Z"
+}
+`
+	path := filepath.Join(dir, "state", "launchplane_provider_targets", "sellyouroutboard-prod-f505a22662cc.json")
+	if err := os.WriteFile(path, []byte(row), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func pubRecord(t *testing.T, dir, lane, kind, status string, observed time.Time, runURL string) {
+	t.Helper()
+	o := fghRun(dir, nil, "evidence", "record", "--state-dir", "state", "--lanes", "lanes.yaml", "--lane", lane, "--kind", kind,
+		"--status", status, "--run-url", runURL, "--observed-at", observed.UTC().Format(time.RFC3339))
+	fghWant(t, o, 0)
+}
+
+func pubIssueLog(n int, lists ...string) []string {
+	var out []string
+	for _, l := range lists {
+		switch l {
+		case "user":
+			out = append(out, "GET /user")
+		case "list":
+			out = append(out, fmt.Sprintf("GET /repos/o/r/issues/%d/comments", n))
+		case "create":
+			out = append(out, fmt.Sprintf("POST /repos/o/r/issues/%d/comments", n))
+		default:
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func pubSameLog(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Errorf("%s: API calls\n got  %q\n want %q", what, got, want)
+	}
+}
+
+// pubOurs returns our sticky comments on issue n.
+func pubOurs(f *fghServer, n int) []fghComment {
+	var out []fghComment
+	for _, c := range f.issueComments(n) {
+		if c.Login == fghBot && strings.Contains(c.Body, pubMarker) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+var pubTimeRE = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`)
+
+func TestPublishStickyLifecycle(t *testing.T) {
+	t.Parallel()
+	f := newFGH(t)
+	dir := fghWorkDir(t)
+	pubRecord(t, dir, "discord-blue/prod", "deploy", "pass", time.Now().Add(-time.Hour), "https://github.example/o/r/actions/runs/55")
+	pubRecord(t, dir, "discord-blue/prod", "health", "pass", time.Now().Add(-2*time.Hour), "https://github.example/o/r/actions/runs/56")
+	pubAudit(t, dir, "r.json")
+
+	// 1. First publish: identity, previous state, upsert (list, create,
+	// re-list for a racing duplicate).
+	o := fghRun(dir, pubVars(f, "101"), "publish", "--issue", "1", "--state-dir", "state", "r.json")
+	fghWant(t, o, 0)
+	pubSameLog(t, "first publish", f.log(), pubIssueLog(1, "user", "list", "list", "create", "list"))
+	ours := pubOurs(f, 1)
+	if len(f.issueComments(1)) != 1 || len(ours) != 1 {
+		t.Fatalf("want exactly one comment, have %+v", f.issueComments(1))
+	}
+	first := ours[0]
+	if !strings.HasPrefix(first.Body, pubMarker+"\n") {
+		t.Errorf("the marker is not the first line:\n%s", first.Body)
+	}
+	for _, want := range []string{
+		"## lanegate migration evidence\n",
+		"❌ **complete 6/9** · blocked 3 · warnings 1",
+		"[run](" + pubRunURL("101") + ")",
+		"head `111111111111`",
+		"### Since last run\n\nFirst run: no previous state.\n",
+		"| ✅ | `discord-blue/prod` | generic-web | dokploy | `complete` | [✅ 1h](https://github.example/o/r/actions/runs/55) | – | [✅ 2h](https://github.example/o/r/actions/runs/56) |",
+		"| ❌ | `sellyouroutboard/prod` | generic-web | dokploy | `missing_provider_target` | ❌ missing | – | ❌ missing |",
+		"```mermaid\n",
+		"  L_sellyouroutboard_testing --> L_sellyouroutboard_prod\n",
+	} {
+		if !strings.Contains(first.Body, want) {
+			t.Errorf("first comment lacks %q\n%s", want, first.Body)
+		}
+	}
+	st, ok := report.ReadCommentState(first.Body)
+	if !ok {
+		t.Fatalf("no state block:\n%s", first.Body)
+	}
+	if len(st.Lanes) != 9 || st.Lanes["sellyouroutboard/prod"] != "missing_provider_target" || st.RunURL != pubRunURL("101") ||
+		!strings.HasPrefix(st.ReportDigest, "sha256:") || st.ConfigDigest == "" || st.ResultDigest == "" || st.HeadSHA != strings.Repeat("1", 40) {
+		t.Errorf("state = %+v", st)
+	}
+	if !strings.Contains(o.stderr, fmt.Sprintf(`sticky comment "evidence" on #1: created (comment %d`, first.ID)) {
+		t.Errorf("stderr:\n%s", o.stderr)
+	}
+
+	// 2. The same result from a later run (another run id and SHA, evidence
+	// a little older): no write at all, the comment stays byte for byte.
+	f.resetCalls()
+	o = fghRun(dir, pubVars(f, "102"), "publish", "--issue", "1", "--state-dir", "state", "r.json")
+	fghWant(t, o, 0)
+	pubSameLog(t, "unchanged re-run", f.log(), pubIssueLog(1, "user", "list", "list"))
+	if got := pubOurs(f, 1); len(got) != 1 || got[0].Body != first.Body {
+		t.Errorf("unchanged re-run changed the comment")
+	}
+	if !strings.Contains(o.stderr, ": unchanged (comment ") {
+		t.Errorf("stderr:\n%s", o.stderr)
+	}
+
+	// 3. Time does not enter into it: move the comment's time back by a
+	// month (as if it had been written then) and re-run.
+	old := pubTimeRE.ReplaceAllString(first.Body, "2026-01-01T00:00:00Z")
+	if strings.Count(old, "2026-01-01T00:00:00Z") < 2 {
+		t.Fatalf("expected the time in the header and in the state:\n%s", first.Body)
+	}
+	f.setCommentBody(first.ID, old)
+	f.resetCalls()
+	fghWant(t, fghRun(dir, pubVars(f, "103"), "publish", "--issue", "1", "--state-dir", "state", "r.json"), 0)
+	if w := f.writes(); len(w) != 0 {
+		t.Errorf("an older time alone caused writes: %q", w)
+	}
+
+	// 4. A changed result: sellyouroutboard/prod gets its provider-target
+	// row. The same comment is edited and says what changed, read back from
+	// the previous comment's state.
+	pubCompleteSYOProd(t, dir)
+	pubAudit(t, dir, "r2.json")
+	f.resetCalls()
+	o = fghRun(dir, pubVars(f, "104"), "publish", "--issue", "1", "--state-dir", "state", "r2.json")
+	fghWant(t, o, 0)
+	pubSameLog(t, "changed result", f.log(), pubIssueLog(1, "user", "list", "list", fmt.Sprintf("PATCH /repos/o/r/issues/comments/%d", first.ID)))
+	ours = pubOurs(f, 1)
+	if len(f.issueComments(1)) != 1 || len(ours) != 1 || ours[0].ID != first.ID {
+		t.Fatalf("want the same single comment, have %+v", f.issueComments(1))
+	}
+	for _, want := range []string{
+		"❌ **complete 7/9** · blocked 2 · warnings 1",
+		"### Since last run\n\n- ✅ newly complete: `sellyouroutboard/prod`\n\n",
+		"[run](" + pubRunURL("104") + ")",
+	} {
+		if !strings.Contains(ours[0].Body, want) {
+			t.Errorf("edited comment lacks %q\n%s", want, ours[0].Body)
+		}
+	}
+	if st, ok := report.ReadCommentState(ours[0].Body); !ok || st.Lanes["sellyouroutboard/prod"] != "complete" || st.RunURL != pubRunURL("104") {
+		t.Errorf("state after the edit: %+v", st)
+	}
+	if !strings.Contains(o.stderr, fmt.Sprintf(": updated (comment %d", first.ID)) {
+		t.Errorf("stderr:\n%s", o.stderr)
+	}
+}
+
+func TestPublishFindsItsCommentOnThirdPageAndIgnoresOthers(t *testing.T) {
+	t.Parallel()
+	f := newFGH(t)
+	dir := fghWorkDir(t)
+	pubAudit(t, dir, "r.json")
+
+	// Someone else's comment carries our marker and a state block in which
+	// three complete lanes were missing their rows; then 249 ordinary comments.
+	impostor := pubMarker + "\nnot ours\n" + `<!-- lanegate:state {"schema":"lanegate.evidence-comment/v1","lanes":{"cm/testing":"missing_provider_target","discord-blue/prod":"missing_provider_target","opw/testing":"missing_provider_target"}} -->` + "\n"
+	impostorID := f.addComment(1, "mallory", impostor)
+	for i := range 249 {
+		f.addComment(1, "octocat", fmt.Sprintf("comment %d", i))
+	}
+	f.addComment(2, fghBot, pubMarker+"\non another issue\n")
+
+	o := fghRun(dir, pubVars(f, "201"), "publish", "--issue", "1", "--state-dir", "state", "r.json")
+	fghWant(t, o, 0)
+	three := []string{"list", "list", "list"}
+	pubSameLog(t, "first publish over 3 pages", f.log(),
+		pubIssueLog(1, slices.Concat([]string{"user"}, three, three, []string{"create"}, three)...))
+	var pages []string
+	for _, c := range f.callList() {
+		if c.Method == "GET" && strings.HasSuffix(c.Path, "/comments") {
+			pages = append(pages, c.Query)
+		}
+	}
+	if want := []string{"per_page=100", "page=2&per_page=100", "page=3&per_page=100"}; len(pages) < 3 || !slices.Equal(pages[:3], want) {
+		t.Errorf("list queries %q, want %q first", pages, want)
+	}
+	ours := pubOurs(f, 1)
+	if len(ours) != 1 || len(f.issueComments(1)) != 251 {
+		t.Fatalf("want one new comment of ours next to 250 others, have %d of ours, %d in all", len(ours), len(f.issueComments(1)))
+	}
+	if !strings.Contains(ours[0].Body, "First run: no previous state.") {
+		t.Errorf("another author's state was read:\n%s", ours[0].Body)
+	}
+	for _, c := range f.issueComments(1) {
+		if c.ID == impostorID && c.Body != impostor {
+			t.Error("another author's comment was changed")
+		}
+	}
+
+	// Unchanged: found on page 3, nothing written.
+	f.resetCalls()
+	fghWant(t, fghRun(dir, pubVars(f, "202"), "publish", "--issue", "1", "--state-dir", "state", "r.json"), 0)
+	pubSameLog(t, "unchanged over 3 pages", f.log(), pubIssueLog(1, slices.Concat([]string{"user"}, three, three)...))
+
+	// Changed: the page-3 comment is edited, its state read back.
+	pubCompleteSYOProd(t, dir)
+	pubAudit(t, dir, "r2.json")
+	f.resetCalls()
+	fghWant(t, fghRun(dir, pubVars(f, "203"), "publish", "--issue", "1", "--state-dir", "state", "r2.json"), 0)
+	if w := f.writes(); !slices.Equal(w, []string{fmt.Sprintf("PATCH /repos/o/r/issues/comments/%d", ours[0].ID)}) {
+		t.Errorf("writes %q", w)
+	}
+	if got := pubOurs(f, 1); len(got) != 1 || !strings.Contains(got[0].Body, "- ✅ newly complete: `sellyouroutboard/prod`\n") {
+		t.Errorf("edited comment:\n%+v", got)
+	}
+}
+
+func TestPublishSummaryAndStdout(t *testing.T) {
+	t.Parallel()
+	f := newFGH(t)
+	dir := fghWorkDir(t)
+	pubAudit(t, dir, "r.json")
+
+	// Local preview: no GitHub at all, not even a token.
+	o := fghRun(dir, map[string]string{}, "publish", "--summary", "--summary-file", "sum.md", "--stdout", "--state-dir", "state", "r.json")
+	fghWant(t, o, 0)
+	if !strings.HasPrefix(o.stdout, "## lanegate migration evidence\n") || !strings.Contains(o.stdout, "❌ **complete 6/9**") ||
+		!strings.Contains(o.stdout, "First run: no previous state.") || strings.Contains(o.stdout, pubMarker) {
+		t.Errorf("stdout:\n%s", o.stdout)
+	}
+	sum, err := os.ReadFile(filepath.Join(dir, "sum.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(sum) != o.stdout+"\n" {
+		t.Errorf("summary differs from stdout\n--- summary ---\n%s", sum)
+	}
+	if len(f.callList()) != 0 {
+		t.Errorf("API calls without an issue: %q", f.log())
+	}
+
+	// With an issue too: the summary is written and the comment posted.
+	o = fghRun(dir, pubVars(f, "301"), "publish", "--issue", "1", "--summary", "--summary-file", "sum2.md", "--state-dir", "state", "r.json")
+	fghWant(t, o, 0)
+	sum, err = os.ReadFile(filepath.Join(dir, "sum2.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := pubOurs(f, 1)
+	if len(ours) != 1 || ours[0].Body != pubMarker+"\n"+strings.TrimSuffix(string(sum), "\n") {
+		t.Errorf("comment and summary differ\n--- summary ---\n%s\n--- comments ---\n%+v", sum, ours)
+	}
+	if o.stdout != "" {
+		t.Errorf("stdout without --stdout:\n%s", o.stdout)
+	}
+}
+
+func TestPublishErrors(t *testing.T) {
+	t.Parallel()
+	f := newFGH(t)
+	dir := fghWorkDir(t)
+	pubAudit(t, dir, "r.json")
+
+	t.Run("no token", func(t *testing.T) {
+		f.resetCalls()
+		o := fghRun(dir, f.vars(map[string]string{"GITHUB_TOKEN": ""}), "publish", "--issue", "1", "--state-dir", "state", "r.json")
+		fghWant(t, o, 2)
+		if !strings.Contains(o.stderr, "lanegate: no GitHub token: set the github-token input or GITHUB_TOKEN") {
+			t.Errorf("stderr:\n%s", o.stderr)
+		}
+		if len(f.callList()) != 0 {
+			t.Errorf("API calls without a token: %q", f.log())
+		}
+	})
+	t.Run("403 on create", func(t *testing.T) {
+		f.resetCalls()
+		f.fail(fghFailure{Method: "POST", Path: "/repos/o/r/issues/1/comments", Status: 403, Message: "Resource not accessible by integration", Times: 1})
+		o := fghRun(dir, f.vars(nil), "publish", "--issue", "1", "--state-dir", "state", "r.json")
+		fghWant(t, o, 3)
+		if !strings.Contains(o.stderr, "issues: write") || !strings.Contains(o.stderr, `"create comment" (403)`) {
+			t.Errorf("stderr does not name the permission:\n%s", o.stderr)
+		}
+		if strings.Contains(o.stderr, fghToken) {
+			t.Error("token in the error")
+		}
+		if n := len(f.issueComments(1)); n != 0 {
+			t.Errorf("%d comment(s) after a refused create", n)
+		}
+		pubSameLog(t, "refused create", f.log(), pubIssueLog(1, "user", "list", "list", "create"))
+	})
+	t.Run("unknown report", func(t *testing.T) {
+		if err := os.WriteFile(filepath.Join(dir, "x.json"), []byte(`{"schema":"nope/v1"}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		o := fghRun(dir, nil, "publish", "--stdout", "x.json")
+		fghWant(t, o, 2)
+		if !strings.Contains(o.stderr, `unknown report schema "nope/v1"`) {
+			t.Errorf("stderr:\n%s", o.stderr)
+		}
+	})
+}
