@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/lanegate/lanegate/internal/record"
@@ -59,6 +60,16 @@ type journal struct {
 	RunID  string         `json:"run_id"`
 	Files  []journalEntry `json:"files"`
 	Record string         `json:"record"`
+	// Dirs the apply creates (relative, deepest first); a rollback removes
+	// them again when they are empty.
+	Dirs []string `json:"dirs,omitempty"`
+}
+
+// removeDirs removes the directories an apply created, when empty.
+func (s *Store) removeDirs(dirs []string) {
+	for _, d := range dirs {
+		os.Remove(filepath.Join(s.Dir, filepath.FromSlash(d)))
+	}
 }
 
 func (s *Store) journalPath() string { return filepath.Join(s.Dir, lanegateDir, journalName) }
@@ -108,14 +119,51 @@ func (s *Store) Recover() (int, error) {
 		}
 		removed++
 	}
+	paths := make([]string, 0, len(j.Files)+1)
+	for _, e := range j.Files {
+		paths = append(paths, e.Path)
+	}
 	if j.Record != "" {
 		os.Remove(filepath.Join(s.Dir, filepath.FromSlash(j.Record)))
+		paths = append(paths, j.Record)
 	}
+	s.removeTemps(paths)
 	if err := os.Remove(s.journalPath()); err != nil {
 		return removed, store.Errorf(err, "cannot remove the backfill journal")
 	}
 	syncDir(filepath.Dir(s.journalPath()))
+	s.removeDirs(j.Dirs)
 	return removed, nil
+}
+
+// removeTemps removes the ".<name>.<random>.tmp" files an apply killed
+// between writing a temp file and linking (or renaming) it into place left
+// next to the given paths. With the bundle lock held no live writer owns one.
+func (s *Store) removeTemps(paths []string) {
+	byDir := map[string]map[string]bool{}
+	for _, p := range paths {
+		dir, name := filepath.Split(filepath.Join(s.Dir, filepath.FromSlash(p)))
+		if byDir[dir] == nil {
+			byDir[dir] = map[string]bool{}
+		}
+		byDir[dir][name] = true
+	}
+	for dir, names := range byDir {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			n := e.Name()
+			if !strings.HasPrefix(n, ".") || !strings.HasSuffix(n, ".tmp") {
+				continue
+			}
+			base := strings.TrimSuffix(n[1:], ".tmp")
+			if i := strings.LastIndexByte(base, '.'); i > 0 && names[base[:i]] {
+				os.Remove(filepath.Join(dir, n))
+			}
+		}
+	}
 }
 
 // failCreateAt, when > 0, makes the n-th create fail: a test hook for the
@@ -128,6 +176,11 @@ var failCreateAt int
 func (s *Store) ApplyCreates(runID string, rows []*record.ProviderTarget, runRecord []byte, progress func(done int)) (created int, conflict *store.Route, err error) {
 	recRel := filepath.ToSlash(filepath.Join(lanegateDir, "backfills", runID+".json"))
 	j := journal{RunID: runID, Record: recRel}
+	for _, d := range []string{lanegateDir + "/backfills", record.KindProviderTarget.Dir(), lanegateDir} {
+		if _, err := os.Stat(filepath.Join(s.Dir, filepath.FromSlash(d))); errors.Is(err, os.ErrNotExist) {
+			j.Dirs = append(j.Dirs, d)
+		}
+	}
 	for _, p := range rows {
 		data := Encode(p.Payload())
 		sum := sha256.Sum256(data)
@@ -154,8 +207,7 @@ func (s *Store) ApplyCreates(runID string, rows []*record.ProviderTarget, runRec
 			syncDir(filepath.Dir(made[0]))
 		}
 		// Leave no directory behind that the apply created.
-		os.Remove(filepath.Join(s.Dir, lanegateDir, "backfills"))
-		os.Remove(filepath.Join(s.Dir, lanegateDir))
+		s.removeDirs(j.Dirs)
 	}
 	for i, p := range rows {
 		if failCreateAt > 0 && i+1 == failCreateAt {
