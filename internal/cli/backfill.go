@@ -207,6 +207,11 @@ func runBackfill(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer run.builder.Close()
+	if !f.apply && len(run.auditBlock) > 0 {
+		// Say now what would stop the apply, so a dry run never looks
+		// approvable when it is not.
+		run.outcome.Refusal = "an apply would be refused: " + run.refusal("")
+	}
 	h := run.header()
 	if f.out != "" {
 		if err := writeFileAtomic(env.path(f.out), func(w io.Writer) error { return run.builder.WriteJSON(w, h) }); err != nil {
@@ -232,7 +237,11 @@ func runBackfill(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if run.outcome.Refusal != "" {
-		fmt.Fprintf(env.Stderr, "lanegate: apply refused, nothing written: %s\n", run.outcome.Refusal)
+		if f.apply {
+			fmt.Fprintf(env.Stderr, "lanegate: apply refused, nothing written: %s\n", run.outcome.Refusal)
+		} else {
+			fmt.Fprintf(env.Stderr, "lanegate: %s\n", run.outcome.Refusal)
+		}
 		return errBlocked // a refused apply fails whatever --fail-on says
 	}
 	return f.verdict(final.Blocked, final.Warning)

@@ -61,7 +61,8 @@ func TestBackfillDryRunWritesNothing(t *testing.T) {
 		}
 		wantCounts := map[string]int{"would-create": 3, "skipped-exists": 1, "unsupported-provider": 1, "skipped-conflict": 1}
 		if r.Applied || r.Status != "blocked" || r.CreatedCount != 0 || r.Inspected != 6 || r.BlockedCount != 1 ||
-			r.WarningCount != 1 || !reflect.DeepEqual(r.Counts, wantCounts) || r.Refusal != "" {
+			r.WarningCount != 1 || !reflect.DeepEqual(r.Counts, wantCounts) ||
+			!strings.HasPrefix(r.Refusal, "an apply would be refused: the audit in scope has blocked findings") {
 			t.Errorf("dry-run report header = %+v", *r)
 		}
 		want := bfExpected(fleet, bfBaseCreates...)
@@ -324,8 +325,10 @@ func TestBackfillRefusesBlockedScopes(t *testing.T) {
 						t.Errorf("dry run: %s is %q, want %q (all: %v)", k, got[k], v, got)
 					}
 				}
-				if wantExit := map[bool]int{true: 1, false: 0}[plan.BlockedCount > 0]; dry.code != wantExit {
-					t.Errorf("dry run exit %d with %d blocked item(s)", dry.code, plan.BlockedCount)
+				// Every scenario here refuses the apply, so the dry run says so
+				// up front and fails too.
+				if dry.code != 1 || (plan.BlockedCount == 0 && !strings.HasPrefix(plan.Refusal, "an apply would be refused")) {
+					t.Errorf("dry run exit %d with %d blocked item(s), refusal %q", dry.code, plan.BlockedCount, plan.Refusal)
 				}
 				before := s.state(t)
 				out := bfApply(t, s, plan.PlanDigest, sc.args...)
