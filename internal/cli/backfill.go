@@ -272,7 +272,7 @@ func publishBackfill(env *Env, a *actionsFlags, run *backfillRun, final backfill
 	if run.outcome.Refusal != "" {
 		anns = append(anns, actions.Annotation{Level: actions.LevelError, Title: "lanegate: backfill apply refused", Message: run.outcome.Refusal})
 	}
-	err := run.builder.EachItem(run.outcome, func(it backfill.Item) error {
+	err := run.builder.EachItemSummary(run.outcome, func(it backfill.Item) error {
 		if it.Severity == audit.SeverityBlocked {
 			anns = append(anns, actions.Annotation{Level: actions.LevelError, Title: "lanegate: " + it.Context + "/" + it.Instance + " " + it.Status, Message: it.Detail})
 		}
@@ -399,7 +399,7 @@ func backfillPostgres(ctx context.Context, env *Env, s *pgstore.Store, filter au
 		return nil, err
 	}
 	var items []pgstore.BackfillItemRow
-	if err := run.builder.EachItem(run.outcome, func(it backfill.Item) error {
+	if err := run.builder.EachItemSummary(run.outcome, func(it backfill.Item) error {
 		items = append(items, pgstore.BackfillItemRow{Context: it.Context, Instance: it.Instance, Status: it.Status, Severity: it.Severity, Detail: it.Detail})
 		return nil
 	}); err != nil {

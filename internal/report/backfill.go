@@ -17,6 +17,28 @@ import (
 // apply would create.
 type BackfillBuilder struct {
 	items, creates *spool
+	totalsKey      string // outcome the cached totals belong to
+	totals         backfill.Totals
+	created        int
+}
+
+// itemLite is a spooled item with its records left as raw JSON: rendering
+// and counting never need them decoded, and decoding is the costly part.
+type itemLite struct {
+	Context    string          `json:"context"`
+	Detail     string          `json:"detail"`
+	Instance   string          `json:"instance"`
+	Physical   json.RawMessage `json:"physical_record,omitempty"`
+	Projected  json.RawMessage `json:"projected_record,omitempty"`
+	ProviderID string          `json:"provider_id"`
+	Severity   string          `json:"severity"`
+	Status     string          `json:"status"`
+}
+
+// summary drops the records.
+func (it itemLite) summary() backfill.Item {
+	return backfill.Item{Context: it.Context, Detail: it.Detail, Instance: it.Instance, ProviderID: it.ProviderID,
+		Severity: it.Severity, Status: it.Status}
 }
 
 // NewBackfillBuilder creates the spools; call Close when done.
@@ -77,11 +99,11 @@ type BackfillHeader struct {
 
 // transform rewrites a would-create item per the outcome, as Launchplane's
 // apply phase does.
-func (o Outcome) transform(it backfill.Item) backfill.Item {
+func (o Outcome) transform(it itemLite) itemLite {
 	if it.Status != backfill.StatusWouldCreate {
 		return it
 	}
-	if o.Conflicts[it.Route()] {
+	if o.Conflicts[store.Route{Context: it.Context, Instance: it.Instance}] {
 		it.Status, it.Severity = backfill.StatusSkippedConflict, audit.SeverityBlocked
 		it.Detail = "provider-target row changed before backfill could create it"
 		return it
@@ -92,11 +114,15 @@ func (o Outcome) transform(it backfill.Item) backfill.Item {
 	return it
 }
 
-// FinalTotals recounts after the outcome's rewrites.
+// FinalTotals recounts after the outcome's rewrites (cached per outcome).
 func (b *BackfillBuilder) FinalTotals(h BackfillHeader) (backfill.Totals, int, error) {
+	key := fmt.Sprintf("%t/%t/%d/%q/%d", h.Outcome.Applied, h.Outcome.Created, len(h.Outcome.Conflicts), h.Outcome.Refusal, b.items.n)
+	if b.totalsKey == key {
+		return b.totals, b.created, nil
+	}
 	t := backfill.Totals{Inspected: h.Totals.Inspected, Creates: h.Totals.Creates, Counts: map[string]int{}}
 	created := 0
-	err := b.EachItem(h.Outcome, func(it backfill.Item) error {
+	err := b.eachLite(h.Outcome, func(it itemLite) error {
 		t.Counts[it.Status]++
 		switch it.Severity {
 		case audit.SeverityBlocked:
@@ -109,18 +135,43 @@ func (b *BackfillBuilder) FinalTotals(h BackfillHeader) (backfill.Totals, int, e
 		}
 		return nil
 	})
+	if err == nil {
+		b.totalsKey, b.totals, b.created = key, t, created
+	}
 	return t, created, err
 }
 
-// EachItem replays items with the outcome applied.
-func (b *BackfillBuilder) EachItem(o Outcome, fn func(backfill.Item) error) error {
+func (b *BackfillBuilder) eachLite(o Outcome, fn func(itemLite) error) error {
 	return b.items.each(func(line []byte) error {
-		var it backfill.Item
+		var it itemLite
 		if err := json.Unmarshal(line, &it); err != nil {
 			return err
 		}
 		return fn(o.transform(it))
 	})
+}
+
+// EachItem replays items with the outcome applied, records included.
+func (b *BackfillBuilder) EachItem(o Outcome, fn func(backfill.Item) error) error {
+	return b.eachLite(o, func(lite itemLite) error {
+		it := lite.summary()
+		if len(lite.Physical) > 0 {
+			if err := json.Unmarshal(lite.Physical, &it.Physical); err != nil {
+				return err
+			}
+		}
+		if len(lite.Projected) > 0 {
+			if err := json.Unmarshal(lite.Projected, &it.Projected); err != nil {
+				return err
+			}
+		}
+		return fn(it)
+	})
+}
+
+// EachItemSummary replays items with the outcome applied, without records.
+func (b *BackfillBuilder) EachItemSummary(o Outcome, fn func(backfill.Item) error) error {
+	return b.eachLite(o, func(lite itemLite) error { return fn(lite.summary()) })
 }
 
 // WriteJSON writes Launchplane's backfill payload keys plus lanegate's
@@ -136,7 +187,7 @@ func (b *BackfillBuilder) WriteJSON(w io.Writer, h BackfillHeader) error {
 	fmt.Fprintf(bw, ",\n  \"created_count\": %d,\n  \"inspected_route_count\": %d,\n  \"items\": ", created, t.Inspected)
 	first := true
 	bw.WriteString("[")
-	err = b.EachItem(h.Outcome, func(it backfill.Item) error {
+	err = b.eachLite(h.Outcome, func(it itemLite) error {
 		if !first {
 			bw.WriteString(",")
 		}
@@ -190,7 +241,7 @@ func (b *BackfillBuilder) WriteTable(w io.Writer, h BackfillHeader) error {
 		fmt.Fprintf(bw, "apply refused: %s\n", h.Outcome.Refusal)
 	}
 	width := [2]int{len("LANE"), len("STATUS")}
-	if err := b.EachItem(h.Outcome, func(it backfill.Item) error {
+	if err := b.eachLite(h.Outcome, func(it itemLite) error {
 		if n := len(it.Context + "/" + it.Instance); n > width[0] {
 			width[0] = n
 		}
@@ -205,7 +256,7 @@ func (b *BackfillBuilder) WriteTable(w io.Writer, h BackfillHeader) error {
 		fmt.Fprintf(bw, "\n%-*s  %-*s  %s\n", width[0], "LANE", width[1], "STATUS", "DETAIL")
 	}
 	for _, sev := range severityOrder {
-		if err := b.EachItem(h.Outcome, func(it backfill.Item) error {
+		if err := b.eachLite(h.Outcome, func(it itemLite) error {
 			if it.Severity == sev {
 				fmt.Fprintf(bw, "%-*s  %-*s  %s\n", width[0], it.Context+"/"+it.Instance, width[1], it.Status, oneLine(it.Detail))
 			}
@@ -244,7 +295,7 @@ func (b *BackfillBuilder) WriteMarkdown(w io.Writer, h BackfillHeader, budget in
 	out.write("| | lane | status | detail |\n|---|---|---|---|\n")
 	omitted := 0
 	for _, sev := range severityOrder {
-		if err := b.EachItem(h.Outcome, func(it backfill.Item) error {
+		if err := b.eachLite(h.Outcome, func(it itemLite) error {
 			if it.Severity != sev {
 				return nil
 			}
