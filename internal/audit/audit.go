@@ -455,3 +455,27 @@ func NoMatchFindings(f Filter, matched int, matchedLanes map[store.Route]bool) [
 
 // MarshalJSON for Shard prints "I/N".
 func (s Shard) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// AppendJSON appends the finding as compact JSON, the same bytes
+// encoding/json writes with HTML escaping off, without reflection.
+func (f Finding) AppendJSON(dst []byte) []byte {
+	dst = append(dst, `{"context":`...)
+	dst = record.AppendJSONString(dst, f.Context)
+	dst = append(dst, `,"detail":`...)
+	dst = record.AppendJSONString(dst, f.Detail)
+	dst = append(dst, `,"instance":`...)
+	dst = record.AppendJSONString(dst, f.Instance)
+	if f.Physical != nil {
+		dst = append(dst, `,"physical_record":`...)
+		dst = f.Physical.AppendJSON(dst)
+	}
+	if f.Projected != nil {
+		dst = append(dst, `,"projected_record":`...)
+		dst = f.Projected.AppendJSON(dst)
+	}
+	dst = append(dst, `,"severity":`...)
+	dst = record.AppendJSONString(dst, f.Severity)
+	dst = append(dst, `,"status":`...)
+	dst = record.AppendJSONString(dst, f.Status)
+	return append(dst, '}')
+}

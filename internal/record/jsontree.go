@@ -47,9 +47,21 @@ func DecodeTree(data []byte) (any, error) {
 	if !utf8.Valid(data) {
 		return nil, errors.New("payload is not valid UTF-8")
 	}
+	fp := &fastParser{data: data}
+	v, err := fp.value(0)
+	if err == nil {
+		fp.skipSpace()
+		if fp.pos == len(data) {
+			return v, nil
+		}
+		return nil, fmt.Errorf("unexpected data after the JSON value at offset %d", fp.pos)
+	} else if err != errSyntax {
+		return nil, err
+	}
+	// Invalid JSON: encoding/json's messages say exactly what is wrong.
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	v, err := decodeValue(dec, 0)
+	v, err = decodeValue(dec, 0)
 	if err != nil {
 		return nil, jsonSyntaxError(data, dec, err)
 	}

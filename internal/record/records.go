@@ -5,10 +5,8 @@
 package record
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"sort"
@@ -164,14 +162,16 @@ func DecodeDokployTarget(data []byte) (*DokployTarget, error) {
 	if ferr != nil {
 		return nil, ferr
 	}
-	t, ferr := dokployTargetFromObject(obj)
+	t, ferr := dokployTargetFromObject(obj, true)
 	if ferr != nil {
 		return nil, ferr
 	}
 	return t, nil
 }
 
-func dokployTargetFromObject(obj *Object) (*DokployTarget, *FieldError) {
+// dokployTargetFromObject validates obj; owned says the caller hands obj over
+// (a freshly decoded payload), so it is normalised in place, not copied.
+func dokployTargetFromObject(obj *Object, owned bool) (*DokployTarget, *FieldError) {
 	if err := checkKeys(obj, "", dokployTargetKeys); err != nil {
 		return nil, err
 	}
@@ -210,9 +210,12 @@ func dokployTargetFromObject(obj *Object) (*DokployTarget, *FieldError) {
 			return nil, err
 		}
 	}
-	norm := NewObject()
-	for _, k := range obj.Keys {
-		norm.Set(k, obj.Values[k])
+	norm := obj
+	if !owned {
+		norm = NewObject()
+		for _, k := range obj.Keys {
+			norm.Set(k, obj.Values[k])
+		}
 	}
 	norm.Set("schema_version", sv)
 	norm.Set("context", t.Context)
@@ -675,28 +678,7 @@ func FileName(context, instance string) string { return RecordID(context, instan
 // MarshalJSON writes the record with its keys in sorted order (as
 // Launchplane's sort_keys output) and provider_evidence always an object.
 func (p ProviderTarget) MarshalJSON() ([]byte, error) {
-	ev := p.ProviderEvidence
-	if ev == nil {
-		ev = map[string]string{}
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // keep <, > and & readable, as in details
-	err := enc.Encode(struct {
-		Context            string            `json:"context"`
-		DisplayName        string            `json:"display_name"`
-		Instance           string            `json:"instance"`
-		ProviderEvidence   map[string]string `json:"provider_evidence"`
-		ProviderID         string            `json:"provider_id"`
-		ProviderTargetType string            `json:"provider_target_type"`
-		SchemaVersion      int64             `json:"schema_version"`
-		SourceLabel        string            `json:"source_label"`
-		TargetCategory     string            `json:"target_category"`
-		TargetID           string            `json:"target_id"`
-		UpdatedAt          string            `json:"updated_at"`
-	}{p.Context, p.DisplayName, p.Instance, ev, p.ProviderID, p.ProviderTargetType,
-		p.SchemaVersion, p.SourceLabel, p.TargetCategory, p.TargetID, p.UpdatedAt})
-	return bytes.TrimRight(buf.Bytes(), "\n"), err
+	return p.AppendJSON(nil), nil
 }
 
 // UnmarshalJSON reads a record back from a lanegate report (already
@@ -712,7 +694,7 @@ func (p *ProviderTarget) UnmarshalJSON(data []byte) error {
 
 // DokployTargetFromObject validates an already-decoded payload.
 func DokployTargetFromObject(obj *Object) (*DokployTarget, error) {
-	t, err := dokployTargetFromObject(obj)
+	t, err := dokployTargetFromObject(obj, false)
 	if err != nil {
 		return nil, err
 	}
