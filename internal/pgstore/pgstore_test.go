@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/lanegate/lanegate/internal/audit"
 	"github.com/lanegate/lanegate/internal/fixture"
@@ -252,6 +254,16 @@ func TestStoreErrors(t *testing.T) {
 			t.Fatalf("password leaked: %v", err)
 		}
 	})
+	t.Run("bad password", func(t *testing.T) {
+		// A stand-in server that speaks the Postgres wire protocol and
+		// answers every login the way a server with password auth does.
+		addr := fakeAuthFailServer(t)
+		_, err := pgstore.Open(ctx, "postgres://lanegate:wr0ng-pw@"+addr+"/launchplane?sslmode=disable", pgstore.Options{ConnectTimeout: 5 * time.Second})
+		wantErr(t, err, `rejected user "lanegate": password authentication failed for user "lanegate"`)
+		if strings.Contains(err.Error(), "wr0ng-pw") {
+			t.Fatalf("password leaked: %v", err)
+		}
+	})
 	t.Run("no such database", func(t *testing.T) {
 		url := pgtest.NewDatabase(t)
 		bad := strings.Replace(url, "/lgt_", "/nope_lgt_", 1)
@@ -360,4 +372,47 @@ func TestBindingsSpanScope(t *testing.T) {
 	if bytes.Contains(got, []byte(`"context": "b"`)) {
 		t.Fatalf("scoped audit reported the out-of-scope route:\n%s", got)
 	}
+}
+
+// fakeAuthFailServer accepts Postgres connections, asks for a cleartext
+// password and rejects it with SQLSTATE 28P01, as a real server does.
+func fakeAuthFailServer(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				defer c.Close()
+				be := pgproto3.NewBackend(c, c)
+				msg, err := be.ReceiveStartupMessage()
+				if err != nil {
+					return
+				}
+				sm, ok := msg.(*pgproto3.StartupMessage)
+				if !ok {
+					return
+				}
+				be.Send(&pgproto3.AuthenticationCleartextPassword{})
+				if err := be.Flush(); err != nil {
+					return
+				}
+				be.SetAuthType(pgproto3.AuthTypeCleartextPassword)
+				if _, err := be.Receive(); err != nil {
+					return
+				}
+				be.Send(&pgproto3.ErrorResponse{Severity: "FATAL", Code: "28P01",
+					Message: fmt.Sprintf("password authentication failed for user %q", sm.Parameters["user"])})
+				be.Flush()
+			}(c)
+		}
+	}()
+	return l.Addr().String()
 }
