@@ -413,8 +413,9 @@ func (a *Auditor) Finish() (Totals, error) {
 			return a.Totals, err
 		}
 	}
-	if a.filter.Shard.Active() {
+	if a.filter.Shard.Count > 0 {
 		// Only the merge of every shard knows whether a filter matched.
+		// That holds for an explicit 1/1 too: its report goes to merge.
 		return a.Totals, nil
 	}
 	for _, f := range NoMatchFindings(a.filter, a.Matched, a.MatchedLanes) {

@@ -172,7 +172,9 @@ func runAuditScan(ctx context.Context, st store.Reader, filter audit.Filter, pla
 		return nil, err
 	}
 	res := &auditResult{builder: b, totals: totals}
-	if filter.Shard.Active() {
+	// Any --shard, 1/1 included (a one-job matrix), makes a shard report
+	// for merge.
+	if filter.Shard.Count > 0 {
 		info := &report.ShardInfo{Index: filter.Shard.Index, Count: filter.Shard.Count,
 			Filter: filter, FilterLanes: []string{}, Matched: a.Matched, MatchedLanes: []string{}}
 		for _, r := range filter.Lanes {

@@ -36,13 +36,31 @@ func collectSecrets(env *Env) []string {
 			urls = append(urls, v)
 		}
 	}
-	for i, a := range env.Args {
+	// Flags count wherever they come from: the command line, or the action's
+	// args input, which `lanegate action` appends to the command it runs.
+	argLists := [][]string{env.Args}
+	for _, k := range []string{"LANEGATE_INPUT_ARGS", "INPUT_ARGS"} {
+		argLists = append(argLists, strings.Fields(env.Getenv(k)))
+	}
+	for _, args := range argLists {
+		urls, out = secretFlags(args, urls, out)
+	}
+	for _, u := range urls {
+		out = append(out, actions.SecretsFromDatabaseURL(u)...)
+	}
+	return out
+}
+
+// secretFlags appends the values of secret-carrying flags in args: database
+// URLs to urls, tokens and keys to out.
+func secretFlags(args, urls, out []string) ([]string, []string) {
+	for i, a := range args {
 		for _, name := range []string{"database-url", "github-token", "dokploy-api-key"} {
 			for _, prefix := range []string{"--" + name, "-" + name} {
 				var v string
 				switch {
-				case a == prefix && i+1 < len(env.Args):
-					v = env.Args[i+1]
+				case a == prefix && i+1 < len(args):
+					v = args[i+1]
 				case strings.HasPrefix(a, prefix+"="):
 					v = strings.TrimPrefix(a, prefix+"=")
 				default:
@@ -56,10 +74,7 @@ func collectSecrets(env *Env) []string {
 			}
 		}
 	}
-	for _, u := range urls {
-		out = append(out, actions.SecretsFromDatabaseURL(u)...)
-	}
-	return out
+	return urls, out
 }
 
 // redactWriter replaces secrets in everything written through it. It holds
