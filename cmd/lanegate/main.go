@@ -6,12 +6,19 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/lanegate/lanegate/internal/cli"
 )
 
 func main() {
+	// lanegate streams: its live heap stays a few MiB however large the
+	// fleet, so the default GC target collects thousands of times per audit.
+	// A higher target trades a few MiB for much less GC work.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Run(ctx, &cli.Env{
 		Args:   os.Args[1:],

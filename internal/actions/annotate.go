@@ -40,7 +40,11 @@ type Annotation struct {
 // that level saying how many were left out in that call. Annotations beyond
 // that are dropped: GitHub would not display them, and they are in the
 // report anyway.
-func (r *Runtime) Annotate(as []Annotation) {
+//
+// more, when given, counts further annotations of the last annotation's level
+// that the caller did not build (a fleet can have thousands of blocked
+// lanes); they count as left out.
+func (r *Runtime) Annotate(as []Annotation, more ...int) {
 	if !r.inActions || len(as) == 0 {
 		return
 	}
@@ -80,6 +84,13 @@ func (r *Runtime) Annotate(as []Annotation) {
 			Message:    r.redactLocked(a.Message),
 			Properties: props,
 		})
+	}
+	if len(more) > 0 && more[0] > 0 {
+		level := normalizeLevel(as[len(as)-1].Level)
+		if dropped[level] == 0 {
+			order = append(order, level)
+		}
+		dropped[level] += more[0]
 	}
 	for _, level := range order {
 		if r.overflowed[level] {

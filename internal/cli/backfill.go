@@ -249,13 +249,19 @@ func runBackfill(ctx context.Context, env *Env, args []string) error {
 
 // publishBackfill writes the plan's job summary, outputs and annotations.
 func publishBackfill(env *Env, a *actionsFlags, run *backfillRun, final backfill.Totals, created int, reportPath string) error {
-	rt := a.runtime(env)
-	var md strings.Builder
-	if err := run.builder.WriteMarkdown(&md, run.header(), actions.SummaryBudget); err != nil {
-		return runtimeErr("render summary: %v", err)
+	wantSummary, wantOutputs, wantAnnotations := a.destinations(env)
+	if !wantSummary && !wantOutputs && !wantAnnotations {
+		return nil
 	}
-	if err := rt.AddSummary(md.String()); err != nil {
-		return runtimeErr("write job summary: %v", err)
+	rt := a.runtime(env)
+	if wantSummary {
+		var md strings.Builder
+		if err := run.builder.WriteMarkdown(&md, run.header(), actions.SummaryBudget); err != nil {
+			return runtimeErr("render summary: %v", err)
+		}
+		if err := rt.AddSummary(md.String()); err != nil {
+			return runtimeErr("write job summary: %v", err)
+		}
 	}
 	if err := setOutputs(rt, [][2]string{
 		{"status", final.Status()},
@@ -268,12 +274,20 @@ func publishBackfill(env *Env, a *actionsFlags, run *backfillRun, final backfill
 	}); err != nil {
 		return err
 	}
+	if !wantAnnotations {
+		return nil
+	}
 	var anns []actions.Annotation
+	more := 0
 	if run.outcome.Refusal != "" {
 		anns = append(anns, actions.Annotation{Level: actions.LevelError, Title: "lanegate: backfill apply refused", Message: run.outcome.Refusal})
 	}
 	err := run.builder.EachItemSummary(run.outcome, func(it backfill.Item) error {
 		if it.Severity == audit.SeverityBlocked {
+			if len(anns) >= maxBuiltAnnotations {
+				more++
+				return nil
+			}
 			anns = append(anns, actions.Annotation{Level: actions.LevelError, Title: "lanegate: " + it.Context + "/" + it.Instance + " " + it.Status, Message: it.Detail})
 		}
 		return nil
@@ -281,7 +295,7 @@ func publishBackfill(env *Env, a *actionsFlags, run *backfillRun, final backfill
 	if err != nil {
 		return runtimeErr("%v", err)
 	}
-	rt.Annotate(anns)
+	rt.Annotate(anns, more)
 	return nil
 }
 

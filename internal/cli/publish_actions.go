@@ -77,9 +77,30 @@ func setOutputs(rt *actions.Runtime, kv [][2]string) error {
 	return nil
 }
 
+// destinations reports what would receive a summary, outputs and
+// annotations; with none (a terminal run without preview flags) publishing
+// is skipped, since rendering a large fleet's summary is not free.
+func (a *actionsFlags) destinations(env *Env) (summary, outputs, annotations bool) {
+	summary = a.summaryFile != "" || env.Getenv("GITHUB_STEP_SUMMARY") != ""
+	outputs = a.githubOutput != "" || env.Getenv("GITHUB_OUTPUT") != ""
+	annotations = env.rt != nil && env.rt.InActions()
+	return
+}
+
+// maxBuiltAnnotations bounds the annotations built per step: GitHub shows
+// 10, the rest are only counted.
+const maxBuiltAnnotations = actions.MaxAnnotationsPerLevel + 1
+
 // publishAudit writes the audit's job summary, outputs and annotations.
 func publishAudit(env *Env, a *actionsFlags, res *auditResult, plan *lanes.File, reportPath string) error {
+	wantSummary, wantOutputs, wantAnnotations := a.destinations(env)
+	if !wantSummary && !wantOutputs && !wantAnnotations {
+		return nil
+	}
 	rt := a.runtime(env)
+	if !wantSummary {
+		return publishAuditRest(rt, res, plan, reportPath, wantAnnotations)
+	}
 	var md bytes.Buffer
 	if err := res.builder.WriteMarkdown(&md, res.totals, report.MarkdownOptions{Budget: actions.SummaryBudget, ReportPath: reportPath}); err != nil {
 		return runtimeErr("render summary: %v", err)
@@ -87,6 +108,10 @@ func publishAudit(env *Env, a *actionsFlags, res *auditResult, plan *lanes.File,
 	if err := rt.AddSummary(md.String()); err != nil {
 		return runtimeErr("write job summary: %v", err)
 	}
+	return publishAuditRest(rt, res, plan, reportPath, wantAnnotations)
+}
+
+func publishAuditRest(rt *actions.Runtime, res *auditResult, plan *lanes.File, reportPath string, wantAnnotations bool) error {
 	t := res.totals
 	if err := setOutputs(rt, [][2]string{
 		{"status", t.Status()},
@@ -99,9 +124,17 @@ func publishAudit(env *Env, a *actionsFlags, res *auditResult, plan *lanes.File,
 	}); err != nil {
 		return err
 	}
+	if !wantAnnotations {
+		return nil
+	}
 	var anns []actions.Annotation
+	more := 0
 	err := res.builder.EachLane(func(e audit.LaneEntry) error {
 		if e.Severity != audit.SeverityBlocked {
+			return nil
+		}
+		if len(anns) >= maxBuiltAnnotations {
+			more++
 			return nil
 		}
 		an := actions.Annotation{Level: actions.LevelError, Title: "lanegate: " + e.Lane + " " + e.WorstStatus, Message: e.Detail}
@@ -116,7 +149,7 @@ func publishAudit(env *Env, a *actionsFlags, res *auditResult, plan *lanes.File,
 	if err != nil {
 		return runtimeErr("%v", err)
 	}
-	rt.Annotate(anns)
+	rt.Annotate(anns, more)
 	return nil
 }
 

@@ -24,8 +24,10 @@ import (
 // BundleLockName is Launchplane's advisory lock for authority writes.
 const BundleLockName = "launchplane:product-authority-bundle"
 
-// DefaultStatementTimeout bounds every statement lanegate runs.
-const DefaultStatementTimeout = 2 * time.Minute
+// DefaultStatementTimeout bounds every statement lanegate runs. The audit's
+// statement lasts until every row has been streamed to lanegate, so the
+// bound covers a whole large audit, not just the server's work.
+const DefaultStatementTimeout = 10 * time.Minute
 
 // Options tune a connection.
 type Options struct {

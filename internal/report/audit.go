@@ -82,6 +82,15 @@ func (s *spool) close() {
 // AuditBuilder is an audit.Sink that spools findings and lane entries.
 type AuditBuilder struct {
 	findings, lanes *spool
+	// buckets counts lane entries by declared and severity, so renderers
+	// skip passes over the spool that would find nothing.
+	buckets map[bucket]int
+	noMatch int
+}
+
+type bucket struct {
+	declared bool
+	severity string
 }
 
 // NewAuditBuilder creates the spools; call Close when done.
@@ -99,10 +108,21 @@ func NewAuditBuilder() (*AuditBuilder, error) {
 }
 
 // Finding implements audit.Sink.
-func (b *AuditBuilder) Finding(f audit.Finding) error { return b.findings.add(f) }
+func (b *AuditBuilder) Finding(f audit.Finding) error {
+	if f.Status == audit.StatusNoMatchingRoutes {
+		b.noMatch++
+	}
+	return b.findings.add(f)
+}
 
 // Lane implements audit.Sink.
-func (b *AuditBuilder) Lane(e audit.LaneEntry) error { return b.lanes.add(e) }
+func (b *AuditBuilder) Lane(e audit.LaneEntry) error {
+	if b.buckets == nil {
+		b.buckets = map[bucket]int{}
+	}
+	b.buckets[bucket{e.Declared, e.Severity}]++
+	return b.lanes.add(e)
+}
 
 // Close removes the spools.
 func (b *AuditBuilder) Close() {

@@ -112,6 +112,9 @@ func (b *AuditBuilder) WriteTable(w io.Writer, t audit.Totals) error {
 		}
 	}
 	// no_matching_routes findings have no lane entry; show them too.
+	if b.noMatch == 0 {
+		return bw.Flush()
+	}
 	if err := b.EachFinding(func(f audit.Finding) error {
 		if f.Status == audit.StatusNoMatchingRoutes {
 			fmt.Fprintf(bw, "\n%s/%s: %s: %s\n", f.Context, f.Instance, f.Status, f.Detail)
@@ -128,10 +131,10 @@ func oneLine(s string) string {
 }
 
 // mdCell makes text safe inside a Markdown table cell and inert as HTML.
+var mdEscaper = strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "`", "'")
+
 func mdCell(s string) string {
-	s = oneLine(s)
-	r := strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "`", "'")
-	return r.Replace(s)
+	return mdEscaper.Replace(oneLine(s))
 }
 
 func marker(sev string) string {
@@ -212,31 +215,43 @@ func (b *AuditBuilder) markdownBody(head string, opt MarkdownOptions, minRank in
 	}
 	tableHead := "| | lane | wave | driver | status | detail |\n|---|---|---:|---|---|---|\n"
 	omitted, overflow := 0, 0
+	full := false // once a row does not fit, later rows are only counted
 	section := func(declared bool, heading string) error {
 		started := false
 		for _, sev := range severityOrder {
+			n := b.buckets[bucket{declared, sev}]
+			switch {
+			case n == 0:
+				continue
+			case audit.SeverityRank(sev) < minRank:
+				omitted += n
+				continue
+			case full:
+				omitted += n
+				overflow += n
+				continue
+			}
 			err := b.EachLane(func(e audit.LaneEntry) error {
 				if e.Declared != declared || e.Severity != sev {
 					return nil
 				}
-				if audit.SeverityRank(e.Severity) < minRank {
-					omitted++
-					return nil
-				}
-				if !started {
+				if !full && !started {
 					if !out.write(heading + tableHead) {
-						omitted++
-						overflow++
+						full = true
+					} else {
+						started = true
+					}
+				}
+				if !full {
+					row := fmt.Sprintf("| %s | `%s` | %s | %s | `%s` | %s |\n", marker(e.Severity), mdCell(e.Lane),
+						waveText(e), mdCell(driverText(e)), mdCell(statusText(e)), mdCell(e.Detail))
+					if out.write(row) {
 						return nil
 					}
-					started = true
+					full = true
 				}
-				row := fmt.Sprintf("| %s | `%s` | %s | %s | `%s` | %s |\n", marker(e.Severity), mdCell(e.Lane),
-					waveText(e), mdCell(driverText(e)), mdCell(statusText(e)), mdCell(e.Detail))
-				if !out.write(row) {
-					omitted++
-					overflow++
-				}
+				omitted++
+				overflow++
 				return nil
 			})
 			if err != nil {
@@ -254,13 +269,15 @@ func (b *AuditBuilder) markdownBody(head string, opt MarkdownOptions, minRank in
 	if err := section(false, "### Undeclared routes\n\nStored routes that `lanes.yaml` does not declare.\n\n"); err != nil {
 		return "", 0, err
 	}
-	if err := b.EachFinding(func(f audit.Finding) error {
-		if f.Status == audit.StatusNoMatchingRoutes {
-			out.write(fmt.Sprintf("❌ `%s/%s`: %s\n\n", mdCell(f.Context), mdCell(f.Instance), mdCell(f.Detail)))
+	if b.noMatch > 0 {
+		if err := b.EachFinding(func(f audit.Finding) error {
+			if f.Status == audit.StatusNoMatchingRoutes {
+				out.write(fmt.Sprintf("❌ `%s/%s`: %s\n\n", mdCell(f.Context), mdCell(f.Instance), mdCell(f.Detail)))
+			}
+			return nil
+		}); err != nil {
+			return "", 0, err
 		}
-		return nil
-	}); err != nil {
-		return "", 0, err
 	}
 	if omitted > 0 {
 		where := "the JSON report"
