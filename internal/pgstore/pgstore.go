@@ -329,9 +329,11 @@ func (s *Store) bindings(ctx context.Context, tx pgx.Tx) (store.Bindings, error)
 	return out, nil
 }
 
-// routeQuery joins the three tables on their keys and returns routes in byte
-// order (COLLATE "C"), which is Launchplane's Python sort order.
-const routeQuery = `
+// RouteQuery joins the three tables on their keys and returns routes in byte
+// order (COLLATE "C"), which is Launchplane's Python sort order. $1 and $2
+// are the context and instance scope (” for any). Exported so the benchmark
+// can time the plain SQL read of exactly the same query.
+const RouteQuery = `
 SELECT COALESCE(p.context, t.context, i.context) AS rc,
        COALESCE(p.instance, t.instance, i.instance) AS ri,
        t.context, t.instance, t.updated_at, t.payload::text,
@@ -346,7 +348,7 @@ FULL JOIN (SELECT * FROM launchplane_dokploy_target_ids WHERE ($1 = '' OR contex
 ORDER BY COALESCE(p.context, t.context, i.context) COLLATE "C", COALESCE(p.instance, t.instance, i.instance) COLLATE "C"`
 
 func (s *Store) routes(ctx context.Context, tx pgx.Tx, scope store.Scope, fn func(*store.RouteRecords) error) error {
-	rows, err := tx.Query(ctx, routeQuery, scope.Context, scope.Instance)
+	rows, err := tx.Query(ctx, RouteQuery, scope.Context, scope.Instance)
 	if err != nil {
 		return s.queryError("read Launchplane's records", err)
 	}
