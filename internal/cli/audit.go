@@ -64,6 +64,24 @@ func parseShard(s string) (audit.Shard, error) {
 	return audit.Shard{Index: i, Count: n}, nil
 }
 
+// openScope validates the filters, loads the lanes file and opens the store,
+// in that order, so bad input fails before any store is touched.
+func openScope(ctx context.Context, env *Env, fs *flag.FlagSet, sc *scopeFlags, sf *storeFlags) (audit.Filter, *lanes.File, store.Reader, error) {
+	filter, err := sc.filter()
+	if err != nil {
+		return filter, nil, nil, err
+	}
+	plan, err := loadPlan(env, sc.lanesPath, flagWasSet(fs, "lanes"), sc.noLanes)
+	if err != nil {
+		return filter, nil, nil, err
+	}
+	st, err := openStore(ctx, env, sf)
+	if err != nil {
+		return filter, nil, nil, err
+	}
+	return filter, plan, st, nil
+}
+
 type auditFlags struct {
 	scopeFlags
 	storeFlags
@@ -94,15 +112,7 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 	if err := f.actionsFlags.validate(); err != nil {
 		return err
 	}
-	filter, err := f.filter()
-	if err != nil {
-		return err
-	}
-	plan, err := loadPlan(env, f.lanesPath, flagWasSet(fs, "lanes"), f.noLanes)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, env, &f.storeFlags)
+	filter, plan, st, err := openScope(ctx, env, fs, &f.scopeFlags, &f.storeFlags)
 	if err != nil {
 		return err
 	}

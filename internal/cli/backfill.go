@@ -119,6 +119,20 @@ func (r *backfillRun) refusal(wantDigest string) string {
 	return ""
 }
 
+// stopBeforeWrite marks the run as an apply and says whether it must end
+// here: refused (reason recorded) or nothing to create (a no-op, exit 0).
+func (r *backfillRun) stopBeforeWrite(env *Env, digest string) bool {
+	r.outcome.Applied = true
+	if r.outcome.Refusal = r.refusal(digest); r.outcome.Refusal != "" {
+		return true
+	}
+	if r.totals.Creates == 0 {
+		fmt.Fprintln(env.Stderr, "lanegate: nothing to create: every route in scope already has its provider-target row")
+		return true
+	}
+	return false
+}
+
 func runBackfill(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "backfill", "backfill [--state-dir DIR | --database-url URL] [filters] [--apply --plan-digest D --reason TEXT] [--format table|json|markdown] [--out FILE]")
 	var f backfillFlags
@@ -154,15 +168,7 @@ func runBackfill(ctx context.Context, env *Env, args []string) error {
 	} else if f.digest != "" || f.reason != "" {
 		return usageErr("--plan-digest and --reason only make sense with --apply")
 	}
-	filter, err := f.filter()
-	if err != nil {
-		return err
-	}
-	plan, err := loadPlan(env, f.lanesPath, flagWasSet(fs, "lanes"), f.noLanes)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, env, &f.storeFlags)
+	filter, plan, st, err := openScope(ctx, env, fs, &f.scopeFlags, &f.storeFlags)
 	if err != nil {
 		return err
 	}
@@ -346,11 +352,7 @@ func backfillPostgres(ctx context.Context, env *Env, s *pgstore.Store, filter au
 	if err != nil {
 		return nil, err
 	}
-	run.outcome.Applied = true
-	if run.outcome.Refusal = run.refusal(f.digest); run.outcome.Refusal != "" || run.totals.Creates == 0 {
-		if run.totals.Creates == 0 && run.outcome.Refusal == "" {
-			fmt.Fprintln(env.Stderr, "lanegate: nothing to create: every route in scope already has its provider-target row")
-		}
+	if run.stopBeforeWrite(env, f.digest) {
 		return run, nil
 	}
 	id := runID(info)
@@ -412,14 +414,31 @@ func backfillPostgres(ctx context.Context, env *Env, s *pgstore.Store, filter au
 	if err != nil {
 		return nil, err
 	}
-	var items []pgstore.BackfillItemRow
-	if err := run.builder.EachItemSummary(run.outcome, func(it backfill.Item) error {
-		items = append(items, pgstore.BackfillItemRow{Context: it.Context, Instance: it.Instance, Status: it.Status, Severity: it.Severity, Detail: it.Detail})
-		return nil
-	}); err != nil {
-		return nil, err
+	// Stream the items from the spool into COPY: a producer goroutine
+	// replays them, COPY pulls; cancelling stops the producer if COPY fails.
+	itemCtx, stopItems := context.WithCancel(ctx)
+	defer stopItems()
+	itemCh := make(chan pgstore.BackfillItemRow, 256)
+	produced := make(chan error, 1)
+	go func() {
+		defer close(itemCh)
+		produced <- run.builder.EachItemSummary(run.outcome, func(it backfill.Item) error {
+			select {
+			case itemCh <- pgstore.BackfillItemRow{Context: it.Context, Instance: it.Instance, Status: it.Status, Severity: it.Severity, Detail: it.Detail}:
+				return nil
+			case <-itemCtx.Done():
+				return itemCtx.Err()
+			}
+		})
+	}()
+	next := func() (pgstore.BackfillItemRow, bool, error) {
+		it, ok := <-itemCh
+		if !ok {
+			return it, false, <-produced
+		}
+		return it, true, nil
 	}
-	if err := s.InsertBackfillItems(ctx, tx, runRowID, items); err != nil {
+	if err := s.InsertBackfillItems(ctx, tx, runRowID, next); err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -448,11 +467,7 @@ func backfillFiles(ctx context.Context, env *Env, s *fsstore.Store, filter audit
 	if err != nil {
 		return nil, err
 	}
-	run.outcome.Applied = true
-	if run.outcome.Refusal = run.refusal(f.digest); run.outcome.Refusal != "" || run.totals.Creates == 0 {
-		if run.totals.Creates == 0 && run.outcome.Refusal == "" {
-			fmt.Fprintln(env.Stderr, "lanegate: nothing to create: every route in scope already has its provider-target row")
-		}
+	if run.stopBeforeWrite(env, f.digest) {
 		return run, nil
 	}
 	id := runID(info)

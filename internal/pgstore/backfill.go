@@ -106,10 +106,15 @@ type BackfillItemRow struct {
 	Context, Instance, Status, Severity, Detail string
 }
 
-// InsertBackfillItems records every plan item of a run with COPY.
-func (s *Store) InsertBackfillItems(ctx context.Context, tx pgx.Tx, runID int64, items []BackfillItemRow) error {
-	src := pgx.CopyFromSlice(len(items), func(i int) ([]any, error) {
-		it := items[i]
+// InsertBackfillItems records every plan item of a run with COPY, pulling
+// items from next until it reports no more, so a large plan is never held
+// in memory.
+func (s *Store) InsertBackfillItems(ctx context.Context, tx pgx.Tx, runID int64, next func() (BackfillItemRow, bool, error)) error {
+	src := pgx.CopyFromFunc(func() ([]any, error) {
+		it, ok, err := next()
+		if err != nil || !ok {
+			return nil, err
+		}
 		return []any{runID, it.Context, it.Instance, it.Status, it.Severity, it.Detail}, nil
 	})
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"lanegate_backfill_items"},
