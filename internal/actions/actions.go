@@ -153,6 +153,14 @@ func (r *Runtime) Mask(secret string) {
 	}
 }
 
+// Masking reports whether any value is registered for masking, so callers
+// can skip scrubbing streams when there is nothing to hide.
+func (r *Runtime) Masking() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.masks) > 0
+}
+
 // Redact replaces every masked value in s with "***". Overlapping or
 // adjacent secrets collapse into a single "***", so no byte of any masked
 // value survives (for non-overlapping values this is the same as replacing

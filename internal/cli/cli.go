@@ -97,19 +97,19 @@ func Run(ctx context.Context, env *Env) int {
 	// Register every secret before anything is printed: the runner masks
 	// them in the log, and both output streams scrub them as a backstop.
 	env.secrets = collectSecrets(env)
-	stdout := newRedactWriter(env.Stdout, env.secrets)
-	stderr := newRedactWriter(env.Stderr, env.secrets)
-	defer stdout.Flush()
-	defer stderr.Flush()
-	env.rawStderr = env.Stderr
-	env.Stdout, env.Stderr = stdout, stderr
 	// The runtime writes workflow commands to the raw stream: the runner has
 	// to see the real value in ::add-mask::, and the runtime redacts the
 	// annotations and summaries it writes itself.
+	env.rawStderr = env.Stderr
 	env.rt = actions.New(actions.Config{Getenv: env.Getenv, Stderr: env.rawStderr})
 	for _, s := range env.secrets {
 		env.rt.Mask(s)
 	}
+	stdout := newRedactWriter(env.Stdout, env.rt)
+	stderr := newRedactWriter(env.Stderr, env.rt)
+	defer stdout.Flush()
+	defer stderr.Flush()
+	env.Stdout, env.Stderr = stdout, stderr
 	args := env.Args
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(env.Stderr)

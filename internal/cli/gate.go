@@ -50,18 +50,16 @@ type gateFlags struct {
 
 // prContext is what the gate knows about the pull request.
 type prContext struct {
-	number          int
-	headSHA         string // where the status goes
-	baseSHA         string
-	labels          []string
-	body            string
-	fork            bool
-	files           []string
-	capped          bool
-	base, head      *lanes.File
-	event           string
-	statusSHA       string // merge_group head or PR head
-	scopePRFromFile int
+	number     int
+	headSHA    string // where the status goes
+	labels     []string
+	body       string
+	fork       bool
+	files      []string
+	capped     bool
+	base, head *lanes.File
+	event      string
+	statusSHA  string // merge_group head or PR head
 }
 
 var queueRef = regexp.MustCompile(`/pr-(\d+)-[0-9a-f]+$`)
@@ -271,7 +269,7 @@ func loadPR(ctx context.Context, env *Env, gh *ghapi.Client, owner, repo string,
 	if err != nil {
 		return err
 	}
-	pc.number, pc.headSHA, pc.baseSHA = pr.Number, pr.HeadSHA, pr.BaseSHA
+	pc.number, pc.headSHA = pr.Number, pr.HeadSHA
 	pc.labels, pc.body, pc.fork = pr.Labels, pr.Body, pr.IsFork
 	if pc.statusSHA == "" {
 		pc.statusSHA = pr.HeadSHA // never GITHUB_SHA: that is the test merge commit

@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	"github.com/lanegate/lanegate/internal/audit"
+	"github.com/lanegate/lanegate/internal/lanes"
 	"github.com/lanegate/lanegate/internal/report"
 	"github.com/lanegate/lanegate/internal/store"
 )
@@ -159,15 +160,13 @@ func mergeShards(shards []*report.AuditReport, paths []string) (*auditResult, er
 	return &auditResult{builder: b, totals: totals}, nil
 }
 
-// routeOf splits a "context/instance" key at the first slash, the way lane
-// keys are built.
+// routeOf parses a lane key from a shard report the way --lane was parsed.
 func routeOf(key string) store.Route {
-	for i := 0; i < len(key); i++ {
-		if key[i] == '/' {
-			return store.Route{Context: key[:i], Instance: key[i+1:]}
-		}
+	c, i, err := lanes.ParseRoute(key)
+	if err != nil {
+		return store.Route{Context: key}
 	}
-	return store.Route{Context: key}
+	return store.Route{Context: c, Instance: i}
 }
 
 func sameFilter(a, b audit.Filter) bool {

@@ -50,7 +50,7 @@ func recordAudit(ctx context.Context, env *Env, st store.Reader, res *auditResul
 	}
 	switch s := st.(type) {
 	case *pgstore.Store:
-		tx, err := s.BeginWrite(ctx)
+		tx, err := s.BeginRecord(ctx)
 		if err != nil {
 			return err
 		}

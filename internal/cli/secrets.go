@@ -77,34 +77,26 @@ func secretFlags(args, urls, out []string) ([]string, []string) {
 	return urls, out
 }
 
-// redactWriter replaces secrets in everything written through it. It holds
-// back a partial last line so a secret split across writes is still caught.
+// redactWriter scrubs, through the runtime's Redact, every secret the
+// runtime was told to mask. It holds back a partial last line so a secret
+// split across writes is still caught.
 type redactWriter struct {
 	mu      sync.Mutex
 	w       io.Writer
-	secrets []string
+	rt      *actions.Runtime
+	active  bool
 	pending []byte
 }
 
-func newRedactWriter(w io.Writer, secrets []string) *redactWriter {
-	var keep []string
-	for _, s := range secrets {
-		if len(s) >= 4 {
-			keep = append(keep, s)
-		}
-	}
-	return &redactWriter{w: w, secrets: keep}
+func newRedactWriter(w io.Writer, rt *actions.Runtime) *redactWriter {
+	// Streams of a run without secrets pass straight through.
+	return &redactWriter{w: w, rt: rt, active: rt.Masking()}
 }
 
-func (r *redactWriter) redact(b []byte) []byte {
-	for _, s := range r.secrets {
-		b = bytes.ReplaceAll(b, []byte(s), []byte("***"))
-	}
-	return b
-}
+func (r *redactWriter) redact(b []byte) []byte { return []byte(r.rt.Redact(string(b))) }
 
 func (r *redactWriter) Write(p []byte) (int, error) {
-	if len(r.secrets) == 0 {
+	if !r.active {
 		return r.w.Write(p)
 	}
 	r.mu.Lock()

@@ -208,6 +208,21 @@ func (s *Store) prepareTx(ctx context.Context, tx pgx.Tx, exclusive bool) error 
 	return nil
 }
 
+// BeginRecord starts a transaction for lanegate's own tables (recorded runs,
+// evidence). It takes no bundle lock: it never touches Launchplane's rows,
+// so it must not hold up Launchplane's writers.
+func (s *Store) BeginRecord(ctx context.Context) (pgx.Tx, error) {
+	tx, err := s.Conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return nil, s.queryError("begin transaction", err)
+	}
+	if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", s.timeout.Milliseconds())); err != nil {
+		tx.Rollback(context.Background())
+		return nil, s.queryError("set statement timeout", err)
+	}
+	return tx, nil
+}
+
 // BeginWrite starts a read-write transaction holding the exclusive bundle lock.
 func (s *Store) BeginWrite(ctx context.Context) (pgx.Tx, error) {
 	tx, err := s.Conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
