@@ -220,7 +220,7 @@ func (p *Planner) fold(c Create) {
 	fmt.Fprintf(w, "create\x1f%s\x1f%s\n", c.Route.Context, c.Route.Instance)
 	w.Write(record.EncodePython(row.Payload()))
 	w.Write([]byte("\nprecondition\x1fprovider-target-absent\n"))
-	w.Write(record.EncodePython(c.Target.Payload))
+	w.Write(record.EncodePython(c.Target.Payload()))
 	w.Write([]byte("\n"))
 	w.Write(record.EncodePython(c.TargetID.Payload()))
 	w.Write([]byte("\n"))

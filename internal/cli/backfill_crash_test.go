@@ -314,7 +314,7 @@ func bfWriteStateQuick(t *testing.T, dir string, routes []fixture.Route) {
 	}
 	for _, r := range routes {
 		if r.Target != nil {
-			write(record.KindDokployTarget, r.Target.Context, r.Target.Instance, r.Target.Payload)
+			write(record.KindDokployTarget, r.Target.Context, r.Target.Instance, r.Target.Payload())
 		}
 		if r.TargetID != nil {
 			write(record.KindDokployTargetID, r.TargetID.Context, r.TargetID.Instance, r.TargetID.Payload())

@@ -366,7 +366,7 @@ func (s *bfPG) writeTarget(t testing.TB, tr *record.DokployTarget) {
 	t.Helper()
 	s.exec(t, `INSERT INTO launchplane_dokploy_targets (context, instance, updated_at, payload) VALUES ($1, $2, $3, $4::jsonb)
 		ON CONFLICT (context, instance) DO UPDATE SET updated_at = excluded.updated_at, payload = excluded.payload`,
-		tr.Context, tr.Instance, tr.UpdatedAt, string(record.EncodePython(tr.Payload)))
+		tr.Context, tr.Instance, tr.UpdatedAt, string(record.EncodePython(tr.Payload())))
 }
 
 func (s *bfPG) writeRawTargetID(t testing.TB, ctx, inst string, payload *record.Object) {

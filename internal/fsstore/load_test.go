@@ -207,7 +207,7 @@ func TestWritersUseLaunchplaneLayoutAndFormat(t *testing.T) {
   "target_id": "x",
   "updated_at": "u"
 }`,
-		"dokploy_targets/syo-prod-83b575abf264.json": string(record.EncodePython(tg.Payload)),
+		"dokploy_targets/syo-prod-83b575abf264.json": string(record.EncodePython(tg.Payload())),
 	}
 	for rel, want := range wantFiles {
 		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))

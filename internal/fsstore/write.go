@@ -57,7 +57,7 @@ func writeAtomic(path string, data []byte) error {
 
 // WriteDokployTarget writes (or replaces) a Dokploy target record.
 func (s *Store) WriteDokployTarget(t *record.DokployTarget) error {
-	return writeAtomic(s.path(record.KindDokployTarget, t.Context, t.Instance), Encode(t.Payload))
+	return writeAtomic(s.path(record.KindDokployTarget, t.Context, t.Instance), Encode(t.Payload()))
 }
 
 // WriteDokployTargetID writes (or replaces) a Dokploy target-id record.

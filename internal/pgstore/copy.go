@@ -78,7 +78,7 @@ func (s *Store) CopyRows(ctx context.Context, tx pgx.Tx, rows Rows) error {
 	if len(rows.Targets) > 0 {
 		src := pgx.CopyFromSlice(len(rows.Targets), func(i int) ([]any, error) {
 			t := rows.Targets[i]
-			return []any{t.Context, t.Instance, t.UpdatedAt, string(record.EncodePython(t.Payload))}, nil
+			return []any{t.Context, t.Instance, t.UpdatedAt, string(record.EncodePython(t.Payload()))}, nil
 		})
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"launchplane_dokploy_targets"},
 			[]string{"context", "instance", "updated_at", "payload"}, src); err != nil {

@@ -16,7 +16,15 @@ import (
 // is wrong; duplicate keys, depth and trailing data are its own to report.
 type fastParser struct {
 	data []byte
-	pos  int
+	// src is data as one string: unescaped strings and numbers are slices of
+	// it, so a payload costs one string allocation instead of one per key and
+	// value. Decoded records keep it alive only as long as they live.
+	src string
+	pos int
+}
+
+func newFastParser(data []byte) *fastParser {
+	return &fastParser{data: data, src: string(data)}
 }
 
 // errSyntax means "not valid JSON: ask encoding/json for the details".
@@ -44,7 +52,11 @@ func (p *fastParser) value(depth int) (any, error) {
 	switch c := p.data[p.pos]; {
 	case c == '{':
 		p.pos++
-		obj := &Object{Values: make(map[string]any, 8)}
+		hint := 8
+		if depth == 0 {
+			hint = 32 // a Dokploy target record has 26 keys
+		}
+		obj := &Object{Values: make(map[string]any, hint)}
 		p.skipSpace()
 		if p.pos < len(p.data) && p.data[p.pos] == '}' {
 			p.pos++
@@ -176,7 +188,7 @@ func (p *fastParser) number() (any, error) {
 			p.pos++
 		}
 	}
-	return json.Number(p.data[start:p.pos]), nil
+	return json.Number(p.src[start:p.pos]), nil
 }
 
 // str reads a string starting at its opening quote. The input is already
@@ -187,7 +199,7 @@ func (p *fastParser) str() (string, error) {
 	for p.pos < len(p.data) {
 		c := p.data[p.pos]
 		if c == '"' {
-			s := string(p.data[start:p.pos])
+			s := p.src[start:p.pos]
 			p.pos++
 			return s, nil
 		}

@@ -30,7 +30,7 @@ func FuzzFastParser(f *testing.F) {
 		if !utf8.Valid(data) {
 			return
 		}
-		fp := &fastParser{data: data}
+		fp := newFastParser(data)
 		fast, ferr := fp.value(0)
 		if ferr == nil {
 			fp.skipSpace()

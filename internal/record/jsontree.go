@@ -47,7 +47,7 @@ func DecodeTree(data []byte) (any, error) {
 	if !utf8.Valid(data) {
 		return nil, errors.New("payload is not valid UTF-8")
 	}
-	fp := &fastParser{data: data}
+	fp := newFastParser(data)
 	v, err := fp.value(0)
 	if err == nil {
 		fp.skipSpace()

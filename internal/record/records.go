@@ -66,7 +66,24 @@ type DokployTarget struct {
 	TargetName        string
 	UpdatedAt         string
 	SourceLabel       string
-	Payload           *Object
+	// payload is the normalised tree; a record decoded on the fast path
+	// keeps its raw bytes instead and builds the tree on demand.
+	payload *Object
+	raw     string
+}
+
+// Payload returns the whole normalised record, as Launchplane dumps it.
+func (t *DokployTarget) Payload() *Object {
+	if t.payload != nil {
+		return t.payload
+	}
+	full, err := decodeDokployTargetTree([]byte(t.raw))
+	if err != nil {
+		// The fast decoder accepts only what the tree decoder accepts
+		// (FuzzFastDecoders holds it to that), so this cannot happen.
+		panic("lanegate: Dokploy target payload decoded once but not twice: " + err.Error())
+	}
+	return full.payload
 }
 
 // DokployTargetID records which Dokploy application or compose a route uses.
@@ -158,6 +175,13 @@ func requiredStripped(obj *Object, key, what string) (string, *FieldError) {
 
 // DecodeDokployTarget strictly decodes and normalises a Dokploy target record.
 func DecodeDokployTarget(data []byte) (*DokployTarget, error) {
+	if t, ok := fastDokployTarget(data); ok {
+		return t, nil
+	}
+	return decodeDokployTargetTree(data)
+}
+
+func decodeDokployTargetTree(data []byte) (*DokployTarget, error) {
 	obj, ferr := decodeObject(data)
 	if ferr != nil {
 		return nil, ferr
@@ -266,7 +290,7 @@ func dokployTargetFromObject(obj *Object, owned bool) (*DokployTarget, *FieldErr
 			return nil, err
 		}
 	}
-	t.Payload = norm
+	t.payload = norm
 	return t, nil
 }
 
@@ -420,6 +444,13 @@ func checkPolicies(v any) *FieldError {
 
 // DecodeDokployTargetID strictly decodes and normalises a target-id record.
 func DecodeDokployTargetID(data []byte) (*DokployTargetID, error) {
+	if r, ok := fastDokployTargetID(data); ok {
+		return r, nil
+	}
+	return decodeDokployTargetIDTree(data)
+}
+
+func decodeDokployTargetIDTree(data []byte) (*DokployTargetID, error) {
 	obj, ferr := decodeObject(data)
 	if ferr != nil {
 		return nil, ferr
@@ -473,6 +504,13 @@ func (r *DokployTargetID) Payload() *Object {
 
 // DecodeProviderTarget strictly decodes and normalises a provider-target record.
 func DecodeProviderTarget(data []byte) (*ProviderTarget, error) {
+	if p, ok := fastProviderTarget(data); ok {
+		return p, nil
+	}
+	return decodeProviderTargetTree(data)
+}
+
+func decodeProviderTargetTree(data []byte) (*ProviderTarget, error) {
 	obj, ferr := decodeObject(data)
 	if ferr != nil {
 		return nil, ferr

@@ -244,7 +244,7 @@ func TestDecodeLaxSchemaVersion(t *testing.T) {
 			case "target":
 				var d *DokployTarget
 				if d, err = DecodeDokployTarget([]byte(with(targetBase, "schema_version="+raw))); err == nil {
-					got = d.Payload.Values["schema_version"].(int64)
+					got = d.Payload().Values["schema_version"].(int64)
 				}
 			}
 			if err != nil {
@@ -413,7 +413,7 @@ func TestDecodeDokployTargetValid(t *testing.T) {
 	if got.TargetType != "application" {
 		t.Errorf("TargetType = %q", got.TargetType)
 	}
-	if v := got.Payload.Values["context"]; v != "syo" {
+	if v := got.Payload().Values["context"]; v != "syo" {
 		t.Errorf("payload context = %v, want stripped", v)
 	}
 
@@ -424,7 +424,7 @@ func TestDecodeDokployTargetValid(t *testing.T) {
 	if min.TargetType != "compose" || min.TargetName != "" || min.ProjectName != "" || min.SourceLabel != "" {
 		t.Errorf("defaults: %+v", min)
 	}
-	if v := min.Payload.Values["schema_version"]; v != int64(1) {
+	if v := min.Payload().Values["schema_version"]; v != int64(1) {
 		t.Errorf("payload schema_version = %#v, want int64(1)", v)
 	}
 
@@ -434,8 +434,8 @@ func TestDecodeDokployTargetValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(EncodePython(d.Payload)) != string(EncodePython(def)) {
-		t.Errorf("default payload changed by decoding:\n%s", EncodePython(d.Payload))
+	if string(EncodePython(d.Payload())) != string(EncodePython(def)) {
+		t.Errorf("default payload changed by decoding:\n%s", EncodePython(d.Payload()))
 	}
 }
 
@@ -475,7 +475,7 @@ func TestDecodeDokployTargetLaxForms(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			v, ok := d.Payload.Get(tt.key)
+			v, ok := d.Payload().Get(tt.key)
 			if !ok {
 				t.Fatalf("payload has no %s", tt.key)
 			}
@@ -492,7 +492,7 @@ func TestDecodeDokployTargetPublicHosts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := string(EncodePython(d.Payload.Values["public_hosts"]))
+	got := string(EncodePython(d.Payload().Values["public_hosts"]))
 	want := "[\n  \"a-1.b2.io\",\n  \"a.example.com\",\n  \"www.example.com\",\n  \"xn--caf-dma.example\"\n]"
 	if got != want {
 		t.Errorf("public_hosts = %s, want %s (lower-cased, stripped, sorted)", got, want)

@@ -1,0 +1,84 @@
+package record
+
+import (
+	"reflect"
+	"testing"
+)
+
+// FuzzFastDecoders holds each fast decoder to the tree decoder: whatever a
+// fast decoder accepts, the tree decoder accepts too and decodes to the same
+// record (for a Dokploy target, the same fields and the same payload).
+func FuzzFastDecoders(f *testing.F) {
+	for _, s := range []string{
+		string(benchTargetPayload), string(benchProviderPayload), string(benchTargetIDPayload),
+		with(targetBase), with(providerBase), with(targetIDBase),
+		with(providerBase, `provider_evidence={" a": "1", "a ": "2"}`, `provider_id=" DOKPLOYΣ "`),
+		`{"context": " c ", "instance": "i", "updated_at": "u", "public_hosts": ["B.example", " a.example"], "enable_submodules": null}`,
+		`{"context": "c", "instance": "i", "updated_at": "u", "deploy_timeout_seconds": 0}`,
+		`{"context": "c", "instance": "i", "updated_at": "u", "context": "d"}`,
+		`{"context": "c\u0020", "instance": "i", "target_id": "t", "updated_at": "u", "schema_version": 2}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if fast, ok := fastDokployTarget(data); ok {
+			tree, err := decodeDokployTargetTree(data)
+			if err != nil {
+				t.Fatalf("fast Dokploy target decoder accepted what the tree refuses (%v):\n%s", err, data)
+			}
+			if got, want := EncodePython(fast.Payload()), EncodePython(tree.Payload()); string(got) != string(want) {
+				t.Fatalf("payloads differ:\nfast %s\ntree %s", got, want)
+			}
+			fast.raw, tree.payload = "", nil
+			if !reflect.DeepEqual(fast, tree) {
+				t.Fatalf("Dokploy targets differ:\nfast %+v\ntree %+v", fast, tree)
+			}
+		}
+		if fast, ok := fastDokployTargetID(data); ok {
+			tree, err := decodeDokployTargetIDTree(data)
+			if err != nil {
+				t.Fatalf("fast target-id decoder accepted what the tree refuses (%v):\n%s", err, data)
+			}
+			if !reflect.DeepEqual(fast, tree) {
+				t.Fatalf("target-ids differ:\nfast %+v\ntree %+v", fast, tree)
+			}
+		}
+		if fast, ok := fastProviderTarget(data); ok {
+			tree, err := decodeProviderTargetTree(data)
+			if err != nil {
+				t.Fatalf("fast provider-target decoder accepted what the tree refuses (%v):\n%s", err, data)
+			}
+			if !reflect.DeepEqual(fast, tree) {
+				t.Fatalf("provider targets differ:\nfast %+v\ntree %+v", fast, tree)
+			}
+		}
+	})
+}
+
+// TestFastDecodersTakeTheCommonShape fails if the fast paths stop being
+// taken for ordinary records (the audit would silently get slow again).
+func TestFastDecodersTakeTheCommonShape(t *testing.T) {
+	if _, ok := fastDokployTarget(benchTargetPayload); !ok {
+		t.Error("fast Dokploy target decoder gave up on a plain record")
+	}
+	if _, ok := fastDokployTarget([]byte(with(targetBase))); !ok {
+		t.Error("fast Dokploy target decoder gave up on targetBase")
+	}
+	if _, ok := fastProviderTarget(benchProviderPayload); !ok {
+		t.Error("fast provider-target decoder gave up on a plain record")
+	}
+	if _, ok := fastDokployTargetID(benchTargetIDPayload); !ok {
+		t.Error("fast target-id decoder gave up on a plain record")
+	}
+	// And they give up on what only the tree decoder may judge.
+	for _, s := range []string{
+		`{"context": "c", "instance": "i", "updated_at": "u", "require_test_gate": "yes"}`,
+		`{"context": "c", "instance": "i", "updated_at": "u", "extra": 1}`,
+		`{"context": "c", "instance": "i", "updated_at": "u", "context": "c"}`,
+		`{"context": "  ", "instance": "i", "updated_at": "u"}`,
+	} {
+		if _, ok := fastDokployTarget([]byte(s)); ok {
+			t.Errorf("fast Dokploy target decoder accepted %s", s)
+		}
+	}
+}
