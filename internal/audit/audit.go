@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/lanegate/lanegate/internal/lanes"
@@ -478,5 +479,45 @@ func (f Finding) AppendJSON(dst []byte) []byte {
 	dst = record.AppendJSONString(dst, f.Severity)
 	dst = append(dst, `,"status":`...)
 	dst = record.AppendJSONString(dst, f.Status)
+	return append(dst, '}')
+}
+
+// AppendJSON appends the entry as compact JSON, the same bytes encoding/json
+// writes for the struct (field order, HTML escaping off), without reflection:
+// one entry is spooled per route.
+func (e LaneEntry) AppendJSON(dst []byte) []byte {
+	dst = append(dst, `{"lane":`...)
+	dst = record.AppendJSONString(dst, e.Lane)
+	dst = append(dst, `,"context":`...)
+	dst = record.AppendJSONString(dst, e.Context)
+	dst = append(dst, `,"instance":`...)
+	dst = record.AppendJSONString(dst, e.Instance)
+	dst = append(dst, `,"declared":`...)
+	dst = strconv.AppendBool(dst, e.Declared)
+	dst = append(dst, `,"product":`...)
+	dst = record.AppendJSONString(dst, e.Product)
+	dst = append(dst, `,"driver":`...)
+	dst = record.AppendJSONString(dst, e.Driver)
+	dst = append(dst, `,"wave":`...)
+	dst = strconv.AppendInt(dst, int64(e.Wave), 10)
+	dst = append(dst, `,"worst_status":`...)
+	dst = record.AppendJSONString(dst, e.WorstStatus)
+	dst = append(dst, `,"severity":`...)
+	dst = record.AppendJSONString(dst, e.Severity)
+	dst = append(dst, `,"statuses":`...)
+	if e.Statuses == nil {
+		dst = append(dst, "null"...)
+	} else {
+		dst = append(dst, '[')
+		for i, s := range e.Statuses {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = record.AppendJSONString(dst, s)
+		}
+		dst = append(dst, ']')
+	}
+	dst = append(dst, `,"detail":`...)
+	dst = record.AppendJSONString(dst, e.Detail)
 	return append(dst, '}')
 }

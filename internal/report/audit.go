@@ -200,18 +200,15 @@ func writeArray(w *bufio.Writer, s *spool) error {
 	}
 	w.WriteString("[")
 	first := true
-	var buf bytes.Buffer
+	var buf []byte
 	err := s.each(func(line []byte) error {
 		if !first {
 			w.WriteString(",")
 		}
 		first = false
 		w.WriteString("\n    ")
-		buf.Reset()
-		if err := json.Indent(&buf, bytes.TrimRight(line, "\n"), "    ", "  "); err != nil {
-			return err
-		}
-		_, err := w.Write(buf.Bytes())
+		buf = appendIndent(buf[:0], bytes.TrimRight(line, "\n"), "    ", "  ")
+		_, err := w.Write(buf)
 		return err
 	})
 	if err != nil {
