@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"flag"
+	"fmt"
 	"time"
 
 	"github.com/lanegate/lanegate/internal/fsstore"
@@ -73,7 +74,8 @@ func openPostgres(ctx context.Context, env *Env, url string, timeout time.Durati
 	if timeout <= 0 {
 		return nil, usageErr("--statement-timeout must be positive")
 	}
-	st, err := pgstore.Open(ctx, url, pgstore.Options{StatementTimeout: timeout})
+	st, err := pgstore.Open(ctx, url, pgstore.Options{StatementTimeout: timeout,
+		Notice: func(msg string) { fmt.Fprintf(env.Stderr, "lanegate: note: %s\n", msg) }})
 	if err != nil {
 		return nil, err
 	}

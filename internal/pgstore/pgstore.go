@@ -33,12 +33,16 @@ const DefaultStatementTimeout = 10 * time.Minute
 type Options struct {
 	StatementTimeout time.Duration
 	ConnectTimeout   time.Duration
+	// Notice receives operational notes (for example that a scan ran on
+	// one connection because a second one could not join its snapshot).
+	Notice func(msg string)
 }
 
 // Store is one connection to Launchplane's database.
 type Store struct {
 	Conn    *pgx.Conn
 	url     string
+	opt     Options
 	timeout time.Duration
 }
 
@@ -59,7 +63,7 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{Conn: conn, url: url, timeout: opt.StatementTimeout}
+	s := &Store{Conn: conn, url: url, opt: opt, timeout: opt.StatementTimeout}
 	if s.timeout <= 0 {
 		s.timeout = DefaultStatementTimeout
 	}
@@ -243,7 +247,7 @@ func (s *Store) Scan(ctx context.Context, scope store.Scope, v store.Visitor) er
 		return err
 	}
 	defer tx.Rollback(context.Background())
-	if err := s.ScanTx(ctx, tx, scope, v); err != nil {
+	if err := s.scanShared(ctx, tx, scope, v); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)
@@ -362,103 +366,8 @@ FULL JOIN (SELECT * FROM launchplane_dokploy_target_ids WHERE ($1 = '' OR contex
        ON i.context = COALESCE(p.context, t.context) AND i.instance = COALESCE(p.instance, t.instance)
 ORDER BY COALESCE(p.context, t.context, i.context) COLLATE "C", COALESCE(p.instance, t.instance, i.instance) COLLATE "C"`
 
-func (s *Store) routes(ctx context.Context, tx pgx.Tx, scope store.Scope, fn func(*store.RouteRecords) error) error {
-	rows, err := tx.Query(ctx, RouteQuery, scope.Context, scope.Instance)
-	if err != nil {
-		return s.queryError("read Launchplane's records", err)
-	}
-	defer rows.Close()
-	var (
-		rc, ri                                 string
-		tc, tn, tu, tp                         *string
-		ic, in, itid, iu, ip                   *string
-		pc, pn, ppid, pcat, ptid, pdn, ptt, pu *string
-		pp                                     *string
-	)
-	for rows.Next() {
-		if err := rows.Scan(&rc, &ri, &tc, &tn, &tu, &tp, &ic, &in, &itid, &iu, &ip,
-			&pc, &pn, &ppid, &pcat, &ptid, &pdn, &ptt, &pu, &pp); err != nil {
-			return s.queryError("read Launchplane's records", err)
-		}
-		rr := &store.RouteRecords{Route: store.Route{Context: rc, Instance: ri}}
-		if tp != nil {
-			decodeTarget(rr, cols{"context": *tc, "instance": *tn, "updated_at": *tu}, *tp)
-		}
-		if ip != nil {
-			decodeTargetID(rr, cols{"context": *ic, "instance": *in, "target_id": *itid, "updated_at": *iu}, *ip)
-		}
-		if pp != nil {
-			decodeProvider(rr, cols{"context": *pc, "instance": *pn, "provider_id": *ppid, "target_category": *pcat,
-				"target_id": *ptid, "display_name": *pdn, "provider_target_type": *ptt, "updated_at": *pu}, *pp)
-		}
-		if err := fn(rr); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return s.queryError("read Launchplane's records", err)
-	}
-	return nil
-}
-
-// cols are a row's promoted column values by name.
-type cols map[string]string
-
 func source(table string, r store.Route) string {
 	return fmt.Sprintf("%s row (%s, %s)", table, record.PyRepr(r.Context), record.PyRepr(r.Instance))
-}
-
-// agree reports the first promoted column that differs from the payload.
-func agree(c cols, payload map[string]string) error {
-	for _, k := range []string{"context", "instance", "provider_id", "target_category", "target_id", "display_name", "provider_target_type", "updated_at"} {
-		col, ok := c[k]
-		if !ok {
-			continue
-		}
-		if col != payload[k] {
-			return fmt.Errorf("promoted column %s=%s disagrees with the payload's %s", k, record.PyRepr(col), record.PyRepr(payload[k]))
-		}
-	}
-	return nil
-}
-
-func decodeTarget(rr *store.RouteRecords, c cols, payload string) {
-	src := source(record.KindDokployTarget.Table(), rr.Route)
-	t, err := record.DecodeDokployTarget([]byte(payload))
-	if err == nil {
-		err = agree(c, map[string]string{"context": t.Context, "instance": t.Instance, "updated_at": t.UpdatedAt})
-	}
-	if err != nil {
-		rr.Invalid = append(rr.Invalid, store.Invalid{Kind: record.KindDokployTarget, Source: src, Err: err})
-		return
-	}
-	rr.Target = t
-}
-
-func decodeTargetID(rr *store.RouteRecords, c cols, payload string) {
-	src := source(record.KindDokployTargetID.Table(), rr.Route)
-	t, err := record.DecodeDokployTargetID([]byte(payload))
-	if err == nil {
-		err = agree(c, map[string]string{"context": t.Context, "instance": t.Instance, "target_id": t.TargetID, "updated_at": t.UpdatedAt})
-	}
-	if err != nil {
-		rr.Invalid = append(rr.Invalid, store.Invalid{Kind: record.KindDokployTargetID, Source: src, Err: err})
-		return
-	}
-	rr.TargetID = t
-}
-
-func decodeProvider(rr *store.RouteRecords, c cols, payload string) {
-	src := source(record.KindProviderTarget.Table(), rr.Route)
-	p, err := record.DecodeProviderTarget([]byte(payload))
-	if err == nil {
-		err = agree(c, ProviderColumns(p))
-	}
-	if err != nil {
-		rr.Invalid = append(rr.Invalid, store.Invalid{Kind: record.KindProviderTarget, Source: src, Err: err})
-		return
-	}
-	rr.Provider = p
 }
 
 // ProviderColumns are the promoted column values Launchplane writes for a row.

@@ -1,0 +1,279 @@
+package pgstore
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/lanegate/lanegate/internal/record"
+	"github.com/lanegate/lanegate/internal/store"
+)
+
+// The route query's columns, in order.
+const (
+	colRouteContext = iota
+	colRouteInstance
+	colTargetContext
+	colTargetInstance
+	colTargetUpdatedAt
+	colTargetPayload
+	colIDContext
+	colIDInstance
+	colIDTargetID
+	colIDUpdatedAt
+	colIDPayload
+	colProviderContext
+	colProviderInstance
+	colProviderID
+	colProviderCategory
+	colProviderTargetID
+	colProviderDisplayName
+	colProviderTargetType
+	colProviderUpdatedAt
+	colProviderPayload
+	routeColumns
+)
+
+// Streaming tunables. A batch amortises channel hand-offs; the pool bounds
+// how many rows are in flight (read, decoding or waiting to be visited), so
+// memory stays flat however many routes the query returns.
+const (
+	batchRows    = 64
+	batchesInUse = 6
+)
+
+// rowBatch is a run of consecutive result rows. Column bytes are copied out
+// of pgx's read buffer into one arena; span holds each column's [start, end)
+// offsets, with start -1 for NULL.
+type rowBatch struct {
+	arena []byte
+	span  []int32
+	n     int
+	out   []*store.RouteRecords
+	err   error // the first row that could not be read, if any
+	done  chan struct{}
+}
+
+func (b *rowBatch) reset() {
+	b.arena, b.span, b.n, b.out, b.err = b.arena[:0], b.span[:0], 0, b.out[:0], nil
+}
+
+func (b *rowBatch) col(row, c int) []byte {
+	i := 2 * (row*routeColumns + c)
+	if b.span[i] < 0 {
+		return nil
+	}
+	return b.arena[b.span[i]:b.span[i+1]]
+}
+
+// routes streams the route query through fn in route order. One goroutine
+// drives pgx, a pool decodes payloads, and the caller's goroutine visits the
+// decoded routes in the order the server sent them. Decoding is most of the
+// audit's CPU time, and the server is mostly idle once it streams rows, so
+// this keeps lanegate close to the speed of the query itself.
+func (s *Store) routes(ctx context.Context, tx pgx.Tx, scope store.Scope, fn func(*store.RouteRecords) error) error {
+	return s.routesWith(ctx, tx, scope, func() error { return nil }, fn)
+}
+
+// routesWith calls before once, before the first route is visited (or at the
+// end when there is none), while the query already runs on the server.
+func (s *Store) routesWith(ctx context.Context, tx pgx.Tx, scope store.Scope, before func() error, fn func(*store.RouteRecords) error) error {
+	qctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rows, err := tx.Query(qctx, RouteQuery, scope.Context, scope.Instance)
+	if err != nil {
+		return s.queryError("read Launchplane's records", err)
+	}
+	if n := len(rows.FieldDescriptions()); n != routeColumns {
+		rows.Close()
+		return fmt.Errorf("route query returned %d columns, want %d", n, routeColumns)
+	}
+
+	free := make(chan *rowBatch, batchesInUse)
+	for i := 0; i < batchesInUse; i++ {
+		free <- &rowBatch{done: make(chan struct{}, 1)}
+	}
+	work := make(chan *rowBatch, batchesInUse)
+	ordered := make(chan *rowBatch, batchesInUse)
+	stop := make(chan struct{})
+	var readErr error
+	var wg sync.WaitGroup
+
+	wg.Add(1)
+	go func() { // reader: the only goroutine that touches the connection
+		defer wg.Done()
+		defer close(ordered)
+		defer close(work)
+		defer rows.Close()
+		var b *rowBatch
+		send := func() bool {
+			select {
+			case work <- b:
+			case <-stop:
+				return false
+			}
+			select {
+			case ordered <- b:
+			case <-stop:
+				return false
+			}
+			b = nil
+			return true
+		}
+		for rows.Next() {
+			if b == nil {
+				select {
+				case b = <-free:
+					b.reset()
+				case <-stop:
+					return
+				}
+			}
+			for _, v := range rows.RawValues() {
+				if v == nil {
+					b.span = append(b.span, -1, -1)
+					continue
+				}
+				start := len(b.arena)
+				b.arena = append(b.arena, v...)
+				b.span = append(b.span, int32(start), int32(len(b.arena)))
+			}
+			b.n++
+			if b.n == batchRows && !send() {
+				return
+			}
+		}
+		if b != nil && b.n > 0 && !send() {
+			return
+		}
+		readErr = rows.Err()
+	}()
+
+	workers := runtime.GOMAXPROCS(0)
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range work {
+				for r := 0; r < b.n; r++ {
+					b.out = append(b.out, decodeRow(b, r))
+				}
+				b.done <- struct{}{}
+			}
+		}()
+	}
+
+	visitErr := before()
+	if visitErr != nil {
+		close(stop)
+		cancel()
+	}
+	for b := range ordered {
+		<-b.done
+		if visitErr == nil {
+			for _, rr := range b.out {
+				if visitErr = fn(rr); visitErr != nil {
+					// Stop the reader and abandon the query: the caller
+					// fails the whole scan anyway.
+					close(stop)
+					cancel()
+					break
+				}
+			}
+		}
+		if visitErr == nil {
+			free <- b
+		}
+	}
+	wg.Wait()
+	if visitErr != nil {
+		return visitErr
+	}
+	if readErr != nil {
+		return s.queryError("read Launchplane's records", readErr)
+	}
+	return nil
+}
+
+// decodeRow turns one result row into a route's records. A payload that does
+// not decode, or whose promoted columns disagree with it, becomes an invalid
+// record of the route, never an error of the scan.
+func decodeRow(b *rowBatch, r int) *store.RouteRecords {
+	rr := &store.RouteRecords{Route: store.Route{
+		Context:  string(b.col(r, colRouteContext)),
+		Instance: string(b.col(r, colRouteInstance)),
+	}}
+	if payload := b.col(r, colTargetPayload); payload != nil {
+		t, err := record.DecodeDokployTarget(payload)
+		if err == nil {
+			err = agree(
+				promoted{"context", b.col(r, colTargetContext), t.Context},
+				promoted{"instance", b.col(r, colTargetInstance), t.Instance},
+				promoted{"updated_at", b.col(r, colTargetUpdatedAt), t.UpdatedAt})
+		}
+		if err != nil {
+			rr.Invalid = append(rr.Invalid, store.Invalid{Kind: record.KindDokployTarget,
+				Source: source(record.KindDokployTarget.Table(), rr.Route), Err: err})
+		} else {
+			rr.Target = t
+		}
+	}
+	if payload := b.col(r, colIDPayload); payload != nil {
+		t, err := record.DecodeDokployTargetID(payload)
+		if err == nil {
+			err = agree(
+				promoted{"context", b.col(r, colIDContext), t.Context},
+				promoted{"instance", b.col(r, colIDInstance), t.Instance},
+				promoted{"target_id", b.col(r, colIDTargetID), t.TargetID},
+				promoted{"updated_at", b.col(r, colIDUpdatedAt), t.UpdatedAt})
+		}
+		if err != nil {
+			rr.Invalid = append(rr.Invalid, store.Invalid{Kind: record.KindDokployTargetID,
+				Source: source(record.KindDokployTargetID.Table(), rr.Route), Err: err})
+		} else {
+			rr.TargetID = t
+		}
+	}
+	if payload := b.col(r, colProviderPayload); payload != nil {
+		p, err := record.DecodeProviderTarget(payload)
+		if err == nil {
+			err = agree(
+				promoted{"context", b.col(r, colProviderContext), p.Context},
+				promoted{"instance", b.col(r, colProviderInstance), p.Instance},
+				promoted{"provider_id", b.col(r, colProviderID), p.ProviderID},
+				promoted{"target_category", b.col(r, colProviderCategory), p.TargetCategory},
+				promoted{"target_id", b.col(r, colProviderTargetID), p.TargetID},
+				promoted{"display_name", b.col(r, colProviderDisplayName), p.DisplayName},
+				promoted{"provider_target_type", b.col(r, colProviderTargetType), p.ProviderTargetType},
+				promoted{"updated_at", b.col(r, colProviderUpdatedAt), p.UpdatedAt})
+		}
+		if err != nil {
+			rr.Invalid = append(rr.Invalid, store.Invalid{Kind: record.KindProviderTarget,
+				Source: source(record.KindProviderTarget.Table(), rr.Route), Err: err})
+		} else {
+			rr.Provider = p
+		}
+	}
+	return rr
+}
+
+// promoted is one promoted column next to the payload value it must equal.
+type promoted struct {
+	name    string
+	column  []byte
+	payload string
+}
+
+// agree reports the first promoted column that differs from the payload.
+func agree(cols ...promoted) error {
+	for _, c := range cols {
+		if string(c.column) != c.payload {
+			return fmt.Errorf("promoted column %s=%s disagrees with the payload's %s",
+				c.name, record.PyRepr(string(c.column)), record.PyRepr(c.payload))
+		}
+	}
+	return nil
+}
