@@ -190,7 +190,11 @@ func (p *Planner) Route(rr *store.RouteRecords) error {
 	it := Decide(rr, p.claims[rr.Route])
 	if it.Status == StatusWouldCreate {
 		c := Create{Route: rr.Route, Record: it.Projected, Target: rr.Target, TargetID: rr.TargetID}
-		p.fold(c)
+		blob, ok := rr.Prepared.([]byte)
+		if !ok {
+			blob = createBlob(nil, c)
+		}
+		p.digest.Write(blob)
 		p.Totals.Creates++
 		if err := p.sink.Create(c); err != nil {
 			return err
@@ -210,20 +214,36 @@ func (p *Planner) emit(it Item) error {
 	return p.sink.Item(it)
 }
 
-// fold adds one create and its preconditions to the digest: the route, the
-// row as apply writes it (source label as the placeholder
-// "lanegate:backfill:<run>"), the absence of a row, and both source records.
-func (p *Planner) fold(c Create) {
+// Prepare implements store.Preparer: it encodes, off the visiting
+// goroutine, what the digest folds in for a route that may be created.
+func (p *Planner) Prepare(rr *store.RouteRecords) {
+	if rr.Provider != nil || rr.Target == nil || rr.TargetID == nil || len(rr.Invalid) > 0 {
+		return
+	}
+	X, err := record.Project(rr.Target, rr.TargetID)
+	if err != nil {
+		return
+	}
+	rr.Prepared = createBlob(nil, Create{Route: rr.Route, Record: X, Target: rr.Target, TargetID: rr.TargetID})
+}
+
+// createBlob appends what one create adds to the digest: the route, the row
+// as apply writes it (source label as the placeholder "lanegate:backfill:<run>"),
+// the absence of a row, and both source records.
+func createBlob(dst []byte, c Create) []byte {
 	row := *c.Record
 	row.SourceLabel = SourceLabelPrefix + "<run>"
-	w := p.digest
-	fmt.Fprintf(w, "create\x1f%s\x1f%s\n", c.Route.Context, c.Route.Instance)
-	w.Write(record.EncodePython(row.Payload()))
-	w.Write([]byte("\nprecondition\x1fprovider-target-absent\n"))
-	w.Write(record.EncodePython(c.Target.Payload()))
-	w.Write([]byte("\n"))
-	w.Write(record.EncodePython(c.TargetID.Payload()))
-	w.Write([]byte("\n"))
+	dst = append(dst, "create\x1f"...)
+	dst = append(dst, c.Route.Context...)
+	dst = append(dst, '\x1f')
+	dst = append(dst, c.Route.Instance...)
+	dst = append(dst, '\n')
+	dst = append(dst, record.EncodePython(row.Payload())...)
+	dst = append(dst, "\nprecondition\x1fprovider-target-absent\n"...)
+	dst = append(dst, record.EncodePython(c.Target.Payload())...)
+	dst = append(dst, '\n')
+	dst = append(dst, record.EncodePython(c.TargetID.Payload())...)
+	return append(dst, '\n')
 }
 
 // Finish emits no_matching_routes items and returns the totals and digest.
@@ -240,4 +260,30 @@ func (p *Planner) Finish() (Totals, string, error) {
 		}
 	}
 	return p.Totals, "sha256:" + hex.EncodeToString(p.digest.Sum(nil)), nil
+}
+
+// AppendJSON appends the item as compact JSON, the same bytes encoding/json
+// writes with HTML escaping off, without reflection.
+func (it Item) AppendJSON(dst []byte) []byte {
+	dst = append(dst, `{"context":`...)
+	dst = record.AppendJSONString(dst, it.Context)
+	dst = append(dst, `,"detail":`...)
+	dst = record.AppendJSONString(dst, it.Detail)
+	dst = append(dst, `,"instance":`...)
+	dst = record.AppendJSONString(dst, it.Instance)
+	if it.Physical != nil {
+		dst = append(dst, `,"physical_record":`...)
+		dst = it.Physical.AppendJSON(dst)
+	}
+	if it.Projected != nil {
+		dst = append(dst, `,"projected_record":`...)
+		dst = it.Projected.AppendJSON(dst)
+	}
+	dst = append(dst, `,"provider_id":`...)
+	dst = record.AppendJSONString(dst, it.ProviderID)
+	dst = append(dst, `,"severity":`...)
+	dst = record.AppendJSONString(dst, it.Severity)
+	dst = append(dst, `,"status":`...)
+	dst = record.AppendJSONString(dst, it.Status)
+	return append(dst, '}')
 }

@@ -286,6 +286,23 @@ func TestPlanDigest(t *testing.T) {
 	f := base(t)
 	ref := digestOf(t, f.createA, f.createB)
 
+	t.Run("prepared off the visiting goroutine", func(t *testing.T) {
+		g := base(t)
+		routes := g.all()
+		prepared := 0
+		for _, rr := range routes {
+			backfill.NewPlanner(audit.Filter{}, &bfSink{}).Prepare(rr)
+			if rr.Prepared != nil {
+				prepared++
+			}
+		}
+		if prepared == 0 {
+			t.Fatal("Prepare prepared no route")
+		}
+		if d := digestOf(t, routes...); d != digestOf(t, base(t).all()...) {
+			t.Errorf("digest with Prepare %s differs from the digest without", d)
+		}
+	})
 	t.Run("deterministic", func(t *testing.T) {
 		g := base(t)
 		if d := digestOf(t, g.createA, g.createB); d != ref {

@@ -69,7 +69,8 @@ func (t tee) Bindings(b store.Bindings) error {
 	}
 	return t.p.Bindings(b)
 }
-func (t tee) Claims(c store.Claims) error { return t.p.Claims(c) }
+func (t tee) Claims(c store.Claims) error    { return t.p.Claims(c) }
+func (t tee) Prepare(rr *store.RouteRecords) { t.p.Prepare(rr) }
 func (t tee) Route(rr *store.RouteRecords) error {
 	if err := t.a.Route(rr); err != nil {
 		return err
@@ -318,16 +319,17 @@ func runID(info actions.RunInfo) string {
 	return localRunID()
 }
 
-// progress reports created rows at a steady cadence, not per row.
+// progress reports rows written at a steady cadence, not per row.
 type progress struct {
 	w     io.Writer
+	verb  string // "created" or "staged"
 	total int
 	last  time.Time
 }
 
 func (p *progress) tick(done int) {
 	if done == p.total || time.Since(p.last) >= 2*time.Second {
-		fmt.Fprintf(p.w, "lanegate: created %d/%d provider-target row(s)\n", done, p.total)
+		fmt.Fprintf(p.w, "lanegate: %s %d/%d provider-target row(s)\n", p.verb, done, p.total)
 		p.last = time.Now()
 	}
 }
@@ -357,35 +359,37 @@ func backfillPostgres(ctx context.Context, env *Env, s *pgstore.Store, filter au
 	}
 	id := runID(info)
 	label := backfill.SourceLabelPrefix + id
-	prog := &progress{w: env.Stderr, total: run.totals.Creates, last: time.Now()}
-	const batchSize = 5000
-	var batch []*record.ProviderTarget
-	var missed []store.Route
-	done := 0
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		m, err := s.InsertProviderTargets(ctx, tx, batch)
-		if err != nil {
-			return err
-		}
-		missed = append(missed, m...)
-		done += len(batch)
-		prog.tick(done)
-		batch = batch[:0]
-		return nil
+	prog := &progress{w: env.Stderr, verb: "staged", total: run.totals.Creates, last: time.Now()}
+	// Replay the planned rows from the spool straight into COPY: a producer
+	// goroutine decodes, COPY pulls; cancelling stops the producer.
+	createCtx, stopCreates := context.WithCancel(ctx)
+	defer stopCreates()
+	type planned struct {
+		p   *record.ProviderTarget
+		err error
 	}
-	err = run.builder.EachCreate(func(p *record.ProviderTarget) error {
-		p.SourceLabel = label
-		batch = append(batch, p)
-		if len(batch) == batchSize {
-			return flush()
+	creates := make(chan planned, 256)
+	go func() {
+		defer close(creates)
+		err := run.builder.EachCreate(func(p *record.ProviderTarget) error {
+			p.SourceLabel = label
+			select {
+			case creates <- planned{p: p}:
+				return nil
+			case <-createCtx.Done():
+				return createCtx.Err()
+			}
+		})
+		if err != nil && createCtx.Err() == nil {
+			creates <- planned{err: err}
 		}
-		return nil
-	})
-	if err == nil {
-		err = flush()
+	}()
+	missed, err := s.InsertProviderTargets(ctx, tx, func() (*record.ProviderTarget, bool, error) {
+		c, ok := <-creates
+		return c.p, ok, c.err
+	}, prog.tick)
+	stopCreates()
+	for range creates {
 	}
 	if err != nil {
 		return nil, err
@@ -494,7 +498,7 @@ func backfillFiles(ctx context.Context, env *Env, s *fsstore.Store, filter audit
 	if err != nil {
 		return nil, err
 	}
-	prog := &progress{w: env.Stderr, total: len(rows), last: time.Now()}
+	prog := &progress{w: env.Stderr, verb: "created", total: len(rows), last: time.Now()}
 	n, conflict, err := s.ApplyCreates(id, rows, rec, prog.tick)
 	if err != nil {
 		return nil, err

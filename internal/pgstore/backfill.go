@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -31,47 +32,69 @@ func (s *Store) CheckLanegateTables(ctx context.Context, q pgx.Tx, tables ...str
 	return nil
 }
 
-// insertBatch writes rows that cannot overwrite: ON CONFLICT DO NOTHING, and
-// RETURNING tells which routes were really inserted.
-const insertBatch = `
-INSERT INTO launchplane_provider_targets
-  (context, instance, provider_id, target_category, target_id, display_name, provider_target_type, updated_at, payload)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[])
-ON CONFLICT (context, instance) DO NOTHING
-RETURNING context, instance`
+// providerColumnList is launchplane_provider_targets' columns in the order
+// ProviderRowValues returns them.
+var providerColumnList = []string{"context", "instance", "provider_id", "target_category", "target_id",
+	"display_name", "provider_target_type", "updated_at", "payload"}
 
-// InsertProviderTargets inserts one batch and returns the routes it did not
-// insert because a row already existed.
-func (s *Store) InsertProviderTargets(ctx context.Context, tx pgx.Tx, rows []*record.ProviderTarget) ([]store.Route, error) {
-	cols := make([][]string, 9)
-	for _, p := range rows {
-		v := ProviderRowValues(p)
-		for i := range cols {
-			cols[i] = append(cols[i], v[i].(string))
-		}
+// InsertProviderTargets writes the rows next yields, in a way that cannot
+// overwrite: they are staged with COPY in a temporary table, then moved by
+// one INSERT ... ON CONFLICT DO NOTHING, and the routes whose row already
+// existed (someone wrote it since the plan was checked) are returned. staged
+// is told how many rows have been staged so far. The caller's transaction
+// decides whether anything is kept.
+func (s *Store) InsertProviderTargets(ctx context.Context, tx pgx.Tx, next func() (*record.ProviderTarget, bool, error), staged func(n int)) ([]store.Route, error) {
+	const pending = "lanegate_pending_provider_targets"
+	if _, err := tx.Exec(ctx, "CREATE TEMPORARY TABLE "+pending+
+		" (LIKE launchplane_provider_targets INCLUDING DEFAULTS) ON COMMIT DROP"); err != nil {
+		return nil, s.queryError("stage provider-target rows", err)
 	}
-	res, err := tx.Query(ctx, insertBatch, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8])
+	n := 0
+	src := pgx.CopyFromFunc(func() ([]any, error) {
+		p, ok, err := next()
+		if err != nil || !ok {
+			return nil, err
+		}
+		n++
+		if staged != nil && n%1000 == 0 {
+			staged(n)
+		}
+		return ProviderRowValues(p), nil
+	})
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{pending}, providerColumnList, src); err != nil {
+		return nil, s.queryError("stage provider-target rows", err)
+	}
+	if staged != nil {
+		staged(n)
+	}
+	cols := strings.Join(providerColumnList, ", ")
+	tag, err := tx.Exec(ctx, "INSERT INTO launchplane_provider_targets ("+cols+") SELECT "+cols+" FROM "+pending+
+		" ON CONFLICT (context, instance) DO NOTHING")
 	if err != nil {
 		return nil, s.queryError("insert provider-target rows", err)
 	}
-	inserted := map[store.Route]bool{}
-	for res.Next() {
-		var r store.Route
-		if err := res.Scan(&r.Context, &r.Instance); err != nil {
-			res.Close()
-			return nil, s.queryError("insert provider-target rows", err)
-		}
-		inserted[r] = true
+	if int(tag.RowsAffected()) == n {
+		return nil, nil
 	}
-	if err := res.Err(); err != nil {
-		return nil, s.queryError("insert provider-target rows", err)
+	// A shortfall: name the routes whose row is not the one staged. Staged
+	// rows carry this run's unique source label, so a row that differs was
+	// written by someone else.
+	rows, err := tx.Query(ctx, "SELECT q.context, q.instance FROM "+pending+" q JOIN launchplane_provider_targets p"+
+		" ON p.context = q.context AND p.instance = q.instance WHERE p.payload IS DISTINCT FROM q.payload"+
+		" ORDER BY q.context COLLATE \"C\", q.instance COLLATE \"C\"")
+	if err != nil {
+		return nil, s.queryError("find conflicting provider-target rows", err)
 	}
-	var missed []store.Route
-	for _, p := range rows {
-		r := store.Route{Context: p.Context, Instance: p.Instance}
-		if !inserted[r] {
-			missed = append(missed, r)
-		}
+	missed, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Route, error) {
+		var rt store.Route
+		err := r.Scan(&rt.Context, &rt.Instance)
+		return rt, err
+	})
+	if err != nil {
+		return nil, s.queryError("find conflicting provider-target rows", err)
+	}
+	if short := n - int(tag.RowsAffected()); len(missed) != short {
+		return nil, store.Errorf(nil, "%d of %d staged provider-target row(s) were not inserted, but %d conflicting row(s) were found", short, n, len(missed))
 	}
 	return missed, nil
 }

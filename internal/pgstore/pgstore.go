@@ -247,15 +247,15 @@ func (s *Store) Scan(ctx context.Context, scope store.Scope, v store.Visitor) er
 		return err
 	}
 	defer tx.Rollback(context.Background())
-	if err := s.scanShared(ctx, tx, scope, v); err != nil {
+	if err := s.ScanTx(ctx, tx, scope, v); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)
 }
 
-// ScanTx scans inside a caller's transaction (backfill re-plans under its
-// write lock with the same code).
-func (s *Store) ScanTx(ctx context.Context, tx pgx.Tx, scope store.Scope, v store.Visitor) error {
+// scanOneConnection reads everything on tx's own connection, one query
+// after the other.
+func (s *Store) scanOneConnection(ctx context.Context, tx pgx.Tx, scope store.Scope, v store.Visitor) error {
 	b, err := s.bindings(ctx, tx)
 	if err != nil {
 		return err
@@ -272,7 +272,7 @@ func (s *Store) ScanTx(ctx context.Context, tx pgx.Tx, scope store.Scope, v stor
 			return err
 		}
 	}
-	return s.routes(ctx, tx, scope, v.Route)
+	return s.routes(ctx, tx, scope, v)
 }
 
 // claimsQuery pairs each route that lacks a row with the routes that hold,

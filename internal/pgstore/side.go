@@ -26,16 +26,18 @@ type sideResult struct {
 	err      error
 }
 
-// scanShared scans tx's snapshot, reading bindings and claims on a second
-// connection when one can join the snapshot, and on tx itself otherwise.
-func (s *Store) scanShared(ctx context.Context, tx pgx.Tx, scope store.Scope, v store.Visitor) error {
+// ScanTx scans inside tx: a read-only snapshot for audits and dry runs, or
+// the apply's write transaction, which re-plans under its exclusive lock with
+// the same code. Bindings and claims are read on a second connection that
+// joins tx's snapshot when one can, and on tx itself otherwise.
+func (s *Store) ScanTx(ctx context.Context, tx pgx.Tx, scope store.Scope, v store.Visitor) error {
 	cv, wantClaims := v.(store.ClaimsVisitor)
 	side, sideTx, err := s.joinSnapshot(ctx, tx)
 	if err != nil {
 		if s.opt.Notice != nil {
 			s.opt.Notice("reading on one connection: " + err.Error())
 		}
-		return s.ScanTx(ctx, tx, scope, v)
+		return s.scanOneConnection(ctx, tx, scope, v)
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -64,7 +66,7 @@ func (s *Store) scanShared(ctx context.Context, tx pgx.Tx, scope store.Scope, v 
 		}
 		return nil
 	}
-	err = s.routesWith(ctx, tx, scope, before, v.Route)
+	err = s.routesWith(ctx, tx, scope, before, v)
 	if !received {
 		cancel()
 		<-results

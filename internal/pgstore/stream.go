@@ -74,13 +74,14 @@ func (b *rowBatch) col(row, c int) []byte {
 // decoded routes in the order the server sent them. Decoding is most of the
 // audit's CPU time, and the server is mostly idle once it streams rows, so
 // this keeps lanegate close to the speed of the query itself.
-func (s *Store) routes(ctx context.Context, tx pgx.Tx, scope store.Scope, fn func(*store.RouteRecords) error) error {
-	return s.routesWith(ctx, tx, scope, func() error { return nil }, fn)
+func (s *Store) routes(ctx context.Context, tx pgx.Tx, scope store.Scope, v store.Visitor) error {
+	return s.routesWith(ctx, tx, scope, func() error { return nil }, v)
 }
 
 // routesWith calls before once, before the first route is visited (or at the
-// end when there is none), while the query already runs on the server.
-func (s *Store) routesWith(ctx context.Context, tx pgx.Tx, scope store.Scope, before func() error, fn func(*store.RouteRecords) error) error {
+// end when there is none), while the query already runs on the server. A
+// visitor that is a store.Preparer has Prepare called on the decode workers.
+func (s *Store) routesWith(ctx context.Context, tx pgx.Tx, scope store.Scope, before func() error, v store.Visitor) error {
 	qctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	rows, err := tx.Query(qctx, RouteQuery, scope.Context, scope.Instance)
@@ -152,6 +153,7 @@ func (s *Store) routesWith(ctx context.Context, tx pgx.Tx, scope store.Scope, be
 		readErr = rows.Err()
 	}()
 
+	prep, _ := v.(store.Preparer)
 	workers := runtime.GOMAXPROCS(0)
 	for i := 0; i < workers; i++ {
 		wg.Add(1)
@@ -159,7 +161,11 @@ func (s *Store) routesWith(ctx context.Context, tx pgx.Tx, scope store.Scope, be
 			defer wg.Done()
 			for b := range work {
 				for r := 0; r < b.n; r++ {
-					b.out = append(b.out, decodeRow(b, r))
+					rr := decodeRow(b, r)
+					if prep != nil {
+						prep.Prepare(rr)
+					}
+					b.out = append(b.out, rr)
 				}
 				b.done <- struct{}{}
 			}
@@ -175,7 +181,7 @@ func (s *Store) routesWith(ctx context.Context, tx pgx.Tx, scope store.Scope, be
 		<-b.done
 		if visitErr == nil {
 			for _, rr := range b.out {
-				if visitErr = fn(rr); visitErr != nil {
+				if visitErr = v.Route(rr); visitErr != nil {
 					// Stop the reader and abandon the query: the caller
 					// fails the whole scan anyway.
 					close(stop)

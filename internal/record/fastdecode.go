@@ -420,3 +420,80 @@ func fastProviderTarget(data []byte) (*ProviderTarget, bool) {
 	}
 	return r, true
 }
+
+// skip moves past one JSON value without building it.
+func (p *fastParser) skip(depth int) bool {
+	if depth > maxDepth || p.pos >= len(p.data) {
+		return false
+	}
+	switch c := p.data[p.pos]; {
+	case c == '"':
+		_, err := p.str()
+		return err == nil
+	case c == '{' || c == '[':
+		closing := byte('}')
+		if c == '[' {
+			closing = ']'
+		}
+		p.pos++
+		p.skipSpace()
+		if p.take(closing) {
+			return true
+		}
+		for {
+			p.skipSpace()
+			if c == '{' {
+				if _, ok := p.strValue(); !ok {
+					return false
+				}
+				p.skipSpace()
+				if !p.take(':') {
+					return false
+				}
+				p.skipSpace()
+			}
+			if !p.skip(depth + 1) {
+				return false
+			}
+			p.skipSpace()
+			if p.take(',') {
+				continue
+			}
+			return p.take(closing)
+		}
+	default:
+		_, err := p.value(depth)
+		return err == nil
+	}
+}
+
+// Field is one key's value in EachField: its raw bytes and, when it is a
+// string, the decoded string.
+type Field struct {
+	Raw   []byte
+	Str   string
+	IsStr bool
+}
+
+// EachField walks a JSON object lanegate wrote itself (a spool line), giving
+// fn each key with its value. It reports false for anything that is not one
+// valid object; callers then decode with encoding/json, which says what is
+// wrong.
+func EachField(data []byte, fn func(key string, v Field) bool) bool {
+	p := newFastParser(data)
+	return p.eachKey(func(k string) bool {
+		start := p.pos
+		var f Field
+		if p.pos < len(p.data) && p.data[p.pos] == '"' {
+			s, err := p.str()
+			if err != nil {
+				return false
+			}
+			f.Str, f.IsStr = s, true
+		} else if !p.skip(1) {
+			return false
+		}
+		f.Raw = data[start:p.pos]
+		return fn(k, f)
+	})
+}

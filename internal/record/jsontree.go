@@ -247,7 +247,14 @@ func newline(b *bytes.Buffer, indent int) {
 // printable ASCII becomes \uXXXX (with surrogate pairs above U+FFFF).
 func writePyString(b *bytes.Buffer, s string) {
 	b.WriteByte('"')
-	for _, r := range s {
+	// Most strings are printable ASCII without quotes or backslashes and
+	// are written as they are.
+	plain := 0
+	for plain < len(s) && s[plain] >= 0x20 && s[plain] <= 0x7e && s[plain] != '"' && s[plain] != '\\' {
+		plain++
+	}
+	b.WriteString(s[:plain])
+	for _, r := range s[plain:] {
 		switch r {
 		case '"':
 			b.WriteString(`\"`)

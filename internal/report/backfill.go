@@ -143,12 +143,77 @@ func (b *BackfillBuilder) FinalTotals(h BackfillHeader) (backfill.Totals, int, e
 
 func (b *BackfillBuilder) eachLite(o Outcome, fn func(itemLite) error) error {
 	return b.items.each(func(line []byte) error {
-		var it itemLite
-		if err := json.Unmarshal(line, &it); err != nil {
+		it, err := decodeLite(line)
+		if err != nil {
 			return err
 		}
 		return fn(o.transform(it))
 	})
+}
+
+// decodeLite reads one spooled item. The spool holds lines Item.AppendJSON
+// wrote, which the field walker reads without reflection; anything else goes
+// through encoding/json.
+func decodeLite(line []byte) (itemLite, error) {
+	var it itemLite
+	ok := record.EachField(line, func(k string, v record.Field) bool {
+		var dst *string
+		switch k {
+		case "context":
+			dst = &it.Context
+		case "detail":
+			dst = &it.Detail
+		case "instance":
+			dst = &it.Instance
+		case "provider_id":
+			dst = &it.ProviderID
+		case "severity":
+			dst = &it.Severity
+		case "status":
+			dst = &it.Status
+		case "physical_record":
+			it.Physical = v.Raw
+			return true
+		case "projected_record":
+			it.Projected = v.Raw
+			return true
+		default:
+			return false
+		}
+		*dst = v.Str
+		return v.IsStr
+	})
+	if ok {
+		return it, nil
+	}
+	it = itemLite{}
+	err := json.Unmarshal(line, &it)
+	return it, err
+}
+
+// appendJSON appends the item as compact JSON with its records as spooled.
+func (it itemLite) appendJSON(dst []byte) []byte {
+	dst = append(dst, `{"context":`...)
+	dst = record.AppendJSONString(dst, it.Context)
+	dst = append(dst, `,"detail":`...)
+	dst = record.AppendJSONString(dst, it.Detail)
+	dst = append(dst, `,"instance":`...)
+	dst = record.AppendJSONString(dst, it.Instance)
+	if len(it.Physical) > 0 {
+		dst = append(dst, `,"physical_record":`...)
+		dst = append(dst, it.Physical...)
+	}
+	if len(it.Projected) > 0 {
+		dst = append(dst, `,"projected_record":`...)
+		dst = append(dst, it.Projected...)
+	}
+	dst = append(dst, `,"provider_id":`...)
+	dst = record.AppendJSONString(dst, it.ProviderID)
+	dst = append(dst, `,"severity":`...)
+	dst = record.AppendJSONString(dst, it.Severity)
+	dst = append(dst, `,"status":`...)
+	dst = record.AppendJSONString(dst, it.Status)
+	return append(dst, '}')
 }
 
 // EachItem replays items with the outcome applied, records included.
@@ -187,17 +252,16 @@ func (b *BackfillBuilder) WriteJSON(w io.Writer, h BackfillHeader) error {
 	fmt.Fprintf(bw, ",\n  \"created_count\": %d,\n  \"inspected_route_count\": %d,\n  \"items\": ", created, t.Inspected)
 	first := true
 	bw.WriteString("[")
+	var compact, indented []byte
 	err = b.eachLite(h.Outcome, func(it itemLite) error {
 		if !first {
 			bw.WriteString(",")
 		}
 		first = false
-		j, err := json.MarshalIndent(it, "    ", "  ")
-		if err != nil {
-			return err
-		}
+		compact = it.appendJSON(compact[:0])
+		indented = appendIndent(indented[:0], compact, "    ", "  ")
 		bw.WriteString("\n    ")
-		_, err = bw.Write(j)
+		_, err = bw.Write(indented)
 		return err
 	})
 	if err != nil {

@@ -65,6 +65,8 @@ type RouteRecords struct {
 	TargetID *record.DokployTargetID
 	Provider *record.ProviderTarget
 	Invalid  []Invalid
+	// Prepared holds what a Preparer's Prepare computed for this route.
+	Prepared any
 }
 
 // Scope narrows a scan. Stores may use it to read less; the decision code
@@ -82,6 +84,15 @@ type Bindings map[record.Identity][]Route
 type Visitor interface {
 	Bindings(b Bindings) error
 	Route(rr *RouteRecords) error
+}
+
+// Preparer is a Visitor with per-route work that depends on nothing but the
+// route's own records. A store may call Prepare for upcoming routes from
+// other goroutines, concurrently, before it calls Route for each in order;
+// a store that does not is still correct, as Route must do the work itself
+// when Prepared is nil.
+type Preparer interface {
+	Prepare(rr *RouteRecords)
 }
 
 // Reader is a read-only view of Launchplane's records.
