@@ -191,7 +191,7 @@ func Decide(rr *store.RouteRecords, bindings store.Bindings) []Finding {
 		out = append(out, mk(StatusMissingTargetID, SeverityBlocked,
 			"Dokploy target-id record is missing", P, nil))
 	default:
-		X, err := record.Project(T, I)
+		X, err := rr.Projection()
 		if err != nil {
 			out = append(out, mk(StatusInvalidRecord, SeverityBlocked,
 				"cannot project the Dokploy target and target-id records: "+err.Error(), P, nil))

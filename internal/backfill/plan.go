@@ -119,7 +119,7 @@ func Decide(rr *store.RouteRecords, claimed []store.Route) Item {
 		}
 		return set(StatusSkippedIncomplete, sev, "Dokploy route is incomplete; missing "+strings.Join(missing, ", "))
 	}
-	X, err := record.Project(T, I)
+	X, err := rr.Projection()
 	if err != nil {
 		return set(StatusInvalidRecord, audit.SeverityBlocked, "cannot project the Dokploy target and target-id records: "+err.Error())
 	}
@@ -220,7 +220,7 @@ func (p *Planner) Prepare(rr *store.RouteRecords) {
 	if rr.Provider != nil || rr.Target == nil || rr.TargetID == nil || len(rr.Invalid) > 0 {
 		return
 	}
-	X, err := record.Project(rr.Target, rr.TargetID)
+	X, err := rr.Projection()
 	if err != nil {
 		return
 	}
@@ -238,11 +238,11 @@ func createBlob(dst []byte, c Create) []byte {
 	dst = append(dst, '\x1f')
 	dst = append(dst, c.Route.Instance...)
 	dst = append(dst, '\n')
-	dst = append(dst, record.EncodePython(row.Payload())...)
+	dst = append(dst, row.EncodePython()...)
 	dst = append(dst, "\nprecondition\x1fprovider-target-absent\n"...)
-	dst = append(dst, record.EncodePython(c.Target.Payload())...)
+	dst = append(dst, c.Target.EncodePython()...)
 	dst = append(dst, '\n')
-	dst = append(dst, record.EncodePython(c.TargetID.Payload())...)
+	dst = append(dst, c.TargetID.EncodePython()...)
 	return append(dst, '\n')
 }
 

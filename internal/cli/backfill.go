@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/lanegate/lanegate/internal/actions"
 	"github.com/lanegate/lanegate/internal/audit"
 	"github.com/lanegate/lanegate/internal/backfill"
@@ -80,12 +82,58 @@ func (t tee) Route(rr *store.RouteRecords) error {
 
 // planBackfill plans over one snapshot delivered by scan.
 func planBackfill(filter audit.Filter, plan *lanes.File, scan func(store.Visitor) error) (*backfillRun, error) {
+	return planBackfillWith(filter, plan, scan, nil)
+}
+
+// stagingSink hands each planned row, with the run's source label, to stage
+// as well as to the report.
+type stagingSink struct {
+	*report.BackfillBuilder
+	label string
+	stage func(*record.ProviderTarget) error
+}
+
+// Create implements backfill.Sink.
+func (k *stagingSink) Create(c backfill.Create) error {
+	if err := k.BackfillBuilder.Create(c); err != nil {
+		return err
+	}
+	row := *c.Record
+	row.SourceLabel = k.label
+	return k.stage(&row)
+}
+
+// stageFromSpool stages the rows of an apply that was planned on one
+// connection, replayed from the plan's spool.
+func stageFromSpool(ctx context.Context, s *pgstore.Store, tx pgx.Tx, run *backfillRun, label string, tick func(int)) (int, error) {
+	stager, err := s.StageProviderTargets(ctx, tx, tick)
+	if err != nil {
+		return 0, err
+	}
+	err = run.builder.EachCreate(func(p *record.ProviderTarget) error {
+		p.SourceLabel = label
+		return stager.Add(p)
+	})
+	n, serr := stager.Close()
+	if err == nil {
+		err = serr
+	}
+	return n, err
+}
+
+// planBackfillWith is planBackfill whose plan goes to the sink wrap makes
+// around the report builder (when wrap is not nil).
+func planBackfillWith(filter audit.Filter, plan *lanes.File, scan func(store.Visitor) error, wrap func(*report.BackfillBuilder) backfill.Sink) (*backfillRun, error) {
 	b, err := report.NewBackfillBuilder()
 	if err != nil {
 		return nil, runtimeErr("%v", err)
 	}
+	var sink backfill.Sink = b
+	if wrap != nil {
+		sink = wrap(b)
+	}
 	g := &gateSink{}
-	t := tee{a: audit.New(filter, plan, g), p: backfill.NewPlanner(filter, b)}
+	t := tee{a: audit.New(filter, plan, g), p: backfill.NewPlanner(filter, sink)}
 	if err := scan(t); err != nil {
 		b.Close()
 		return nil, err
@@ -328,10 +376,17 @@ type progress struct {
 }
 
 func (p *progress) tick(done int) {
-	if done == p.total || time.Since(p.last) >= 2*time.Second {
-		fmt.Fprintf(p.w, "lanegate: %s %d/%d provider-target row(s)\n", p.verb, done, p.total)
-		p.last = time.Now()
+	switch {
+	case p.total > 0 && done == p.total, time.Since(p.last) >= 2*time.Second:
+	default:
+		return
 	}
+	if p.total > 0 {
+		fmt.Fprintf(p.w, "lanegate: %s %d/%d provider-target row(s)\n", p.verb, done, p.total)
+	} else {
+		fmt.Fprintf(p.w, "lanegate: planned and %s %d provider-target row(s) so far\n", p.verb, done)
+	}
+	p.last = time.Now()
 }
 
 func backfillPostgres(ctx context.Context, env *Env, s *pgstore.Store, filter audit.Filter, plan *lanes.File, f backfillFlags, info actions.RunInfo) (*backfillRun, error) {
@@ -350,47 +405,56 @@ func backfillPostgres(ctx context.Context, env *Env, s *pgstore.Store, filter au
 	if err := s.CheckLanegateTables(ctx, tx, "lanegate_runs", "lanegate_backfill_items"); err != nil {
 		return nil, err
 	}
-	run, err := planBackfill(filter, plan, func(v store.Visitor) error { return s.ScanTx(ctx, tx, scope, v) })
+	// The plan is read on helper connections that share this transaction's
+	// snapshot, so this connection stages the planned rows in a temporary
+	// table meanwhile. Nothing reaches Launchplane's table unless every
+	// check below passes; otherwise the rollback drops the staged rows.
+	id := runID(info)
+	label := backfill.SourceLabelPrefix + id
+	prog := &progress{w: env.Stderr, verb: "staged", last: time.Now()}
+	var stager *pgstore.Stager
+	var wrap func(*report.BackfillBuilder) backfill.Sink
+	scan := func(v store.Visitor) error { return s.ScanTx(ctx, tx, scope, v) }
+	if h := s.Helpers(ctx, tx); h != nil {
+		defer h.Close()
+		if stager, err = s.StageProviderTargets(ctx, tx, prog.tick); err != nil {
+			return nil, err
+		}
+		scan = func(v store.Visitor) error { return s.ScanHelpers(ctx, h, scope, v) }
+		wrap = func(b *report.BackfillBuilder) backfill.Sink {
+			return &stagingSink{BackfillBuilder: b, label: label, stage: stager.Add}
+		}
+	}
+	run, err := planBackfillWith(filter, plan, scan, wrap)
+	staged := 0
+	if stager != nil {
+		n, serr := stager.Close()
+		if err == nil {
+			err = serr
+		}
+		staged = n
+	}
 	if err != nil {
+		if run != nil {
+			run.builder.Close()
+		}
 		return nil, err
 	}
 	if run.stopBeforeWrite(env, f.digest) {
 		return run, nil
 	}
-	id := runID(info)
-	label := backfill.SourceLabelPrefix + id
-	prog := &progress{w: env.Stderr, verb: "staged", total: run.totals.Creates, last: time.Now()}
-	// Replay the planned rows from the spool straight into COPY: a producer
-	// goroutine decodes, COPY pulls; cancelling stops the producer.
-	createCtx, stopCreates := context.WithCancel(ctx)
-	defer stopCreates()
-	type planned struct {
-		p   *record.ProviderTarget
-		err error
-	}
-	creates := make(chan planned, 256)
-	go func() {
-		defer close(creates)
-		err := run.builder.EachCreate(func(p *record.ProviderTarget) error {
-			p.SourceLabel = label
-			select {
-			case creates <- planned{p: p}:
-				return nil
-			case <-createCtx.Done():
-				return createCtx.Err()
-			}
-		})
-		if err != nil && createCtx.Err() == nil {
-			creates <- planned{err: err}
+	prog.total = run.totals.Creates
+	if stager == nil {
+		// One connection: stage from the plan's spool now.
+		if staged, err = stageFromSpool(ctx, s, tx, run, label, prog.tick); err != nil {
+			return nil, err
 		}
-	}()
-	missed, err := s.InsertProviderTargets(ctx, tx, func() (*record.ProviderTarget, bool, error) {
-		c, ok := <-creates
-		return c.p, ok, c.err
-	}, prog.tick)
-	stopCreates()
-	for range creates {
 	}
+	if staged != run.totals.Creates {
+		return nil, runtimeErr("staged %d provider-target row(s) but the plan creates %d", staged, run.totals.Creates)
+	}
+	prog.tick(staged)
+	missed, err := s.InsertStaged(ctx, tx, staged)
 	if err != nil {
 		return nil, err
 	}

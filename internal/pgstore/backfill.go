@@ -37,38 +37,78 @@ func (s *Store) CheckLanegateTables(ctx context.Context, q pgx.Tx, tables ...str
 var providerColumnList = []string{"context", "instance", "provider_id", "target_category", "target_id",
 	"display_name", "provider_target_type", "updated_at", "payload"}
 
-// InsertProviderTargets writes the rows next yields, in a way that cannot
-// overwrite: they are staged with COPY in a temporary table, then moved by
-// one INSERT ... ON CONFLICT DO NOTHING, and the routes whose row already
-// existed (someone wrote it since the plan was checked) are returned. staged
-// is told how many rows have been staged so far. The caller's transaction
-// decides whether anything is kept.
-func (s *Store) InsertProviderTargets(ctx context.Context, tx pgx.Tx, next func() (*record.ProviderTarget, bool, error), staged func(n int)) ([]store.Route, error) {
-	const pending = "lanegate_pending_provider_targets"
-	if _, err := tx.Exec(ctx, "CREATE TEMPORARY TABLE "+pending+
+// Stager stages provider-target rows with COPY into a temporary table on its
+// transaction's connection, from rows handed to Add (possibly while a scan
+// runs on helper connections). Nothing reaches Launchplane's table until
+// InsertStaged.
+type Stager struct {
+	rows chan *record.ProviderTarget
+	done chan error
+	stop chan struct{}
+	n    int
+}
+
+const pendingTable = "lanegate_pending_provider_targets"
+
+// StageProviderTargets creates the temporary table and starts the COPY.
+// tick is told how many rows have been staged, every thousand rows.
+func (s *Store) StageProviderTargets(ctx context.Context, tx pgx.Tx, tick func(n int)) (*Stager, error) {
+	if _, err := tx.Exec(ctx, "CREATE TEMPORARY TABLE "+pendingTable+
 		" (LIKE launchplane_provider_targets INCLUDING DEFAULTS) ON COMMIT DROP"); err != nil {
 		return nil, s.queryError("stage provider-target rows", err)
 	}
-	n := 0
-	src := pgx.CopyFromFunc(func() ([]any, error) {
-		p, ok, err := next()
-		if err != nil || !ok {
-			return nil, err
+	st := &Stager{rows: make(chan *record.ProviderTarget, 256), done: make(chan error, 1), stop: make(chan struct{})}
+	go func() {
+		n := 0
+		src := pgx.CopyFromFunc(func() ([]any, error) {
+			p, ok := <-st.rows
+			if !ok {
+				return nil, nil
+			}
+			n++
+			if tick != nil && n%1000 == 0 {
+				tick(n)
+			}
+			return ProviderRowValues(p), nil
+		})
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{pendingTable}, providerColumnList, src)
+		if err != nil {
+			err = s.queryError("stage provider-target rows", err)
+			close(st.stop) // Add stops waiting on a COPY that has ended
 		}
-		n++
-		if staged != nil && n%1000 == 0 {
-			staged(n)
-		}
-		return ProviderRowValues(p), nil
-	})
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{pending}, providerColumnList, src); err != nil {
-		return nil, s.queryError("stage provider-target rows", err)
+		st.done <- err
+	}()
+	return st, nil
+}
+
+// Add stages one row. It fails once the COPY has failed.
+func (st *Stager) Add(p *record.ProviderTarget) error {
+	select {
+	case st.rows <- p:
+		st.n++
+		return nil
+	case <-st.stop:
+		return errors.New("staging provider-target rows stopped")
 	}
-	if staged != nil {
-		staged(n)
+}
+
+// Close ends the COPY and returns how many rows were staged. Call it exactly
+// once, before the transaction's connection is used again.
+func (st *Stager) Close() (int, error) {
+	close(st.rows)
+	if err := <-st.done; err != nil {
+		return 0, err
 	}
+	return st.n, nil
+}
+
+// InsertStaged moves the n staged rows into launchplane_provider_targets with one INSERT ... ON CONFLICT DO NOTHING,
+// so no existing row is overwritten, and returns the routes whose row
+// already existed (someone wrote it since the plan was checked). The
+// caller's transaction decides what is kept.
+func (s *Store) InsertStaged(ctx context.Context, tx pgx.Tx, n int) ([]store.Route, error) {
 	cols := strings.Join(providerColumnList, ", ")
-	tag, err := tx.Exec(ctx, "INSERT INTO launchplane_provider_targets ("+cols+") SELECT "+cols+" FROM "+pending+
+	tag, err := tx.Exec(ctx, "INSERT INTO launchplane_provider_targets ("+cols+") SELECT "+cols+" FROM "+pendingTable+
 		" ON CONFLICT (context, instance) DO NOTHING")
 	if err != nil {
 		return nil, s.queryError("insert provider-target rows", err)
@@ -79,7 +119,7 @@ func (s *Store) InsertProviderTargets(ctx context.Context, tx pgx.Tx, next func(
 	// A shortfall: name the routes whose row is not the one staged. Staged
 	// rows carry this run's unique source label, so a row that differs was
 	// written by someone else.
-	rows, err := tx.Query(ctx, "SELECT q.context, q.instance FROM "+pending+" q JOIN launchplane_provider_targets p"+
+	rows, err := tx.Query(ctx, "SELECT q.context, q.instance FROM "+pendingTable+" q JOIN launchplane_provider_targets p"+
 		" ON p.context = q.context AND p.instance = q.instance WHERE p.payload IS DISTINCT FROM q.payload"+
 		" ORDER BY q.context COLLATE \"C\", q.instance COLLATE \"C\"")
 	if err != nil {
@@ -97,6 +137,24 @@ func (s *Store) InsertProviderTargets(ctx context.Context, tx pgx.Tx, next func(
 		return nil, store.Errorf(nil, "%d of %d staged provider-target row(s) were not inserted, but %d conflicting row(s) were found", short, n, len(missed))
 	}
 	return missed, nil
+}
+
+// InsertBackfillItems records every plan item of a run with COPY, pulling
+// items from next until it reports no more, so a large plan is never held
+// in memory.
+func (s *Store) InsertBackfillItems(ctx context.Context, tx pgx.Tx, runID int64, next func() (BackfillItemRow, bool, error)) error {
+	src := pgx.CopyFromFunc(func() ([]any, error) {
+		it, ok, err := next()
+		if err != nil || !ok {
+			return nil, err
+		}
+		return []any{runID, it.Context, it.Instance, it.Status, it.Severity, it.Detail}, nil
+	})
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"lanegate_backfill_items"},
+		[]string{"run_id", "context", "instance", "status", "severity", "detail"}, src); err != nil {
+		return s.queryError("record backfill items", err)
+	}
+	return nil
 }
 
 // Run is the provenance lanegate records with every run.
@@ -127,24 +185,6 @@ func (s *Store) InsertRun(ctx context.Context, tx pgx.Tx, r Run) (int64, error) 
 // BackfillItemRow is one item as lanegate_backfill_items stores it.
 type BackfillItemRow struct {
 	Context, Instance, Status, Severity, Detail string
-}
-
-// InsertBackfillItems records every plan item of a run with COPY, pulling
-// items from next until it reports no more, so a large plan is never held
-// in memory.
-func (s *Store) InsertBackfillItems(ctx context.Context, tx pgx.Tx, runID int64, next func() (BackfillItemRow, bool, error)) error {
-	src := pgx.CopyFromFunc(func() ([]any, error) {
-		it, ok, err := next()
-		if err != nil || !ok {
-			return nil, err
-		}
-		return []any{runID, it.Context, it.Instance, it.Status, it.Severity, it.Detail}, nil
-	})
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"lanegate_backfill_items"},
-		[]string{"run_id", "context", "instance", "status", "severity", "detail"}, src); err != nil {
-		return s.queryError("record backfill items", err)
-	}
-	return nil
 }
 
 // UpdateRun sets a recorded run's final status and report.

@@ -78,7 +78,7 @@ func (s *Store) CopyRows(ctx context.Context, tx pgx.Tx, rows Rows) error {
 	if len(rows.Targets) > 0 {
 		src := pgx.CopyFromSlice(len(rows.Targets), func(i int) ([]any, error) {
 			t := rows.Targets[i]
-			return []any{t.Context, t.Instance, t.UpdatedAt, string(record.EncodePython(t.Payload()))}, nil
+			return []any{t.Context, t.Instance, t.UpdatedAt, string(t.EncodePython())}, nil
 		})
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"launchplane_dokploy_targets"},
 			[]string{"context", "instance", "updated_at", "payload"}, src); err != nil {
@@ -88,7 +88,7 @@ func (s *Store) CopyRows(ctx context.Context, tx pgx.Tx, rows Rows) error {
 	if len(rows.TargetIDs) > 0 {
 		src := pgx.CopyFromSlice(len(rows.TargetIDs), func(i int) ([]any, error) {
 			r := rows.TargetIDs[i]
-			return []any{r.Context, r.Instance, r.TargetID, r.UpdatedAt, string(record.EncodePython(r.Payload()))}, nil
+			return []any{r.Context, r.Instance, r.TargetID, r.UpdatedAt, string(r.EncodePython())}, nil
 		})
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"launchplane_dokploy_target_ids"},
 			[]string{"context", "instance", "target_id", "updated_at", "payload"}, src); err != nil {
@@ -113,7 +113,7 @@ var ProviderRowColumns = []string{"context", "instance", "provider_id", "target_
 // ProviderRowValues are a record's values for ProviderRowColumns.
 func ProviderRowValues(p *record.ProviderTarget) []any {
 	return []any{p.Context, p.Instance, p.ProviderID, p.TargetCategory, p.TargetID, p.DisplayName,
-		p.ProviderTargetType, p.UpdatedAt, string(record.EncodePython(p.Payload()))}
+		p.ProviderTargetType, p.UpdatedAt, string(p.EncodePython())}
 }
 
 // ExportRecord is one row read back for export: its route (from the promoted

@@ -9,17 +9,25 @@ import (
 	"github.com/lanegate/lanegate/internal/store"
 )
 
-// A read-only scan runs its two preliminary queries (the identities held by
-// more than one route, and for backfill plans the projected claims) on a
-// second connection that has imported the scan's snapshot. They then run
-// while the server sorts the route query, instead of before it: at a million
-// routes that hides seconds. Both connections see exactly the same data.
+// A scan reads on helper connections that have imported its transaction's
+// snapshot, so every read sees exactly the same data:
+//
+//   - one reads the identities held by more than one route (and, for backfill
+//     plans, the projected claims) while the others start;
+//   - three read one table each, ordered, and the streams are merged here
+//     (see merge.go), so the server sorts the tables side by side.
+//
+// The scan's own transaction holds the bundle lock: shared for audits and dry
+// runs, exclusive for an apply, whose connection is then free to write. When
+// the helpers cannot join (connection limits, a pooler that cannot share
+// snapshots), the scan reads everything on its own connection and says so.
+const helperConns = 4
 
-// afterSnapshotJoined, when set by a test, runs once the second connection
-// has joined the snapshot and before it reads anything.
+// afterSnapshotJoined, when set by a test, runs once the helper connections
+// have joined the snapshot and before they read anything.
 var afterSnapshotJoined func()
 
-// sideResult is what the second connection read.
+// sideResult is what the first helper read.
 type sideResult struct {
 	bindings store.Bindings
 	claims   store.Claims
@@ -28,26 +36,42 @@ type sideResult struct {
 
 // ScanTx scans inside tx: a read-only snapshot for audits and dry runs, or
 // the apply's write transaction, which re-plans under its exclusive lock with
-// the same code. Bindings and claims are read on a second connection that
-// joins tx's snapshot when one can, and on tx itself otherwise.
+// the same code.
 func (s *Store) ScanTx(ctx context.Context, tx pgx.Tx, scope store.Scope, v store.Visitor) error {
-	cv, wantClaims := v.(store.ClaimsVisitor)
-	side, sideTx, err := s.joinSnapshot(ctx, tx)
+	h := s.Helpers(ctx, tx)
+	if h == nil {
+		return s.scanOneConnection(ctx, tx, scope, v)
+	}
+	defer h.Close()
+	return s.ScanHelpers(ctx, h, scope, v)
+}
+
+// Helpers joins tx's snapshot on the helper connections, or returns nil,
+// after a notice saying why, when they cannot join; the caller then reads on
+// tx's own connection. Close the helpers when the scan is done.
+func (s *Store) Helpers(ctx context.Context, tx pgx.Tx) *Helpers {
+	h, err := s.joinSnapshot(ctx, tx, helperConns)
 	if err != nil {
 		if s.opt.Notice != nil {
 			s.opt.Notice("reading on one connection: " + err.Error())
 		}
-		return s.scanOneConnection(ctx, tx, scope, v)
+		return nil
 	}
+	return h
+}
+
+// ScanHelpers scans the snapshot the helpers joined. The transaction that
+// exported it is not used, so its connection is free meanwhile (an apply
+// stages its rows on it).
+func (s *Store) ScanHelpers(ctx context.Context, h *Helpers, scope store.Scope, v store.Visitor) error {
+	cv, wantClaims := v.(store.ClaimsVisitor)
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make(chan sideResult, 1)
 	go func() {
-		defer side.Close(context.Background())
-		defer sideTx.Rollback(context.Background())
 		var r sideResult
-		if r.bindings, r.err = s.bindings(sctx, sideTx); r.err == nil && wantClaims {
-			r.claims, r.err = s.claims(sctx, sideTx)
+		if r.bindings, r.err = s.bindings(sctx, h.tx[0]); r.err == nil && wantClaims {
+			r.claims, r.err = s.claims(sctx, h.tx[0])
 		}
 		results <- r
 	}()
@@ -66,7 +90,7 @@ func (s *Store) ScanTx(ctx context.Context, tx pgx.Tx, scope store.Scope, v stor
 		}
 		return nil
 	}
-	err = s.routesWith(ctx, tx, scope, before, v)
+	err := s.stream(ctx, mergeProducer([3]pgx.Tx{h.tx[1], h.tx[2], h.tx[3]}, scope), before, v)
 	if !received {
 		cancel()
 		<-results
@@ -74,33 +98,57 @@ func (s *Store) ScanTx(ctx context.Context, tx pgx.Tx, scope store.Scope, v stor
 	return err
 }
 
-// joinSnapshot opens a second connection whose READ ONLY, REPEATABLE READ
-// transaction uses tx's snapshot. tx holds the shared bundle lock, so the
-// snapshot is one no dual-write was half-way through.
-func (s *Store) joinSnapshot(ctx context.Context, tx pgx.Tx) (*pgx.Conn, pgx.Tx, error) {
+// Helpers are the helper connections of one scan.
+type Helpers struct {
+	conn []*pgx.Conn
+	tx   []pgx.Tx
+}
+
+// Close ends the helpers' transactions and closes their connections.
+func (h *Helpers) Close() {
+	for i, c := range h.conn {
+		if i < len(h.tx) {
+			h.tx[i].Rollback(context.Background())
+		}
+		c.Close(context.Background())
+	}
+}
+
+// joinSnapshot opens n connections whose READ ONLY, REPEATABLE READ
+// transactions use tx's snapshot. tx holds the bundle lock, so the snapshot
+// is one no dual-write was half-way through.
+func (s *Store) joinSnapshot(ctx context.Context, tx pgx.Tx, n int) (*Helpers, error) {
 	var snapshot string
 	if err := tx.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&snapshot); err != nil {
-		return nil, nil, fmt.Errorf("export the snapshot: %v", s.queryError("export snapshot", err))
+		return nil, fmt.Errorf("export the snapshot: %v", s.queryError("export snapshot", err))
 	}
-	conn, err := Connect(ctx, s.url, s.opt)
-	if err != nil {
-		return nil, nil, fmt.Errorf("second connection: %v", err)
-	}
-	side, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err == nil {
-		_, err = side.Exec(ctx, "SET TRANSACTION SNAPSHOT "+quoteLiteral(snapshot))
-	}
-	if err == nil {
-		_, err = side.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", s.timeout.Milliseconds()))
-	}
-	if err != nil {
-		conn.Close(context.Background())
-		return nil, nil, fmt.Errorf("join the snapshot on a second connection: %v", s.queryError("set transaction snapshot", err))
+	h := &Helpers{}
+	for i := 0; i < n; i++ {
+		conn, err := Connect(ctx, s.url, s.opt)
+		if err != nil {
+			h.Close()
+			return nil, fmt.Errorf("helper connection: %v", err)
+		}
+		h.conn = append(h.conn, conn)
+		side, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+		if err != nil {
+			h.Close()
+			return nil, fmt.Errorf("helper connection: %v", s.queryError("begin", err))
+		}
+		h.tx = append(h.tx, side)
+		if _, err := side.Exec(ctx, "SET TRANSACTION SNAPSHOT "+quoteLiteral(snapshot)); err != nil {
+			h.Close()
+			return nil, fmt.Errorf("join the snapshot on a helper connection: %v", s.queryError("set transaction snapshot", err))
+		}
+		if _, err := side.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", s.timeout.Milliseconds())); err != nil {
+			h.Close()
+			return nil, fmt.Errorf("helper connection: %v", s.queryError("set statement timeout", err))
+		}
 	}
 	if afterSnapshotJoined != nil {
 		afterSnapshotJoined()
 	}
-	return conn, side, nil
+	return h, nil
 }
 
 // quoteLiteral quotes a server-issued snapshot id as an SQL string literal.

@@ -69,88 +69,133 @@ func (b *rowBatch) col(row, c int) []byte {
 	return b.arena[b.span[i]:b.span[i+1]]
 }
 
-// routes streams the route query through fn in route order. One goroutine
-// drives pgx, a pool decodes payloads, and the caller's goroutine visits the
-// decoded routes in the order the server sent them. Decoding is most of the
-// audit's CPU time, and the server is mostly idle once it streams rows, so
-// this keeps lanegate close to the speed of the query itself.
-func (s *Store) routes(ctx context.Context, tx pgx.Tx, scope store.Scope, v store.Visitor) error {
-	return s.routesWith(ctx, tx, scope, func() error { return nil }, v)
+// rowSink is where a producer puts rows: it hands out free batches and
+// passes full ones to the decode workers and, in order, to the visitor. Both
+// calls report false once the scan has been stopped.
+type rowSink struct {
+	free, work, ordered chan *rowBatch
+	stop                chan struct{}
+	b                   *rowBatch
 }
 
-// routesWith calls before once, before the first route is visited (or at the
-// end when there is none), while the query already runs on the server. A
-// visitor that is a store.Preparer has Prepare called on the decode workers.
-func (s *Store) routesWith(ctx context.Context, tx pgx.Tx, scope store.Scope, before func() error, v store.Visitor) error {
+// batch returns the batch to append the next row to.
+func (k *rowSink) batch() (*rowBatch, bool) {
+	if k.b == nil {
+		select {
+		case k.b = <-k.free:
+			k.b.reset()
+		case <-k.stop:
+			return nil, false
+		}
+	}
+	return k.b, true
+}
+
+func (k *rowSink) send() bool {
+	b := k.b
+	k.b = nil
+	select {
+	case k.work <- b:
+	case <-k.stop:
+		return false
+	}
+	select {
+	case k.ordered <- b:
+	case <-k.stop:
+		return false
+	}
+	return true
+}
+
+// added counts the row just appended and passes the batch on when full.
+func (k *rowSink) added() bool {
+	k.b.n++
+	return k.b.n < batchRows || k.send()
+}
+
+// flush passes on a partly filled batch.
+func (k *rowSink) flush() bool {
+	return k.b == nil || k.b.n == 0 || k.send()
+}
+
+// producer fills the sink with route rows in order and returns the read
+// error, if any. It stops early, returning nil, when the sink says so.
+type producer func(ctx context.Context, k *rowSink) error
+
+// queryProducer reads routes with RouteQuery on tx.
+func queryProducer(tx pgx.Tx, scope store.Scope) producer {
+	return func(ctx context.Context, k *rowSink) error {
+		rows, err := tx.Query(ctx, RouteQuery, scope.Context, scope.Instance)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		if n := len(rows.FieldDescriptions()); n != routeColumns {
+			return fmt.Errorf("route query returned %d columns, want %d", n, routeColumns)
+		}
+		for rows.Next() {
+			b, ok := k.batch()
+			if !ok {
+				return nil
+			}
+			for _, v := range rows.RawValues() {
+				b.appendCol(v)
+			}
+			if !k.added() {
+				return nil
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		k.flush()
+		return nil
+	}
+}
+
+func (b *rowBatch) appendCol(v []byte) {
+	if v == nil {
+		b.span = append(b.span, -1, -1)
+		return
+	}
+	start := len(b.arena)
+	b.arena = append(b.arena, v...)
+	b.span = append(b.span, int32(start), int32(len(b.arena)))
+}
+
+// routes streams the route query on tx through v in route order.
+func (s *Store) routes(ctx context.Context, tx pgx.Tx, scope store.Scope, v store.Visitor) error {
+	return s.stream(ctx, queryProducer(tx, scope), func() error { return nil }, v)
+}
+
+// stream runs a producer through the decode pipeline: the producer's
+// goroutine reads rows, a pool decodes payloads (and runs a store.Preparer's
+// Prepare), and the caller's goroutine visits the decoded routes in order.
+// Decoding is most of the CPU time of a large scan, and the server is mostly
+// idle once it streams rows, so this keeps lanegate close to the speed of the
+// queries themselves. before runs once, before the first route is visited,
+// while the producer already reads.
+func (s *Store) stream(ctx context.Context, produce producer, before func() error, v store.Visitor) error {
 	qctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	rows, err := tx.Query(qctx, RouteQuery, scope.Context, scope.Instance)
-	if err != nil {
-		return s.queryError("read Launchplane's records", err)
+	k := &rowSink{
+		free:    make(chan *rowBatch, batchesInUse),
+		work:    make(chan *rowBatch, batchesInUse),
+		ordered: make(chan *rowBatch, batchesInUse),
+		stop:    make(chan struct{}),
 	}
-	if n := len(rows.FieldDescriptions()); n != routeColumns {
-		rows.Close()
-		return fmt.Errorf("route query returned %d columns, want %d", n, routeColumns)
-	}
-
-	free := make(chan *rowBatch, batchesInUse)
 	for i := 0; i < batchesInUse; i++ {
-		free <- &rowBatch{done: make(chan struct{}, 1)}
+		k.free <- &rowBatch{done: make(chan struct{}, 1)}
 	}
-	work := make(chan *rowBatch, batchesInUse)
-	ordered := make(chan *rowBatch, batchesInUse)
-	stop := make(chan struct{})
 	var readErr error
 	var wg sync.WaitGroup
 
 	wg.Add(1)
-	go func() { // reader: the only goroutine that touches the connection
+	go func() {
 		defer wg.Done()
-		defer close(ordered)
-		defer close(work)
-		defer rows.Close()
-		var b *rowBatch
-		send := func() bool {
-			select {
-			case work <- b:
-			case <-stop:
-				return false
-			}
-			select {
-			case ordered <- b:
-			case <-stop:
-				return false
-			}
-			b = nil
-			return true
-		}
-		for rows.Next() {
-			if b == nil {
-				select {
-				case b = <-free:
-					b.reset()
-				case <-stop:
-					return
-				}
-			}
-			for _, v := range rows.RawValues() {
-				if v == nil {
-					b.span = append(b.span, -1, -1)
-					continue
-				}
-				start := len(b.arena)
-				b.arena = append(b.arena, v...)
-				b.span = append(b.span, int32(start), int32(len(b.arena)))
-			}
-			b.n++
-			if b.n == batchRows && !send() {
-				return
-			}
-		}
-		if b != nil && b.n > 0 && !send() {
-			return
-		}
-		readErr = rows.Err()
+		defer close(k.ordered)
+		defer close(k.work)
+		readErr = produce(qctx, k)
 	}()
 
 	prep, _ := v.(store.Preparer)
@@ -159,7 +204,7 @@ func (s *Store) routesWith(ctx context.Context, tx pgx.Tx, scope store.Scope, be
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for b := range work {
+			for b := range k.work {
 				for r := 0; r < b.n; r++ {
 					rr := decodeRow(b, r)
 					if prep != nil {
@@ -174,24 +219,24 @@ func (s *Store) routesWith(ctx context.Context, tx pgx.Tx, scope store.Scope, be
 
 	visitErr := before()
 	if visitErr != nil {
-		close(stop)
+		close(k.stop)
 		cancel()
 	}
-	for b := range ordered {
+	for b := range k.ordered {
 		<-b.done
 		if visitErr == nil {
 			for _, rr := range b.out {
 				if visitErr = v.Route(rr); visitErr != nil {
-					// Stop the reader and abandon the query: the caller
-					// fails the whole scan anyway.
-					close(stop)
+					// Stop the producer and abandon the queries: the
+					// caller fails the whole scan anyway.
+					close(k.stop)
 					cancel()
 					break
 				}
 			}
 		}
 		if visitErr == nil {
-			free <- b
+			k.free <- b
 		}
 	}
 	wg.Wait()

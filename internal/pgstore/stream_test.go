@@ -149,13 +149,37 @@ func TestScanReadsBindingsInTheSnapshot(t *testing.T) {
 	}
 }
 
-// TestScanOnOneConnection: when no second connection can join (here the
-// role may hold only one), the scan reads everything on its own connection,
-// says so, and reports exactly the same.
+// orderingRoutes are routes whose byte order differs from most collations'
+// order, each present in a different mix of the three tables.
+func orderingRoutes() []fixture.Route {
+	var out []fixture.Route
+	for i, c := range []string{"B", "a", "a b", "a-b", "ab", "Ab", "é", "e", "z", "Z", "_x", "~y", "日本"} {
+		for j, inst := range []string{"prod", "Prod", "p rod"} {
+			r := fixture.Complete("ord-"+c, inst)
+			switch (i + j) % 5 {
+			case 1:
+				r.Provider = nil
+			case 2:
+				r.Target = nil
+			case 3:
+				r.TargetID, r.Provider = nil, nil
+			case 4:
+				r.Target, r.TargetID = nil, nil
+			}
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestScanOnOneConnection: when the helper connections cannot join (here
+// the role may hold only one connection), the scan reads everything on its
+// own connection with the joined route query, says so, and reports exactly
+// what the merged table reads report, scoped or not.
 func TestScanOnOneConnection(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.NewLaunchplaneDatabase(t)
-	if err := fixture.LoadPostgres(ctx, url, parityRoutes()); err != nil {
+	if err := fixture.LoadPostgres(ctx, url, append(parityRoutes(), orderingRoutes()...)); err != nil {
 		t.Fatal(err)
 	}
 	role := "lg_one_" + strings.ReplaceAll(strings.TrimPrefix(dbName(t, url), "lgt_"), "-", "")
@@ -182,12 +206,19 @@ func TestScanOnOneConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer two.Close()
-	got, want := auditJSON(t, one, audit.Filter{}, nil), auditJSON(t, two, audit.Filter{}, nil)
-	if !bytes.Equal(got, want) {
-		t.Fatalf("one-connection report differs:\n%s\nwant:\n%s", got, want)
+	for _, f := range []audit.Filter{{}, {Context: "ord-a"}, {Instance: "Prod"}, {Context: "ord-é", Instance: "p rod"}, {Context: "none"}} {
+		got, want := auditJSON(t, one, f, nil), auditJSON(t, two, f, nil)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("filter %+v: one-connection report differs:\n%s\nwant:\n%s", f, got, want)
+		}
 	}
-	if len(notices) != 1 || !strings.Contains(notices[0], "reading on one connection") || !strings.Contains(notices[0], "too many connections") {
-		t.Fatalf("notices = %q, want one saying the scan ran on one connection and why", notices)
+	if len(notices) != 5 {
+		t.Fatalf("notices = %q, want one per scan", notices)
+	}
+	for _, n := range notices {
+		if !strings.Contains(n, "reading on one connection") || !strings.Contains(n, "too many connections") {
+			t.Fatalf("notice %q does not say the scan ran on one connection and why", n)
+		}
 	}
 }
 

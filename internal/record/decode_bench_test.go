@@ -27,3 +27,16 @@ func BenchmarkDecodeRoute(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDokployTargetEncodePython is the digest's per-create encoding of
+// the Dokploy target record.
+func BenchmarkDokployTargetEncodePython(b *testing.B) {
+	t, err := DecodeDokployTarget(benchTargetPayload)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		t.EncodePython()
+	}
+}

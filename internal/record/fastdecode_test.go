@@ -82,3 +82,48 @@ func TestFastDecodersTakeTheCommonShape(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDirectPythonEncoders holds the tree-free encoders to EncodePython of
+// the records' payload trees.
+func FuzzDirectPythonEncoders(f *testing.F) {
+	f.Add("ctx", "prod", "app-1", "Name é", "proj", "2026", "label\"\\\n", int64(1), true)
+	f.Add("", "", "", "", "", "", "", int64(0), false)
+	f.Fuzz(func(t *testing.T, c, i, tid, name, proj, updated, label string, sv int64, evidence bool) {
+		p := &ProviderTarget{SchemaVersion: sv, Context: c, Instance: i, ProviderID: "dokploy", TargetCategory: "compose",
+			TargetID: tid, DisplayName: name, ProviderTargetType: "compose", ProviderEvidence: map[string]string{},
+			UpdatedAt: updated, SourceLabel: label}
+		if evidence {
+			p.ProviderEvidence["project_name"] = proj
+			p.ProviderEvidence[name] = label
+		}
+		if got, want := string(p.EncodePython()), string(EncodePython(p.Payload())); got != want {
+			t.Fatalf("ProviderTarget.EncodePython\n got %s\nwant %s", got, want)
+		}
+		r := &DokployTargetID{SchemaVersion: sv, Context: c, Instance: i, TargetID: tid, UpdatedAt: updated, SourceLabel: label}
+		if got, want := string(r.EncodePython()), string(EncodePython(r.Payload())); got != want {
+			t.Fatalf("DokployTargetID.EncodePython\n got %s\nwant %s", got, want)
+		}
+	})
+}
+
+// FuzzDokployTargetEncodePython holds the raw-bytes encoder to EncodePython
+// of the normalised tree, for every record the fast decoder accepts.
+func FuzzDokployTargetEncodePython(f *testing.F) {
+	f.Add(benchTargetPayload)
+	f.Add([]byte(with(targetBase)))
+	f.Add([]byte(`{"context": " c\u00e9 ", "instance": "i", "updated_at": "u", "env": {"b": "1", "a": "\ud83d\ude00"}, "deploy_timeout_seconds": 30}`))
+	f.Add([]byte(`{"context": "c", "instance": "i", "updated_at": "u", "policies": {"shopify": {"protected_store_keys": ["k"]}, "integration_allowances": [{"integration": "x", "kind": "pre_live", "reason": "r"}]}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, ok := fastDokployTarget(data)
+		if !ok {
+			return
+		}
+		tree, err := decodeDokployTargetTree(data)
+		if err != nil {
+			t.Fatalf("tree decoder refused what the fast decoder accepted: %v", err)
+		}
+		if got, want := string(fast.EncodePython()), string(EncodePython(tree.Payload())); got != want {
+			t.Fatalf("DokployTarget.EncodePython\n got %s\nwant %s", got, want)
+		}
+	})
+}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"sort"
 	"strconv"
-	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -238,9 +237,13 @@ func encodePy(b *bytes.Buffer, v any, indent int) {
 	}
 }
 
+const indentSpaces = "                                "
+
 func newline(b *bytes.Buffer, indent int) {
 	b.WriteByte('\n')
-	b.WriteString(strings.Repeat("  ", indent))
+	for n := 2 * indent; n > 0; n -= len(indentSpaces) {
+		b.WriteString(indentSpaces[:min(n, len(indentSpaces))])
+	}
 }
 
 // writePyString follows Python's ASCII-only JSON escaping: everything outside

@@ -67,6 +67,22 @@ type RouteRecords struct {
 	Invalid  []Invalid
 	// Prepared holds what a Preparer's Prepare computed for this route.
 	Prepared any
+
+	projected  *record.ProviderTarget
+	projectErr error
+	projectRan bool
+}
+
+// Projection is record.Project(rr.Target, rr.TargetID), computed once per
+// route: the audit, the backfill plan and its digest all need it. Target and
+// TargetID must both be set. The result is shared; callers must not modify
+// it. Like the rest of a RouteRecords, it is used by one goroutine at a time.
+func (rr *RouteRecords) Projection() (*record.ProviderTarget, error) {
+	if !rr.projectRan {
+		rr.projected, rr.projectErr = record.Project(rr.Target, rr.TargetID)
+		rr.projectRan = true
+	}
+	return rr.projected, rr.projectErr
 }
 
 // Scope narrows a scan. Stores may use it to read less; the decision code
