@@ -110,10 +110,12 @@ func (s *Store) CopyRows(ctx context.Context, tx pgx.Tx, rows Rows) error {
 var ProviderRowColumns = []string{"context", "instance", "provider_id", "target_category", "target_id",
 	"display_name", "provider_target_type", "updated_at", "payload"}
 
-// ProviderRowValues are a record's values for ProviderRowColumns.
+// ProviderRowValues are a record's values for ProviderRowColumns. The
+// payload goes as compact JSON: JSONB keeps no formatting, and compact text
+// is cheaper to write and to parse.
 func ProviderRowValues(p *record.ProviderTarget) []any {
 	return []any{p.Context, p.Instance, p.ProviderID, p.TargetCategory, p.TargetID, p.DisplayName,
-		p.ProviderTargetType, p.UpdatedAt, string(p.EncodePython())}
+		p.ProviderTargetType, p.UpdatedAt, string(p.AppendJSON(nil))}
 }
 
 // ExportRecord is one row read back for export: its route (from the promoted

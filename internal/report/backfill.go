@@ -120,6 +120,35 @@ func (b *BackfillBuilder) FinalTotals(h BackfillHeader) (backfill.Totals, int, e
 	if b.totalsKey == key {
 		return b.totals, b.created, nil
 	}
+	if len(h.Outcome.Conflicts) == 0 && h.Totals.Counts != nil {
+		// Without conflicts the outcome only renames would-create items
+		// (ok either way), so the plan's counters give the answer without
+		// replaying the spool.
+		t := backfill.Totals{Inspected: h.Totals.Inspected, Creates: h.Totals.Creates, Counts: map[string]int{},
+			Blocked: h.Totals.Blocked, Warning: h.Totals.Warning}
+		for k, v := range h.Totals.Counts {
+			t.Counts[k] = v
+		}
+		created := 0
+		if h.Outcome.Created {
+			if n := t.Counts[backfill.StatusWouldCreate]; n > 0 {
+				t.Counts[backfill.StatusCreated] += n
+				created = t.Counts[backfill.StatusCreated]
+				delete(t.Counts, backfill.StatusWouldCreate)
+			}
+		}
+		b.totalsKey, b.totals, b.created = key, t, created
+		return t, created, nil
+	}
+	t, created, err := b.replayTotals(h)
+	if err == nil {
+		b.totalsKey, b.totals, b.created = key, t, created
+	}
+	return t, created, err
+}
+
+// replayTotals recounts the spooled items as the outcome rewrites them.
+func (b *BackfillBuilder) replayTotals(h BackfillHeader) (backfill.Totals, int, error) {
 	t := backfill.Totals{Inspected: h.Totals.Inspected, Creates: h.Totals.Creates, Counts: map[string]int{}}
 	created := 0
 	err := b.eachLite(h.Outcome, func(it itemLite) error {
@@ -135,9 +164,6 @@ func (b *BackfillBuilder) FinalTotals(h BackfillHeader) (backfill.Totals, int, e
 		}
 		return nil
 	})
-	if err == nil {
-		b.totalsKey, b.totals, b.created = key, t, created
-	}
 	return t, created, err
 }
 
