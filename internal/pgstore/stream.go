@@ -53,12 +53,12 @@ type rowBatch struct {
 	span  []int32
 	n     int
 	out   []*store.RouteRecords
-	err   error // the first row that could not be read, if any
 	done  chan struct{}
 }
 
 func (b *rowBatch) reset() {
-	b.arena, b.span, b.n, b.out, b.err = b.arena[:0], b.span[:0], 0, b.out[:0], nil
+	clear(b.out) // drop the last batch's routes for the GC
+	b.arena, b.span, b.n, b.out = b.arena[:0], b.span[:0], 0, b.out[:0]
 }
 
 func (b *rowBatch) col(row, c int) []byte {

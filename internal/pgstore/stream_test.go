@@ -8,6 +8,7 @@ import (
 	neturl "net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -228,4 +229,43 @@ func dbName(t *testing.T, url string) string {
 		t.Fatal(err)
 	}
 	return strings.TrimPrefix(u.Path, "/")
+}
+
+// TestHelperReadTimesOut: the helper connections run under the statement
+// timeout too, and a helper's failure ends the scan with the store's error.
+func TestHelperReadTimesOut(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewLaunchplaneDatabase(t)
+	if err := fixture.LoadPostgres(ctx, url, manyRoutes(50)); err != nil {
+		t.Fatal(err)
+	}
+	// Another session holds the targets table; the helper reading it waits.
+	holder, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close(ctx)
+	tx, err := holder.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "LOCK TABLE launchplane_dokploy_targets IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	var notices []string
+	st, err := pgstore.Open(ctx, url, pgstore.Options{StatementTimeout: 300 * time.Millisecond,
+		Notice: func(m string) { notices = append(notices, m) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	err = st.Scan(ctx, store.Scope{}, &collect{fn: func(*store.RouteRecords) {}})
+	var se *store.Error
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "read Launchplane's records: statement timed out after 300ms") {
+		t.Fatalf("Scan error = %v, want the store's statement-timeout error", err)
+	}
+	if len(notices) != 0 {
+		t.Fatalf("the scan fell back to one connection: %q", notices)
+	}
 }

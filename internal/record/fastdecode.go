@@ -180,7 +180,8 @@ func (p *fastParser) strObject(fn func(k, v string)) bool {
 	}
 }
 
-// seen marks key number i in a bit set and reports a repeat.
+// repeated marks key number i in a bit set and reports whether it was
+// already marked.
 func repeated(set *uint64, i int) bool {
 	bit := uint64(1) << i
 	if *set&bit != 0 {
