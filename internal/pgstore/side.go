@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 
@@ -107,7 +108,10 @@ type Helpers struct {
 // Close ends the helpers' transactions and closes their connections.
 func (h *Helpers) Close() {
 	for i, c := range h.conn {
-		if i < len(h.tx) {
+		if c == nil {
+			continue
+		}
+		if h.tx[i] != nil {
 			h.tx[i].Rollback(context.Background())
 		}
 		c.Close(context.Background())
@@ -116,39 +120,60 @@ func (h *Helpers) Close() {
 
 // joinSnapshot opens n connections whose READ ONLY, REPEATABLE READ
 // transactions use tx's snapshot. tx holds the bundle lock, so the snapshot
-// is one no dual-write was half-way through.
+// is one no dual-write was half-way through. The connections are opened in
+// parallel: against a remote server each costs a TLS handshake.
 func (s *Store) joinSnapshot(ctx context.Context, tx pgx.Tx, n int) (*Helpers, error) {
 	var snapshot string
 	if err := tx.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&snapshot); err != nil {
 		return nil, fmt.Errorf("export the snapshot: %v", s.queryError("export snapshot", err))
 	}
-	h := &Helpers{}
+	h := &Helpers{conn: make([]*pgx.Conn, n), tx: make([]pgx.Tx, n)}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
-		conn, err := Connect(ctx, s.url, s.opt)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.conn[i], h.tx[i], errs[i] = s.joinOne(ctx, snapshot)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			h.Close()
-			return nil, fmt.Errorf("helper connection: %v", err)
-		}
-		h.conn = append(h.conn, conn)
-		side, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-		if err != nil {
-			h.Close()
-			return nil, fmt.Errorf("helper connection: %v", s.queryError("begin", err))
-		}
-		h.tx = append(h.tx, side)
-		if _, err := side.Exec(ctx, "SET TRANSACTION SNAPSHOT "+quoteLiteral(snapshot)); err != nil {
-			h.Close()
-			return nil, fmt.Errorf("join the snapshot on a helper connection: %v", s.queryError("set transaction snapshot", err))
-		}
-		if _, err := side.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", s.timeout.Milliseconds())); err != nil {
-			h.Close()
-			return nil, fmt.Errorf("helper connection: %v", s.queryError("set statement timeout", err))
+			return nil, err
 		}
 	}
 	if afterSnapshotJoined != nil {
 		afterSnapshotJoined()
 	}
 	return h, nil
+}
+
+// joinOne opens one helper connection and joins the snapshot.
+func (s *Store) joinOne(ctx context.Context, snapshot string) (*pgx.Conn, pgx.Tx, error) {
+	conn, err := Connect(ctx, s.url, s.opt)
+	if err != nil {
+		return nil, nil, fmt.Errorf("helper connection: %v", err)
+	}
+	side, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err == nil {
+		if _, err = side.Exec(ctx, "SET TRANSACTION SNAPSHOT "+quoteLiteral(snapshot)); err != nil {
+			err = fmt.Errorf("join the snapshot on a helper connection: %v", s.queryError("set transaction snapshot", err))
+		}
+	} else {
+		err = fmt.Errorf("helper connection: %v", s.queryError("begin", err))
+	}
+	if err == nil {
+		if _, err = side.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", s.timeout.Milliseconds())); err != nil {
+			err = fmt.Errorf("helper connection: %v", s.queryError("set statement timeout", err))
+		}
+	}
+	if err != nil {
+		conn.Close(context.Background())
+		return nil, nil, err
+	}
+	return conn, side, nil
 }
 
 // quoteLiteral quotes a server-issued snapshot id as an SQL string literal.
