@@ -415,7 +415,11 @@ func backfillPostgres(ctx context.Context, env *Env, s *pgstore.Store, filter au
 	var stager *pgstore.Stager
 	var wrap func(*report.BackfillBuilder) backfill.Sink
 	scan := func(v store.Visitor) error { return s.ScanTx(ctx, tx, scope, v) }
-	if h := s.Helpers(ctx, tx); h != nil {
+	h, err := s.Helpers(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	if h != nil {
 		defer h.Close()
 		if stager, err = s.StageProviderTargets(ctx, tx, prog.tick); err != nil {
 			return nil, err

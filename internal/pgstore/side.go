@@ -39,7 +39,10 @@ type sideResult struct {
 // the apply's write transaction, which re-plans under its exclusive lock with
 // the same code.
 func (s *Store) ScanTx(ctx context.Context, tx pgx.Tx, scope store.Scope, v store.Visitor) error {
-	h := s.Helpers(ctx, tx)
+	h, err := s.Helpers(ctx, tx)
+	if err != nil {
+		return err
+	}
 	if h == nil {
 		return s.scanOneConnection(ctx, tx, scope, v)
 	}
@@ -47,18 +50,23 @@ func (s *Store) ScanTx(ctx context.Context, tx pgx.Tx, scope store.Scope, v stor
 	return s.ScanHelpers(ctx, h, scope, v)
 }
 
-// Helpers joins tx's snapshot on the helper connections, or returns nil,
-// after a notice saying why, when they cannot join; the caller then reads on
-// tx's own connection. Close the helpers when the scan is done.
-func (s *Store) Helpers(ctx context.Context, tx pgx.Tx) *Helpers {
-	h, err := s.joinSnapshot(ctx, tx, helperConns)
+// Helpers joins tx's snapshot on the helper connections. When they cannot
+// join it returns nil, after a notice saying why, and the caller reads on
+// tx's own connection. An error means tx itself failed (it could not export
+// its snapshot) and is no longer usable. Close the helpers when done.
+func (s *Store) Helpers(ctx context.Context, tx pgx.Tx) (*Helpers, error) {
+	var snapshot string
+	if err := tx.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&snapshot); err != nil {
+		return nil, s.queryError("export the read snapshot", err)
+	}
+	h, err := s.joinSnapshot(ctx, snapshot, helperConns)
 	if err != nil {
 		if s.opt.Notice != nil {
 			s.opt.Notice("reading on one connection: " + err.Error())
 		}
-		return nil
+		return nil, nil
 	}
-	return h
+	return h, nil
 }
 
 // ScanHelpers scans the snapshot the helpers joined. The transaction that
@@ -119,14 +127,10 @@ func (h *Helpers) Close() {
 }
 
 // joinSnapshot opens n connections whose READ ONLY, REPEATABLE READ
-// transactions use tx's snapshot. tx holds the bundle lock, so the snapshot
-// is one no dual-write was half-way through. The connections are opened in
+// transactions use the exported snapshot. Its transaction holds the bundle
+// lock, so the snapshot is one no dual-write was half-way through. The connections are opened in
 // parallel: against a remote server each costs a TLS handshake.
-func (s *Store) joinSnapshot(ctx context.Context, tx pgx.Tx, n int) (*Helpers, error) {
-	var snapshot string
-	if err := tx.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&snapshot); err != nil {
-		return nil, fmt.Errorf("export the snapshot: %v", s.queryError("export snapshot", err))
-	}
+func (s *Store) joinSnapshot(ctx context.Context, snapshot string, n int) (*Helpers, error) {
 	h := &Helpers{conn: make([]*pgx.Conn, n), tx: make([]pgx.Tx, n)}
 	errs := make([]error, n)
 	var wg sync.WaitGroup
