@@ -86,7 +86,8 @@ func planBackfill(filter audit.Filter, plan *lanes.File, scan func(store.Visitor
 }
 
 // stagingSink hands each planned row, with the run's source label, to stage
-// as well as to the report.
+// instead of the report's spool of creates (which only a one-connection
+// apply reads back); items go to the report as usual.
 type stagingSink struct {
 	*report.BackfillBuilder
 	label string
@@ -95,9 +96,6 @@ type stagingSink struct {
 
 // Create implements backfill.Sink.
 func (k *stagingSink) Create(c backfill.Create) error {
-	if err := k.BackfillBuilder.Create(c); err != nil {
-		return err
-	}
 	row := *c.Record
 	row.SourceLabel = k.label
 	return k.stage(&row)

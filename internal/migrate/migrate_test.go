@@ -78,7 +78,7 @@ func TestLoadEmbedded(t *testing.T) {
 			t.Errorf("migration %d: %+v", i, m)
 		}
 	}
-	if want := []string{"runs", "evidence"}; !slices.Equal(names, want) {
+	if want := []string{"runs", "evidence", "items_run_check"}; !slices.Equal(names, want) {
 		t.Errorf("names = %v, want %v", names, want)
 	}
 }
@@ -135,7 +135,7 @@ func TestApplyFreshAndReapply(t *testing.T) {
 	ms := embedded(t)
 
 	pending, err := migrate.Pending(ctx, conn, ms)
-	if err != nil || !slices.Equal(versions(pending), []int{1, 2}) {
+	if err != nil || !slices.Equal(versions(pending), []int{1, 2, 3}) {
 		t.Fatalf("Pending on empty database = %v, %v", versions(pending), err)
 	}
 	if regclassExists(t, conn, "lanegate_schema_migrations") {
@@ -143,7 +143,7 @@ func TestApplyFreshAndReapply(t *testing.T) {
 	}
 
 	res, err := migrate.Apply(ctx, conn, ms)
-	if err != nil || !slices.Equal(versions(res.Applied), []int{1, 2}) || res.AlreadyApplied != 0 {
+	if err != nil || !slices.Equal(versions(res.Applied), []int{1, 2, 3}) || res.AlreadyApplied != 0 {
 		t.Fatalf("Apply = %+v, %v", res, err)
 	}
 	for _, table := range []string{"lanegate_schema_migrations", "lanegate_runs", "lanegate_backfill_items", "lanegate_evidence",
@@ -208,6 +208,23 @@ func TestSchemaConstraints(t *testing.T) {
 	if items != 0 {
 		t.Errorf("backfill items not deleted with their run: %d left", items)
 	}
+	// Truncating the runs truncates their items too (as CASCADE did), and
+	// an UPDATE cannot point an item at a missing run either.
+	if err := conn.QueryRow(ctx, `INSERT INTO lanegate_runs (kind, status, report) VALUES ('backfill', 'ok', '{}') RETURNING id`).Scan(&runID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, item, runID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, `UPDATE lanegate_backfill_items SET run_id = run_id + 1000`)
+	wantSQLState(t, err, "23503", "backfill item moved to an unknown run")
+	if _, err := conn.Exec(ctx, `TRUNCATE lanegate_runs`); err != nil {
+		t.Fatal(err)
+	}
+	conn.QueryRow(ctx, `SELECT count(*) FROM lanegate_backfill_items`).Scan(&items)
+	if items != 0 {
+		t.Errorf("backfill items not truncated with the runs: %d left", items)
+	}
 
 	ev := `INSERT INTO lanegate_evidence (lane, kind, passed, observed_at, run_id) VALUES ('prod', $1, true, now(), '42')`
 	if _, err := conn.Exec(ctx, ev, "backup-gate"); err != nil {
@@ -230,11 +247,11 @@ func TestApplyIncremental(t *testing.T) {
 	if res, err := migrate.Apply(ctx, conn, ms[:1]); err != nil || len(res.Applied) != 1 {
 		t.Fatalf("Apply(first) = %+v, %v", res, err)
 	}
-	if pending, err := migrate.Pending(ctx, conn, ms); err != nil || !slices.Equal(versions(pending), []int{2}) {
-		t.Errorf("Pending = %v, %v; want [2]", versions(pending), err)
+	if pending, err := migrate.Pending(ctx, conn, ms); err != nil || !slices.Equal(versions(pending), []int{2, 3}) {
+		t.Errorf("Pending = %v, %v; want [2 3]", versions(pending), err)
 	}
 	res, err := migrate.Apply(ctx, conn, ms)
-	if err != nil || !slices.Equal(versions(res.Applied), []int{2}) || res.AlreadyApplied != 1 {
+	if err != nil || !slices.Equal(versions(res.Applied), []int{2, 3}) || res.AlreadyApplied != 1 {
 		t.Errorf("Apply(all) = %+v, %v", res, err)
 	}
 }
@@ -320,7 +337,7 @@ func TestApplyWaitsForAdvisoryLock(t *testing.T) {
 	if _, err := holder.Exec(ctx, `SELECT pg_advisory_unlock(hashtextextended('lanegate:migrate', 0))`); err != nil {
 		t.Fatal(err)
 	}
-	if res, err := migrate.Apply(ctx, connect(t, dbURL), embedded(t)); err != nil || len(res.Applied) != 2 {
+	if res, err := migrate.Apply(ctx, connect(t, dbURL), embedded(t)); err != nil || len(res.Applied) != 3 {
 		t.Errorf("Apply after unlock = %+v, %v", res, err)
 	}
 }
@@ -365,7 +382,7 @@ func TestApplyConcurrent(t *testing.T) {
 	}
 	rows, _ := conns[0].Query(ctx, `SELECT version FROM lanegate_schema_migrations ORDER BY version`)
 	got, err := pgx.CollectRows(rows, pgx.RowTo[int])
-	if err != nil || !slices.Equal(got, []int{1, 2}) {
+	if err != nil || !slices.Equal(got, []int{1, 2, 3}) {
 		t.Errorf("lanegate_schema_migrations versions = %v, %v; want each exactly once", got, err)
 	}
 }
