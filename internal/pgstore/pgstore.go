@@ -350,8 +350,9 @@ func (s *Store) bindings(ctx context.Context, tx pgx.Tx) (store.Bindings, error)
 
 // RouteQuery joins the three tables on their keys and returns routes in byte
 // order (COLLATE "C"), which is Launchplane's Python sort order. $1 and $2
-// are the context and instance scope (” for any). Exported so the benchmark
-// can time the plain SQL read of exactly the same query.
+// are the context and instance scope (” for any). A scan runs it when it has
+// only its own connection (otherwise it merges the three tableReads). It is
+// exported as the benchmark's baseline: the plain SQL read of the tables.
 const RouteQuery = `
 SELECT COALESCE(p.context, t.context, i.context) AS rc,
        COALESCE(p.instance, t.instance, i.instance) AS ri,

@@ -68,7 +68,6 @@ func (b *BackfillBuilder) Item(it backfill.Item) error { return b.items.add(it) 
 // covers the source records).
 func (b *BackfillBuilder) Create(c backfill.Create) error { return b.creates.add(c.Record) }
 
-
 // EachCreate replays the planned rows in route order.
 func (b *BackfillBuilder) EachCreate(fn func(*record.ProviderTarget) error) error {
 	return b.creates.each(func(line []byte) error {
