@@ -37,7 +37,7 @@ func (p *fastParser) members() ([]member, bool) {
 		}
 		p.skipSpace()
 		start := p.pos
-		if !p.skip(1) {
+		if !p.skipKnown() {
 			return nil, false
 		}
 		out = append(out, member{key: k, start: start, end: p.pos})
@@ -47,6 +47,54 @@ func (p *fastParser) members() ([]member, bool) {
 		}
 		return out, p.take('}')
 	}
+}
+
+// skipKnown moves past one value of input already known to be valid JSON
+// (a payload the fast decoder accepted): it only tracks strings and nesting.
+func (p *fastParser) skipKnown() bool {
+	depth := 0
+	for p.pos < len(p.data) {
+		switch c := p.data[p.pos]; c {
+		case '"':
+			p.pos++
+			for p.pos < len(p.data) && p.data[p.pos] != '"' {
+				if p.data[p.pos] == '\\' {
+					p.pos++
+				}
+				p.pos++
+			}
+			p.pos++
+		case '{', '[':
+			depth++
+			p.pos++
+			continue
+		case '}', ']':
+			if depth == 0 {
+				return true // the end of the enclosing value
+			}
+			depth--
+			p.pos++
+		case ',':
+			if depth == 0 {
+				return true
+			}
+			p.pos++
+			continue
+		case ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return true
+			}
+			p.pos++
+			continue
+		default:
+			p.pos++
+			continue
+		}
+		if depth == 0 {
+			return p.pos <= len(p.data)
+		}
+	}
+	return depth == 0
 }
 
 // writePy writes the value at p.pos as EncodePython writes its tree: sorted
