@@ -43,20 +43,10 @@ var tableColumns = [3]int{
 	routeColumns - colProviderContext,
 }
 
-// tableBatch is a run of one table's rows, copied out of pgx's buffer.
+// tableBatch is a run of one table's rows, or the error that ended them.
 type tableBatch struct {
-	arena []byte
-	span  []int32
-	n     int
-	err   error
-}
-
-func (b *tableBatch) col(ncols, row, c int) []byte {
-	i := 2 * (row*ncols + c)
-	if b.span[i] < 0 {
-		return nil
-	}
-	return b.arena[b.span[i]:b.span[i+1]]
+	cells
+	err error
 }
 
 // tableCursor walks one table's batches as they arrive.
@@ -98,7 +88,7 @@ func (c *tableCursor) next(stop <-chan struct{}) (bool, error) {
 }
 
 func (c *tableCursor) key() (ctx, inst []byte) {
-	return c.b.col(c.ncols, c.row, 0), c.b.col(c.ncols, c.row, 1)
+	return c.b.cell(c.ncols, c.row, 0), c.b.cell(c.ncols, c.row, 1)
 }
 
 // readTable streams one table read into out, in batches from free.
@@ -126,21 +116,12 @@ func readTable(ctx context.Context, tx pgx.Tx, r tableRead, ncols int, scope sto
 		if b == nil {
 			select {
 			case b = <-free:
-				b.arena, b.span, b.n = b.arena[:0], b.span[:0], 0
+				b.reset()
 			case <-stop:
 				return
 			}
 		}
-		for _, v := range rows.RawValues() {
-			if v == nil {
-				b.span = append(b.span, -1, -1)
-				continue
-			}
-			start := len(b.arena)
-			b.arena = append(b.arena, v...)
-			b.span = append(b.span, int32(start), int32(len(b.arena)))
-		}
-		b.n++
+		b.addRow(rows.RawValues())
 		if b.n == batchRows {
 			select {
 			case out <- b:
@@ -215,8 +196,8 @@ func mergeProducer(txs [3]pgx.Tx, scope store.Scope) producer {
 			if !ok {
 				return nil
 			}
-			b.appendCol(minCtx)
-			b.appendCol(minInst)
+			b.add(minCtx)
+			b.add(minInst)
 			var matched [3]bool
 			for t, c := range cur {
 				if !c.done {
@@ -225,9 +206,9 @@ func mergeProducer(txs [3]pgx.Tx, scope store.Scope) producer {
 				}
 				for col := 0; col < tableColumns[t]; col++ {
 					if matched[t] {
-						b.appendCol(c.b.col(c.ncols, c.row, col))
+						b.add(c.b.cell(c.ncols, c.row, col))
 					} else {
-						b.appendCol(nil)
+						b.add(nil)
 					}
 				}
 			}
@@ -238,7 +219,8 @@ func mergeProducer(txs [3]pgx.Tx, scope store.Scope) producer {
 					}
 				}
 			}
-			if !k.added() {
+			b.n++
+			if !k.full() {
 				return nil
 			}
 		}

@@ -45,29 +45,60 @@ const (
 	batchesInUse = 6
 )
 
-// rowBatch is a run of consecutive result rows. Column bytes are copied out
-// of pgx's read buffer into one arena; span holds each column's [start, end)
+// cells holds rows of columns copied out of pgx's read buffer (which the
+// next row overwrites) into one arena; span holds each cell's [start, end)
 // offsets, with start -1 for NULL.
-type rowBatch struct {
+type cells struct {
 	arena []byte
 	span  []int32
-	n     int
-	out   []*store.RouteRecords
-	done  chan struct{}
+	n     int // rows
+}
+
+func (c *cells) reset() { c.arena, c.span, c.n = c.arena[:0], c.span[:0], 0 }
+
+// add appends one cell to the current row.
+func (c *cells) add(v []byte) {
+	if v == nil {
+		c.span = append(c.span, -1, -1)
+		return
+	}
+	start := len(c.arena)
+	c.arena = append(c.arena, v...)
+	c.span = append(c.span, int32(start), int32(len(c.arena)))
+}
+
+// addRow appends one row of cells.
+func (c *cells) addRow(values [][]byte) {
+	for _, v := range values {
+		c.add(v)
+	}
+	c.n++
+}
+
+// cell returns column col of row (nil for NULL) in rows of ncols columns.
+func (c *cells) cell(ncols, row, col int) []byte {
+	i := 2 * (row*ncols + col)
+	if c.span[i] < 0 {
+		return nil
+	}
+	return c.arena[c.span[i]:c.span[i+1]]
+}
+
+// rowBatch is a run of consecutive route rows, with the routes the decode
+// workers made of them.
+type rowBatch struct {
+	cells
+	out  []*store.RouteRecords
+	done chan struct{}
 }
 
 func (b *rowBatch) reset() {
+	b.cells.reset()
 	clear(b.out) // drop the last batch's routes for the GC
-	b.arena, b.span, b.n, b.out = b.arena[:0], b.span[:0], 0, b.out[:0]
+	b.out = b.out[:0]
 }
 
-func (b *rowBatch) col(row, c int) []byte {
-	i := 2 * (row*routeColumns + c)
-	if b.span[i] < 0 {
-		return nil
-	}
-	return b.arena[b.span[i]:b.span[i+1]]
-}
+func (b *rowBatch) col(row, c int) []byte { return b.cell(routeColumns, row, c) }
 
 // rowSink is where a producer puts rows: it hands out free batches and
 // passes full ones to the decode workers and, in order, to the visitor. Both
@@ -107,9 +138,8 @@ func (k *rowSink) send() bool {
 	return true
 }
 
-// added counts the row just appended and passes the batch on when full.
-func (k *rowSink) added() bool {
-	k.b.n++
+// full passes the batch on when it holds batchRows rows.
+func (k *rowSink) full() bool {
 	return k.b.n < batchRows || k.send()
 }
 
@@ -138,10 +168,8 @@ func queryProducer(tx pgx.Tx, scope store.Scope) producer {
 			if !ok {
 				return nil
 			}
-			for _, v := range rows.RawValues() {
-				b.appendCol(v)
-			}
-			if !k.added() {
+			b.addRow(rows.RawValues())
+			if !k.full() {
 				return nil
 			}
 		}
@@ -151,16 +179,6 @@ func queryProducer(tx pgx.Tx, scope store.Scope) producer {
 		k.flush()
 		return nil
 	}
-}
-
-func (b *rowBatch) appendCol(v []byte) {
-	if v == nil {
-		b.span = append(b.span, -1, -1)
-		return
-	}
-	start := len(b.arena)
-	b.arena = append(b.arena, v...)
-	b.span = append(b.span, int32(start), int32(len(b.arena)))
 }
 
 // routes streams the route query on tx through v in route order.

@@ -1,6 +1,7 @@
 package record
 
 import (
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -200,7 +201,6 @@ func fastDokployTarget(data []byte) (*DokployTarget, bool) {
 	var set uint64
 	var context, instance, updated string
 	ok := p.eachKey(func(k string) bool {
-		var s string
 		var ok bool
 		switch k {
 		case "schema_version":
@@ -228,9 +228,8 @@ func fastDokployTarget(data []byte) (*DokployTarget, bool) {
 			t.SourceLabel, ok = p.strValue()
 			return ok && !repeated(&set, 7)
 		case "git_branch", "source_git_ref", "source_type", "custom_git_url", "custom_git_branch", "compose_path", "healthcheck_path":
-			s, ok = p.strValue()
-			_ = s
-			return ok && !repeated(&set, 8+keyIndex(k))
+			_, ok = p.strValue()
+			return ok && !repeated(&set, 8+slices.Index(plainTextSettings, k))
 		case "watch_paths":
 			return p.strArray() && !repeated(&set, 15)
 		case "domains":
@@ -286,24 +285,10 @@ func fastDokployTarget(data []byte) (*DokployTarget, bool) {
 	return t, true
 }
 
-// keyIndex numbers the Dokploy target's plain text settings.
-func keyIndex(k string) int {
-	switch k {
-	case "git_branch":
-		return 0
-	case "source_git_ref":
-		return 1
-	case "source_type":
-		return 2
-	case "custom_git_url":
-		return 3
-	case "custom_git_branch":
-		return 4
-	case "compose_path":
-		return 5
-	}
-	return 6 // healthcheck_path
-}
+// plainTextSettings are the Dokploy target's text settings that only need to
+// be strings (bits 8-14 of fastDokployTarget's repeat check).
+var plainTextSettings = []string{"git_branch", "source_git_ref", "source_type", "custom_git_url",
+	"custom_git_branch", "compose_path", "healthcheck_path"}
 
 // fastDokployTargetID decodes the plain shape of a target-id record.
 func fastDokployTargetID(data []byte) (*DokployTargetID, bool) {
@@ -408,14 +393,7 @@ func fastProviderTarget(data []byte) (*ProviderTarget, bool) {
 	if !ok || set&required != required || !contains(DeployTargetCategories, r.TargetCategory) {
 		return nil, false
 	}
-	r.ProviderEvidence = make(map[string]string, len(evidenceKeys))
-	for i, k := range evidenceKeys {
-		sk := PyStrip(k)
-		if sk == "" {
-			sk = k
-		}
-		r.ProviderEvidence[sk] = evidenceVals[i]
-	}
+	r.ProviderEvidence = evidenceByStrippedKey(evidenceKeys, func(i int) string { return evidenceVals[i] })
 	if r.normalize() != nil {
 		return nil, false
 	}

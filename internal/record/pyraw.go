@@ -195,13 +195,6 @@ func (p *fastParser) writeMembers(b *bytes.Buffer, ms []member, indent int) bool
 	return true
 }
 
-// JSONString decodes raw, one JSON string value.
-func JSONString(raw []byte) (string, bool) {
-	p := newFastParser(raw)
-	s, ok := p.strValue()
-	return s, ok && p.pos == len(raw)
-}
-
 // EncodePython is EncodePython(t.Payload()). A record decoded on the fast
 // path is encoded straight from its raw bytes, with the fields the decoder
 // normalises put in: the backfill digest encodes every planned create's

@@ -561,23 +561,30 @@ func providerTargetFromObject(obj *Object) (*ProviderTarget, *FieldError) {
 		if err != nil {
 			return nil, err
 		}
-		// Launchplane rebuilds the dict in key order, so when two keys strip
-		// to the same key the later one wins. Strip here, in order, because
-		// normalize walks a Go map, whose order is random. A key that strips
-		// to "" is kept as is for normalize to refuse.
-		p.ProviderEvidence = make(map[string]string, len(m))
-		for _, k := range v.(*Object).Keys {
-			sk := PyStrip(k)
-			if sk == "" {
-				sk = k
-			}
-			p.ProviderEvidence[sk] = m[k]
-		}
+		keys := v.(*Object).Keys
+		p.ProviderEvidence = evidenceByStrippedKey(keys, func(i int) string { return m[keys[i]] })
 	}
 	if err := p.normalize(); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// evidenceByStrippedKey builds provider_evidence from its keys in payload
+// order. Launchplane rebuilds the dict in key order, so when two keys strip to
+// the same key the later one wins; stripping happens here, in order, because
+// normalize walks a Go map, whose order is random. A key that strips to "" is
+// kept as is for normalize to refuse.
+func evidenceByStrippedKey(keys []string, value func(i int) string) map[string]string {
+	out := make(map[string]string, len(keys))
+	for i, k := range keys {
+		sk := PyStrip(k)
+		if sk == "" {
+			sk = k
+		}
+		out[sk] = value(i)
+	}
+	return out
 }
 
 // normalize applies Launchplane's provider-target normalisation: strip the
