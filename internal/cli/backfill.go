@@ -364,6 +364,10 @@ func publishBackfill(env *Env, a *actionsFlags, run *backfillRun, final backfill
 	if err != nil {
 		return runtimeErr("%v", err)
 	}
+	if len(anns) == 0 && run.verdict != verdict.OK {
+		anns = append(anns, actions.Annotation{Level: actions.LevelError, Title: "lanegate: backfill " + string(run.verdict),
+			Message: fmt.Sprintf("%d blocked item(s)", final.Blocked)})
+	}
 	rt.Annotate(anns, more)
 	return nil
 }

@@ -152,6 +152,12 @@ func publishAuditRest(rt *actions.Runtime, res *auditResult, plan *lanes.File, r
 	if err != nil {
 		return runtimeErr("%v", err)
 	}
+	if len(anns) == 0 && res.verdict != verdict.OK {
+		// Blocked without a blocked lane (filters that matched nothing):
+		// the annotations still say what the verdict says.
+		anns = append(anns, actions.Annotation{Level: actions.LevelError, Title: "lanegate: audit " + string(res.verdict),
+			Message: report.Headline(res.header())})
+	}
 	rt.Annotate(anns, more)
 	return nil
 }
