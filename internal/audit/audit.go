@@ -8,6 +8,7 @@ package audit
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/lanegate/lanegate/internal/verdict"
 	"hash/fnv"
 	"sort"
 	"strconv"
@@ -297,13 +298,13 @@ type Totals struct {
 	Counts    map[string]int
 }
 
-// Status is "ok" when nothing is blocked, as Launchplane's report.
-func (t Totals) Status() string {
-	if t.Blocked > 0 {
-		return SeverityBlocked
-	}
-	return SeverityOK
-}
+// Verdict is the audit's outcome, decided here once: blocked when any
+// finding is blocked, else ok (warnings do not block). Every report channel
+// renders this value.
+func (t Totals) Verdict() verdict.Verdict { return verdict.FromCounts(t.Blocked) }
+
+// Status is the verdict as Launchplane's report spells it ("ok"/"blocked").
+func (t Totals) Status() string { return string(t.Verdict()) }
 
 // Auditor is a store.Visitor that decides each route as it arrives and
 // streams the results to a Sink; it holds only the declared lanes in memory.

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/lanegate/lanegate/internal/verdict"
 	"hash"
 	"strings"
 
@@ -74,12 +75,24 @@ type Totals struct {
 	Counts    map[string]int
 }
 
-// Status is "ok" when nothing is blocked.
-func (t Totals) Status() string {
-	if t.Blocked > 0 {
-		return audit.SeverityBlocked
+// Status is the plan's counts alone as a status ("ok"/"blocked"); a
+// report's status is Verdict, which also knows about refusals.
+func (t Totals) Status() string { return string(verdict.FromCounts(t.Blocked)) }
+
+// Verdict is the backfill's outcome, decided here once from the final
+// totals (after apply's rewrites), whether an apply was asked for and why it
+// was refused ("" when it was not):
+//   - an apply that was refused wrote nothing: refused;
+//   - a blocked item, or a dry run whose apply would be refused: blocked;
+//   - otherwise ok (warnings do not block).
+func Verdict(final Totals, apply bool, refusal string) verdict.Verdict {
+	switch {
+	case apply && refusal != "":
+		return verdict.Refused
+	case final.Blocked > 0 || refusal != "":
+		return verdict.Blocked
 	}
-	return audit.SeverityOK
+	return verdict.OK
 }
 
 // Decide plans one route following Launchplane's backfill table, plus

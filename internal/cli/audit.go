@@ -12,6 +12,7 @@ import (
 	"github.com/lanegate/lanegate/internal/lanes"
 	"github.com/lanegate/lanegate/internal/report"
 	"github.com/lanegate/lanegate/internal/store"
+	"github.com/lanegate/lanegate/internal/verdict"
 )
 
 // scopeFlags are the filters shared by audit and backfill.
@@ -125,6 +126,8 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	label := storeLabel(env, &f.storeFlags)
+	res.store = &label
 	defer res.builder.Close()
 	if f.out != "" {
 		if err := writeFileAtomic(env.path(f.out), func(w io.Writer) error { return res.writeJSON(w) }); err != nil {
@@ -135,9 +138,9 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 	case "json":
 		err = res.writeJSON(env.Stdout)
 	case "markdown":
-		err = res.builder.WriteMarkdown(env.Stdout, res.totals, report.MarkdownOptions{ReportPath: f.out})
+		err = res.builder.WriteMarkdown(env.Stdout, res.header(), report.MarkdownOptions{ReportPath: f.out})
 	default:
-		err = res.builder.WriteTable(env.Stdout, res.totals)
+		err = res.builder.WriteTable(env.Stdout, res.header())
 	}
 	if err != nil {
 		return runtimeErr("write report: %v", err)
@@ -150,18 +153,25 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 	if err := publishAudit(env, &f.actionsFlags, res, plan, f.out); err != nil {
 		return err
 	}
-	return f.verdict(res.totals.Blocked, res.totals.Warning)
+	return f.exitFor(res.verdict, res.totals.Warning)
 }
 
 // auditResult is a finished audit whose report can be rendered.
 type auditResult struct {
 	builder *report.AuditBuilder
 	totals  audit.Totals
+	verdict verdict.Verdict // decided once, by the audit, from the totals
 	shard   *report.ShardInfo
+	store   *report.Store
+}
+
+// header is what every channel renders: the verdict, never recomputed.
+func (r *auditResult) header() report.Header {
+	return report.Header{Totals: r.totals, Verdict: r.verdict, Shard: r.shard, Store: r.store}
 }
 
 func (r *auditResult) writeJSON(w io.Writer) error {
-	return r.builder.WriteJSON(w, report.Header{Totals: r.totals, Shard: r.shard})
+	return r.builder.WriteJSON(w, r.header())
 }
 
 // runAuditScan streams one snapshot of the store through the auditor.
@@ -181,7 +191,7 @@ func runAuditScan(ctx context.Context, st store.Reader, filter audit.Filter, pla
 		b.Close()
 		return nil, err
 	}
-	res := &auditResult{builder: b, totals: totals}
+	res := &auditResult{builder: b, totals: totals, verdict: totals.Verdict()}
 	// Any --shard, 1/1 included (a one-job matrix), makes a shard report
 	// for merge.
 	if filter.Shard.Count > 0 {

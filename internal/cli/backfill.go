@@ -20,6 +20,7 @@ import (
 	"github.com/lanegate/lanegate/internal/record"
 	"github.com/lanegate/lanegate/internal/report"
 	"github.com/lanegate/lanegate/internal/store"
+	"github.com/lanegate/lanegate/internal/verdict"
 )
 
 type backfillFlags struct {
@@ -41,10 +42,23 @@ type backfillRun struct {
 	digest     string
 	auditBlock []string // blocked audit findings other than missing_provider_target
 	outcome    report.Outcome
+	verdict    verdict.Verdict // decided once by decide, rendered by every channel
+	store      *report.Store
 }
 
 func (r *backfillRun) header() report.BackfillHeader {
-	return report.BackfillHeader{Totals: r.totals, Digest: r.digest, Outcome: r.outcome}
+	return report.BackfillHeader{Totals: r.totals, Digest: r.digest, Outcome: r.outcome, Verdict: r.verdict, Store: r.store}
+}
+
+// decide fixes the run's verdict once the outcome is known: backfill's rule
+// over the final totals (after apply's rewrites).
+func (r *backfillRun) decide(apply bool) (backfill.Totals, int, error) {
+	final, created, err := r.builder.FinalTotals(r.header())
+	if err != nil {
+		return final, created, err
+	}
+	r.verdict = backfill.Verdict(final, apply, r.outcome.Refusal)
+	return final, created, nil
 }
 
 // gateSink keeps the audit findings that refuse an apply.
@@ -265,6 +279,12 @@ func runBackfill(ctx context.Context, env *Env, args []string) error {
 		// approvable when it is not.
 		run.outcome.Refusal = "an apply would be refused: " + run.refusal("")
 	}
+	label := storeLabel(env, &f.storeFlags)
+	run.store = &label
+	final, created, err := run.decide(f.apply)
+	if err != nil {
+		return runtimeErr("%v", err)
+	}
 	h := run.header()
 	if f.out != "" {
 		if err := writeFileAtomic(env.path(f.out), func(w io.Writer) error { return run.builder.WriteJSON(w, h) }); err != nil {
@@ -282,10 +302,6 @@ func runBackfill(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return runtimeErr("write report: %v", err)
 	}
-	final, created, err := run.builder.FinalTotals(h)
-	if err != nil {
-		return runtimeErr("%v", err)
-	}
 	if err := publishBackfill(env, &f.actionsFlags, run, final, created, f.out); err != nil {
 		return err
 	}
@@ -297,7 +313,7 @@ func runBackfill(ctx context.Context, env *Env, args []string) error {
 		}
 		return errBlocked // a refused apply fails whatever --fail-on says
 	}
-	return f.verdict(final.Blocked, final.Warning)
+	return f.exitFor(run.verdict, final.Warning)
 }
 
 // publishBackfill writes the plan's job summary, outputs and annotations.
@@ -317,7 +333,7 @@ func publishBackfill(env *Env, a *actionsFlags, run *backfillRun, final backfill
 		}
 	}
 	if err := setOutputs(rt, [][2]string{
-		{"status", final.Status()},
+		{"status", string(run.verdict)},
 		{"complete-count", strconv.Itoa(final.Counts[backfill.StatusSkippedExists] + created)},
 		{"blocked-count", strconv.Itoa(final.Blocked)},
 		{"warning-count", strconv.Itoa(final.Warning)},
@@ -347,6 +363,10 @@ func publishBackfill(env *Env, a *actionsFlags, run *backfillRun, final backfill
 	})
 	if err != nil {
 		return runtimeErr("%v", err)
+	}
+	if len(anns) == 0 && run.verdict != verdict.OK {
+		anns = append(anns, actions.Annotation{Level: actions.LevelError, Title: "lanegate: backfill " + string(run.verdict),
+			Message: fmt.Sprintf("%d blocked item(s)", final.Blocked)})
 	}
 	rt.Annotate(anns, more)
 	return nil
@@ -471,14 +491,14 @@ func backfillPostgres(ctx context.Context, env *Env, s *pgstore.Store, filter au
 		return run, nil
 	}
 	run.outcome.Created = true
-	final, created, err := run.builder.FinalTotals(run.header())
+	final, created, err := run.decide(true)
 	if err != nil {
 		return nil, err
 	}
 	summary := map[string]any{"schema": backfill.Schema, "plan_digest": run.digest, "applied": true,
 		"created_count": created, "counts": final.Counts, "blocked_count": final.Blocked,
 		"warning_count": final.Warning, "inspected_route_count": final.Inspected, "source_label": label}
-	runRowID, err := s.InsertRun(ctx, tx, pgstore.Run{Kind: "backfill", Status: final.Status(), Scope: scopeText(filter),
+	runRowID, err := s.InsertRun(ctx, tx, pgstore.Run{Kind: "backfill", Status: string(run.verdict), Scope: scopeText(filter),
 		Reason: strings.TrimSpace(f.reason), PlanDigest: run.digest, GitSHA: info.SHA, RunURL: info.RunURL,
 		RunID: id, RunAttempt: info.RunAttempt, Actor: actor(env, info), Version: Version, Report: summary})
 	if err != nil {
@@ -551,7 +571,7 @@ func backfillFiles(ctx context.Context, env *Env, s *fsstore.Store, filter audit
 		return nil, err
 	}
 	run.outcome.Created = true
-	final, created, err := run.builder.FinalTotals(run.header())
+	final, created, err := run.decide(true)
 	if err != nil {
 		return nil, err
 	}

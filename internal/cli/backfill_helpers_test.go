@@ -79,11 +79,19 @@ type bfReport struct {
 	CreatedCount int            `json:"created_count"`
 	Inspected    int            `json:"inspected_route_count"`
 	Items        []bfItem       `json:"items"`
+	Mode         string         `json:"mode"`
 	PlanDigest   string         `json:"plan_digest"`
 	Refusal      string         `json:"refusal"`
 	Schema       string         `json:"schema"`
 	Status       string         `json:"status"`
+	Store        *bfStoreKey    `json:"store"`
 	WarningCount int            `json:"warning_count"`
+}
+
+// bfStoreKey is the report's "store" key.
+type bfStoreKey struct {
+	Kind string `json:"kind"`
+	Name string `json:"name"`
 }
 
 type bfItem struct {

@@ -73,9 +73,9 @@ func runMerge(ctx context.Context, env *Env, args []string) error {
 	case "json":
 		err = merged.writeJSON(env.Stdout)
 	case "markdown":
-		err = merged.builder.WriteMarkdown(env.Stdout, merged.totals, report.MarkdownOptions{ReportPath: *out})
+		err = merged.builder.WriteMarkdown(env.Stdout, merged.header(), report.MarkdownOptions{ReportPath: *out})
 	default:
-		err = merged.builder.WriteTable(env.Stdout, merged.totals)
+		err = merged.builder.WriteTable(env.Stdout, merged.header())
 	}
 	if err != nil {
 		return runtimeErr("write report: %v", err)
@@ -83,7 +83,7 @@ func runMerge(ctx context.Context, env *Env, args []string) error {
 	if err := publishAudit(env, &a, merged, plan, *out); err != nil {
 		return err
 	}
-	return a.verdict(merged.totals.Blocked, merged.totals.Warning)
+	return a.exitFor(merged.verdict, merged.totals.Warning)
 }
 
 // mergeShards checks the shards form one complete partition and interleaves
@@ -105,6 +105,10 @@ func mergeShards(shards []*report.AuditReport, paths []string) (*auditResult, er
 			return nil, usageErr("shard %d/%d appears twice: %s and %s", s.Shard.Index, s.Shard.Count, prev, paths[i])
 		}
 		seen[s.Shard.Index] = paths[i]
+		// Shards read from different stores are not one audit.
+		if (s.Store == nil) != (shards[0].Store == nil) || (s.Store != nil && *s.Store != *shards[0].Store) {
+			return nil, usageErr("%s was read from a different store than %s (%s vs %s)", paths[i], paths[0], storeText(s.Store), storeText(shards[0].Store))
+		}
 	}
 	for i := 1; i <= first.Count; i++ {
 		if _, ok := seen[i]; !ok {
@@ -157,7 +161,9 @@ func mergeShards(shards []*report.AuditReport, paths []string) (*auditResult, er
 			return nil, runtimeErr("%v", err)
 		}
 	}
-	return &auditResult{builder: b, totals: totals}, nil
+	// The merged verdict is the audit's rule over the merged totals, decided
+	// here once, never carried over from any one shard.
+	return &auditResult{builder: b, totals: totals, verdict: totals.Verdict(), store: shards[0].Store}, nil
 }
 
 // routeOf parses a lane key from a shard report the way --lane was parsed.
@@ -171,4 +177,11 @@ func routeOf(key string) store.Route {
 
 func sameFilter(a, b audit.Filter) bool {
 	return a.ProviderID == b.ProviderID && a.Context == b.Context && a.Instance == b.Instance
+}
+
+func storeText(s *report.Store) string {
+	if s == nil {
+		return "no store recorded"
+	}
+	return s.Kind + " " + s.Name
 }

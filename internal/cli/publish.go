@@ -20,6 +20,7 @@ import (
 	"github.com/lanegate/lanegate/internal/ghapi"
 	"github.com/lanegate/lanegate/internal/lanes"
 	"github.com/lanegate/lanegate/internal/report"
+	"github.com/lanegate/lanegate/internal/verdict"
 )
 
 func init() {
@@ -92,6 +93,22 @@ func runPublish(ctx context.Context, env *Env, args []string) error {
 		}
 		f.issue = plan.TrackingIssue
 	}
+	// Read every report in full before anything else: a report publish
+	// cannot read completely, or a shard's report bound for a sticky
+	// comment, fails before GitHub is asked anything.
+	reports := make([]loadedReport, 0, len(paths))
+	for _, p := range paths {
+		lr, err := loadReport(env, p)
+		if err != nil {
+			return err
+		}
+		if lr.audit != nil && lr.audit.Shard != nil && (f.issue != 0 || f.pr != 0) {
+			sh := lr.audit.Shard
+			return usageErr("%s is the report of shard %d/%d only (%d lane(s)), not the whole fleet: combine every shard with `lanegate merge` and publish the merged report as the comment",
+				p, sh.Index, sh.Count, len(lr.audit.Lanes))
+		}
+		reports = append(reports, lr)
+	}
 	info := env.rt.RunInfo()
 	runURL := f.runURL
 	if runURL == "" {
@@ -120,21 +137,13 @@ func runPublish(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	var outs []rendered
-	for _, p := range paths {
-		data, err := os.ReadFile(env.path(p))
-		if err != nil {
-			return usageErr("cannot read report %s: %v", p, err)
-		}
-		var head struct {
-			Schema string `json:"schema"`
-		}
-		if err := json.Unmarshal(data, &head); err != nil {
-			return usageErr("%s is not a JSON report: %v", p, err)
-		}
+	for _, lr := range reports {
+		data := lr.data
 		name := f.name
 		var body, sticky string
+		var err error
 		limit := ghapi.MaxCommentBody - 1024
-		switch head.Schema {
+		switch lr.schema {
 		case report.AuditSchema:
 			if name == "" {
 				name = "evidence"
@@ -150,7 +159,7 @@ func runPublish(ctx context.Context, env *Env, args []string) error {
 				}
 			}
 			var digest string
-			body, digest, err = evidenceComment(ctx, env, &f.storeFlags, plan, data, prev, runURL, f.artifact, ghapi.StickyBodyLimit(name))
+			body, digest, err = evidenceComment(ctx, env, &f.storeFlags, plan, lr.audit, data, prev, runURL, f.artifact, ghapi.StickyBodyLimit(name))
 			if err == nil && prev != nil && prev.ResultDigest != "" && prev.ResultDigest == digest {
 				// Unchanged result: keep the previous comment byte for byte
 				// (its time, run link and ages), so the upsert writes nothing.
@@ -160,17 +169,12 @@ func runPublish(ctx context.Context, env *Env, args []string) error {
 			if name == "" {
 				name = "backfill"
 			}
-			body, err = backfillMarkdown(data, limit)
+			body, err = backfillMarkdown(lr.backfill, lr.path, limit)
 		case gate.Schema:
 			if name == "" {
 				name = "gate"
 			}
-			var r gate.Result
-			if err = json.Unmarshal(data, &r); err == nil {
-				body = report.GateMarkdown(r, runURL, info.SHA, limit)
-			}
-		default:
-			return usageErr("%s: unknown report schema %q", p, head.Schema)
+			body = report.GateMarkdown(*lr.gate, runURL, info.SHA, limit)
 		}
 		if err != nil {
 			return err
@@ -229,11 +233,7 @@ func previousState(ctx context.Context, gh *ghapi.Client, owner, repo string, nu
 // evidenceComment renders the tracking-issue comment from an audit report,
 // the lane plan and (when a store is given) the lanes' evidence. It also
 // returns the result digest written into the comment's state.
-func evidenceComment(ctx context.Context, env *Env, sf *storeFlags, plan *lanes.File, data []byte, prev *report.CommentState, runURL, artifact string, limit int) (string, string, error) {
-	rep, err := report.ReadAuditReport(bytes.NewReader(data))
-	if err != nil {
-		return "", "", usageErr("%v", err)
-	}
+func evidenceComment(ctx context.Context, env *Env, sf *storeFlags, plan *lanes.File, rep *report.AuditReport, data []byte, prev *report.CommentState, runURL, artifact string, limit int) (string, string, error) {
 	now := time.Now().UTC()
 	updated := map[string]string{}
 	for _, f := range rep.Findings {
@@ -242,7 +242,11 @@ func evidenceComment(ctx context.Context, env *Env, sf *storeFlags, plan *lanes.
 		}
 	}
 	var idx evidence.Index
+	// Without a store the evidence is unknown: the comment says "not read",
+	// never "missing" (which would be a claim about the store).
+	evidenceRead := false
 	if db, dir := sf.resolve(env); db != "" || dir != "" {
+		evidenceRead = true
 		es, closeES, err := openEvidence(ctx, env, sf)
 		if err != nil {
 			return "", "", err
@@ -299,33 +303,191 @@ func evidenceComment(ctx context.Context, env *Env, sf *storeFlags, plan *lanes.
 	if plan != nil {
 		st.ConfigDigest = plan.Digest()
 	}
-	totals := audit.Totals{Inspected: rep.InspectedRouteCount, Blocked: rep.BlockedCount, Warning: rep.WarningCount, Counts: rep.Counts}
-	in := report.CommentInput{Plan: plan, Lanes: rows, Totals: totals, Previous: prev, State: st,
-		RunURL: runURL, Artifact: artifact, Limit: limit}
+	h := rep.Header()
+	in := report.CommentInput{Plan: plan, Lanes: rows, Totals: h.Totals, Verdict: h.Verdict, Previous: prev, State: st,
+		RunURL: runURL, Artifact: artifact, Limit: limit, EvidenceNotRead: !evidenceRead, Shard: rep.Shard, ShardLanes: len(rep.Lanes)}
 	in.State.ResultDigest = report.CommentDigest(in)
 	return report.RenderComment(in), in.State.ResultDigest, nil
 }
 
-// backfillMarkdown renders a backfill report read back from JSON.
-func backfillMarkdown(data []byte, limit int) (string, error) {
-	var rep struct {
-		Applied    bool            `json:"applied"`
-		PlanDigest string          `json:"plan_digest"`
-		Refusal    string          `json:"refusal"`
-		Items      []backfill.Item `json:"items"`
-		Inspected  int             `json:"inspected_route_count"`
+// loadedReport is one report read back in full.
+type loadedReport struct {
+	path, schema string
+	data         []byte
+	audit        *report.AuditReport
+	backfill     *backfillJSON
+	gate         *gate.Result
+}
+
+// loadReport reads one report and checks publish can render it exactly:
+// known schema, known status, counts that agree with it. Anything else is a
+// usage error naming the file and what is wrong.
+func loadReport(env *Env, p string) (loadedReport, error) {
+	lr := loadedReport{path: p}
+	data, err := os.ReadFile(env.path(p))
+	if err != nil {
+		return lr, usageErr("cannot read report %s: %v", p, err)
 	}
-	if err := json.Unmarshal(data, &rep); err != nil {
-		return "", usageErr("backfill report: %v", err)
+	lr.data = data
+	var head struct {
+		Schema *string `json:"schema"`
 	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return lr, usageErr("%s is not a complete JSON report (truncated or not JSON): %v", p, err)
+	}
+	if head.Schema == nil {
+		return lr, usageErr("%s has no schema field: not a lanegate report", p)
+	}
+	lr.schema = *head.Schema
+	switch lr.schema {
+	case report.AuditSchema:
+		if lr.audit, err = report.ReadAuditReport(bytes.NewReader(data)); err != nil {
+			return lr, usageErr("%s: %v", p, err)
+		}
+	case backfill.Schema:
+		if lr.backfill, err = readBackfillJSON(data); err != nil {
+			return lr, usageErr("%s: %v", p, err)
+		}
+	case gate.Schema:
+		if lr.gate, err = readGateJSON(data); err != nil {
+			return lr, usageErr("%s: %v", p, err)
+		}
+	default:
+		return lr, usageErr("%s: unknown report schema %q (want %s, %s or %s)", p, lr.schema, report.AuditSchema, backfill.Schema, gate.Schema)
+	}
+	return lr, nil
+}
+
+// backfillJSON is a backfill report read back; pointers tell a missing
+// field from a zero one.
+type backfillJSON struct {
+	Applied      *bool           `json:"applied"`
+	BlockedCount *int            `json:"blocked_count"`
+	WarningCount *int            `json:"warning_count"`
+	CreatedCount *int            `json:"created_count"`
+	Counts       map[string]int  `json:"counts"`
+	Inspected    *int            `json:"inspected_route_count"`
+	Items        []backfill.Item `json:"items"`
+	Mode         string          `json:"mode"`
+	PlanDigest   string          `json:"plan_digest"`
+	Refusal      string          `json:"refusal"`
+	Status       *string         `json:"status"`
+	Store        *report.Store   `json:"store"`
+
+	verdict verdict.Verdict
+	apply   bool
+}
+
+func readBackfillJSON(data []byte) (*backfillJSON, error) {
+	var r backfillJSON
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("backfill report: %v", err)
+	}
+	for name, missing := range map[string]bool{"status": r.Status == nil, "applied": r.Applied == nil,
+		"blocked_count": r.BlockedCount == nil, "warning_count": r.WarningCount == nil,
+		"created_count": r.CreatedCount == nil, "inspected_route_count": r.Inspected == nil, "items": r.Items == nil} {
+		if missing {
+			return nil, fmt.Errorf("backfill report has no %s field", name)
+		}
+	}
+	v, err := verdict.Parse(*r.Status)
+	if err != nil {
+		return nil, fmt.Errorf("backfill report field status: %w", err)
+	}
+	r.verdict = v
+	switch r.Mode {
+	case report.ModeApply:
+		r.apply = true
+	case report.ModeDryRun:
+	case "":
+		// Reports from before "mode": applied meant "--apply was asked".
+		r.apply = *r.Applied || v == verdict.Refused
+	default:
+		return nil, fmt.Errorf("backfill report field mode: unknown value %q (want %s or %s)", r.Mode, report.ModeDryRun, report.ModeApply)
+	}
+	blocked, warning, created, counted := 0, 0, 0, map[string]int{}
+	for _, it := range r.Items {
+		counted[it.Status]++
+		switch it.Severity {
+		case audit.SeverityBlocked:
+			blocked++
+		case audit.SeverityWarning:
+			warning++
+		}
+		if it.Status == backfill.StatusCreated {
+			created++
+		}
+	}
+	if blocked != *r.BlockedCount || warning != *r.WarningCount {
+		return nil, fmt.Errorf("backfill report: blocked_count %d and warning_count %d disagree with its items (%d blocked, %d warning)",
+			*r.BlockedCount, *r.WarningCount, blocked, warning)
+	}
+	if created != *r.CreatedCount {
+		return nil, fmt.Errorf("backfill report: created_count %d but %d item(s) are created", *r.CreatedCount, created)
+	}
+	for k, n := range r.Counts {
+		if counted[k] != n {
+			return nil, fmt.Errorf("backfill report: counts[%q] is %d but %d item(s) have that status", k, n, counted[k])
+		}
+	}
+	if len(counted) != len(r.Counts) {
+		return nil, fmt.Errorf("backfill report: counts list %d status(es) but the items have %d", len(r.Counts), len(counted))
+	}
+	if err := verdict.Consistent(v, blocked, r.Refusal); err != nil {
+		return nil, fmt.Errorf("backfill report: %w", err)
+	}
+	switch {
+	case v == verdict.Refused && (!r.apply || *r.Applied):
+		return nil, fmt.Errorf("backfill report: status refused needs an apply that wrote nothing (mode %q, applied %t)", r.Mode, *r.Applied)
+	case *r.Applied && v != verdict.OK:
+		return nil, fmt.Errorf("backfill report: applied is true but status is %s", v)
+	}
+	return &r, nil
+}
+
+// readGateJSON reads a gate report back and checks its verdict agrees with
+// its problems and lanes.
+func readGateJSON(data []byte) (*gate.Result, error) {
+	var r gate.Result
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("gate report: %v", err)
+	}
+	blocked := 0
+	for _, l := range r.Lanes {
+		switch l.Verdict {
+		case gate.Pass:
+		case gate.Blocked:
+			blocked++
+		default:
+			return nil, fmt.Errorf("gate report: lane %s has unknown verdict %q", l.Lane, l.Verdict)
+		}
+	}
+	switch r.Verdict {
+	case gate.Pass:
+		if blocked > 0 || len(r.Problems) > 0 {
+			return nil, fmt.Errorf("gate report: verdict pass but %d blocked lane(s) and %d problem(s)", blocked, len(r.Problems))
+		}
+	case gate.Blocked:
+		if blocked == 0 && len(r.Problems) == 0 {
+			return nil, fmt.Errorf("gate report: verdict blocked without a blocked lane or a problem")
+		}
+	default:
+		return nil, fmt.Errorf("gate report field verdict: unknown value %q (want %s or %s)", r.Verdict, gate.Pass, gate.Blocked)
+	}
+	return &r, nil
+}
+
+// backfillMarkdown renders a backfill report read back from JSON with the
+// verdict it states.
+func backfillMarkdown(rep *backfillJSON, path string, limit int) (string, error) {
 	b, err := report.NewBackfillBuilder()
 	if err != nil {
 		return "", runtimeErr("%v", err)
 	}
 	defer b.Close()
-	t := backfill.Totals{Inspected: rep.Inspected, Counts: map[string]int{}}
+	t := backfill.Totals{Inspected: *rep.Inspected}
 	for _, it := range rep.Items {
-		if it.Status == backfill.StatusWouldCreate {
+		if it.Status == backfill.StatusWouldCreate || it.Status == backfill.StatusCreated {
 			t.Creates++
 		}
 		if err := b.Item(it); err != nil {
@@ -333,9 +495,10 @@ func backfillMarkdown(data []byte, limit int) (string, error) {
 		}
 	}
 	var out strings.Builder
-	h := report.BackfillHeader{Totals: t, Digest: rep.PlanDigest, Outcome: report.Outcome{Applied: rep.Applied, Refusal: rep.Refusal}}
+	h := report.BackfillHeader{Totals: t, Digest: rep.PlanDigest, Verdict: rep.verdict, Store: rep.Store,
+		Outcome: report.Outcome{Applied: rep.apply, Created: *rep.Applied, Refusal: rep.Refusal}}
 	if err := b.WriteMarkdown(&out, h, limit); err != nil {
-		return "", runtimeErr("%v", err)
+		return "", usageErr("%s: %v", path, err)
 	}
 	return out.String(), nil
 }

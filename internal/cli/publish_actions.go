@@ -11,6 +11,7 @@ import (
 	"github.com/lanegate/lanegate/internal/audit"
 	"github.com/lanegate/lanegate/internal/lanes"
 	"github.com/lanegate/lanegate/internal/report"
+	"github.com/lanegate/lanegate/internal/verdict"
 )
 
 // actionsFlags control what a command hands to the Actions runner. In a
@@ -51,19 +52,21 @@ func (a *actionsFlags) runtime(env *Env) *actions.Runtime {
 	return rt
 }
 
-// verdict maps counts to the exit the --fail-on policy asks for.
-func (a *actionsFlags) verdict(blocked, warnings int) error {
-	switch a.failOn {
-	case "never":
+// exitFor maps a report's verdict to the exit the --fail-on policy asks
+// for. A refused apply always fails; --fail-on only widens (warning) or
+// waives (never) a blocked verdict, and it never changes the verdict the
+// report states.
+func (a *actionsFlags) exitFor(v verdict.Verdict, warnings int) error {
+	switch {
+	case v == verdict.Refused:
+		return errBlocked
+	case a.failOn == "never":
 		return nil
-	case "warning":
-		if blocked > 0 || warnings > 0 {
-			return errBlocked
-		}
-	default:
-		if blocked > 0 {
-			return errBlocked
-		}
+	case a.failOn == "warning" && warnings > 0:
+		return errBlocked
+	}
+	if v.ExitCode() != 0 {
+		return errBlocked
 	}
 	return nil
 }
@@ -102,7 +105,7 @@ func publishAudit(env *Env, a *actionsFlags, res *auditResult, plan *lanes.File,
 		return publishAuditRest(rt, res, plan, reportPath, wantAnnotations)
 	}
 	var md bytes.Buffer
-	if err := res.builder.WriteMarkdown(&md, res.totals, report.MarkdownOptions{Budget: actions.SummaryBudget, ReportPath: reportPath}); err != nil {
+	if err := res.builder.WriteMarkdown(&md, res.header(), report.MarkdownOptions{Budget: actions.SummaryBudget, ReportPath: reportPath}); err != nil {
 		return runtimeErr("render summary: %v", err)
 	}
 	if err := rt.AddSummary(md.String()); err != nil {
@@ -114,7 +117,7 @@ func publishAudit(env *Env, a *actionsFlags, res *auditResult, plan *lanes.File,
 func publishAuditRest(rt *actions.Runtime, res *auditResult, plan *lanes.File, reportPath string, wantAnnotations bool) error {
 	t := res.totals
 	if err := setOutputs(rt, [][2]string{
-		{"status", t.Status()},
+		{"status", string(res.verdict)},
 		{"complete-count", strconv.Itoa(t.Counts[audit.StatusComplete])},
 		{"blocked-count", strconv.Itoa(t.Blocked)},
 		{"warning-count", strconv.Itoa(t.Warning)},
@@ -148,6 +151,12 @@ func publishAuditRest(rt *actions.Runtime, res *auditResult, plan *lanes.File, r
 	})
 	if err != nil {
 		return runtimeErr("%v", err)
+	}
+	if len(anns) == 0 && res.verdict != verdict.OK {
+		// Blocked without a blocked lane (filters that matched nothing):
+		// the annotations still say what the verdict says.
+		anns = append(anns, actions.Annotation{Level: actions.LevelError, Title: "lanegate: audit " + string(res.verdict),
+			Message: report.Headline(res.header())})
 	}
 	rt.Annotate(anns, more)
 	return nil

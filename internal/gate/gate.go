@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lanegate/lanegate/internal/lanes"
+	"github.com/lanegate/lanegate/internal/verdict"
 )
 
 // Schema identifies lanegate's gate report format.
@@ -361,6 +362,16 @@ func checkRetired(in Input, l *lanes.Lane, block func(string, ...any)) {
 			block("%s", p)
 		}
 	}
+}
+
+// Outcome is the gate's verdict in lanegate's shared vocabulary: pass is
+// verdict.OK, anything else verdict.Blocked. The gate JSON keeps its
+// "pass"/"blocked" values for compatibility.
+func (r Result) Outcome() verdict.Verdict {
+	if r.Verdict == Pass {
+		return verdict.OK
+	}
+	return verdict.Blocked
 }
 
 // StatusState maps the verdict to a commit status state.

@@ -44,7 +44,7 @@ func auditJSON(t *testing.T, st store.Reader, filter audit.Filter, plan *lanes.F
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := b.WriteJSON(&out, report.Header{Totals: totals}); err != nil {
+	if err := b.WriteJSON(&out, report.AuditHeader(totals, nil, nil)); err != nil {
 		t.Fatal(err)
 	}
 	return out.Bytes()

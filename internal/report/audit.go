@@ -15,6 +15,7 @@ import (
 	"sort"
 
 	"github.com/lanegate/lanegate/internal/audit"
+	"github.com/lanegate/lanegate/internal/verdict"
 )
 
 // AuditSchema identifies lanegate's audit report format.
@@ -140,15 +141,61 @@ type ShardInfo struct {
 	MatchedLanes []string     `json:"matched_lanes"`
 }
 
+// Store names the record store a report was read from: kind "filesystem"
+// or "postgres"; name is the state directory or host:port/database (never
+// credentials).
+type Store struct {
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+}
+
 // Header is everything in the report except the two arrays.
 type Header struct {
 	Totals audit.Totals
-	Shard  *ShardInfo
+	// Verdict is decided by the audit (Totals.Verdict) or read back from a
+	// report; renderers print it and never recompute it.
+	Verdict verdict.Verdict
+	Shard   *ShardInfo
+	Store   *Store
+}
+
+// AuditHeader is the header of a finished audit: its verdict as the audit
+// decides it.
+func AuditHeader(t audit.Totals, shard *ShardInfo, st *Store) Header {
+	return Header{Totals: t, Verdict: t.Verdict(), Shard: shard, Store: st}
+}
+
+// check refuses to render a header whose verdict is missing or disagrees
+// with its counts: a report never says more than it knows.
+func (h Header) check() error {
+	if err := verdict.Consistent(h.Verdict, h.Totals.Blocked, ""); err != nil {
+		return fmt.Errorf("audit report verdict: %w", err)
+	}
+	if h.Verdict == verdict.Refused {
+		return fmt.Errorf("audit report verdict: an audit is never refused")
+	}
+	return nil
+}
+
+// writeStore writes the "store" key (with its trailing comma) when known.
+func writeStore(w *bufio.Writer, st *Store) error {
+	if st == nil {
+		return nil
+	}
+	sj, err := json.MarshalIndent(st, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  \"store\": %s,\n", sj)
+	return nil
 }
 
 // WriteJSON writes the report with sorted keys and two-space indentation, like
 // Launchplane's CLI (json.dumps(..., indent=2, sort_keys=True)).
 func (b *AuditBuilder) WriteJSON(w io.Writer, h Header) error {
+	if err := h.check(); err != nil {
+		return err
+	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	t := h.Totals
 	fmt.Fprintf(bw, "{\n  \"blocked_count\": %d,\n  \"counts\": ", t.Blocked)
@@ -169,7 +216,11 @@ func (b *AuditBuilder) WriteJSON(w io.Writer, h Header) error {
 		}
 		fmt.Fprintf(bw, "  \"shard\": %s,\n", sj)
 	}
-	fmt.Fprintf(bw, "  \"status\": %q,\n  \"warning_count\": %d\n}\n", t.Status(), t.Warning)
+	fmt.Fprintf(bw, "  \"status\": %q,\n", h.Verdict)
+	if err := writeStore(bw, h.Store); err != nil {
+		return err
+	}
+	fmt.Fprintf(bw, "  \"warning_count\": %d\n}\n", t.Warning)
 	return bw.Flush()
 }
 
@@ -252,9 +303,18 @@ type AuditReport struct {
 	Findings            []audit.Finding   `json:"findings"`
 	Lanes               []audit.LaneEntry `json:"lanes"`
 	Shard               *ShardInfo        `json:"shard,omitempty"`
+	Store               *Store            `json:"store,omitempty"`
 }
 
-// ReadAuditReport decodes a report and checks its schema.
+// Header is the report's verdict and counters as read back.
+func (r *AuditReport) Header() Header {
+	return Header{Totals: audit.Totals{Inspected: r.InspectedRouteCount, Blocked: r.BlockedCount, Warning: r.WarningCount, Counts: r.Counts},
+		Verdict: verdict.Verdict(r.Status), Shard: r.Shard, Store: r.Store}
+}
+
+// ReadAuditReport decodes a report and checks it can be read in full: its
+// schema, a known status, and counters that agree with the status and with
+// the findings. Anything less is an error, never a guess.
 func ReadAuditReport(r io.Reader) (*AuditReport, error) {
 	var rep AuditReport
 	dec := json.NewDecoder(r)
@@ -263,6 +323,38 @@ func ReadAuditReport(r io.Reader) (*AuditReport, error) {
 	}
 	if rep.Schema != AuditSchema {
 		return nil, fmt.Errorf("not a lanegate audit report (schema %q, want %q)", rep.Schema, AuditSchema)
+	}
+	v, err := verdict.Parse(rep.Status)
+	if err != nil {
+		return nil, fmt.Errorf("audit report field status: %w", err)
+	}
+	if v == verdict.Refused {
+		return nil, fmt.Errorf("audit report field status: an audit is never %q", v)
+	}
+	if err := verdict.Consistent(v, rep.BlockedCount, ""); err != nil {
+		return nil, fmt.Errorf("audit report: %w", err)
+	}
+	blocked, warning, counted := 0, 0, map[string]int{}
+	for _, f := range rep.Findings {
+		counted[f.Status]++
+		switch f.Severity {
+		case audit.SeverityBlocked:
+			blocked++
+		case audit.SeverityWarning:
+			warning++
+		}
+	}
+	if blocked != rep.BlockedCount || warning != rep.WarningCount {
+		return nil, fmt.Errorf("audit report: blocked_count %d and warning_count %d disagree with its findings (%d blocked, %d warning)",
+			rep.BlockedCount, rep.WarningCount, blocked, warning)
+	}
+	for k, n := range rep.Counts {
+		if counted[k] != n {
+			return nil, fmt.Errorf("audit report: counts[%q] is %d but %d finding(s) have that status", k, n, counted[k])
+		}
+	}
+	if len(counted) != len(rep.Counts) {
+		return nil, fmt.Errorf("audit report: counts list %d status(es) but the findings have %d", len(rep.Counts), len(counted))
 	}
 	return &rep, nil
 }

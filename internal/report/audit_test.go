@@ -138,9 +138,9 @@ func render(t *testing.T, r fixedRun, format string, h Header, opt MarkdownOptio
 	case "json":
 		err = b.WriteJSON(&out, h)
 	case "table":
-		err = b.WriteTable(&out, h.Totals)
+		err = b.WriteTable(&out, h)
 	case "markdown":
-		err = b.WriteMarkdown(&out, h.Totals, opt)
+		err = b.WriteMarkdown(&out, h, opt)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -150,26 +150,26 @@ func render(t *testing.T, r fixedRun, format string, h Header, opt MarkdownOptio
 
 func TestGoldenOutputs(t *testing.T) {
 	r := newFixedRun()
-	h := Header{Totals: r.totals}
+	h := AuditHeader(r.totals, nil, nil)
 	golden(t, "audit.json.golden", render(t, r, "json", h, MarkdownOptions{}))
 	golden(t, "audit.table.golden", render(t, r, "table", h, MarkdownOptions{}))
 	golden(t, "audit.md.golden", render(t, r, "markdown", h, MarkdownOptions{ReportPath: "lanegate-audit.json"}))
 
 	shard := &ShardInfo{Index: 2, Count: 4, Filter: audit.Filter{ProviderID: "dokploy"},
 		FilterLanes: []string{"cm/prod"}, Matched: 7, MatchedLanes: []string{"cm/prod"}}
-	golden(t, "audit_shard.json.golden", render(t, r, "json", Header{Totals: r.totals, Shard: shard}, MarkdownOptions{}))
+	golden(t, "audit_shard.json.golden", render(t, r, "json", AuditHeader(r.totals, shard, nil), MarkdownOptions{}))
 
 	empty := fixedRun{totals: audit.Totals{Counts: map[string]int{}}}
-	golden(t, "empty.json.golden", render(t, empty, "json", Header{Totals: empty.totals}, MarkdownOptions{}))
-	golden(t, "empty.table.golden", render(t, empty, "table", Header{Totals: empty.totals}, MarkdownOptions{}))
-	golden(t, "empty.md.golden", render(t, empty, "markdown", Header{Totals: empty.totals}, MarkdownOptions{}))
+	golden(t, "empty.json.golden", render(t, empty, "json", AuditHeader(empty.totals, nil, nil), MarkdownOptions{}))
+	golden(t, "empty.table.golden", render(t, empty, "table", AuditHeader(empty.totals, nil, nil), MarkdownOptions{}))
+	golden(t, "empty.md.golden", render(t, empty, "markdown", AuditHeader(empty.totals, nil, nil), MarkdownOptions{}))
 }
 
 func TestOutputsAreDeterministic(t *testing.T) {
 	for _, format := range []string{"json", "table", "markdown"} {
 		r := newFixedRun()
-		a := render(t, r, format, Header{Totals: r.totals}, MarkdownOptions{})
-		b := render(t, newFixedRun(), format, Header{Totals: r.totals}, MarkdownOptions{})
+		a := render(t, r, format, AuditHeader(r.totals, nil, nil), MarkdownOptions{})
+		b := render(t, newFixedRun(), format, AuditHeader(r.totals, nil, nil), MarkdownOptions{})
 		if !bytes.Equal(a, b) {
 			t.Errorf("%s: two runs differ", format)
 		}
@@ -178,10 +178,10 @@ func TestOutputsAreDeterministic(t *testing.T) {
 	r := newFixedRun()
 	b := r.builder(t)
 	var one, two bytes.Buffer
-	if err := b.WriteJSON(&one, Header{Totals: r.totals}); err != nil {
+	if err := b.WriteJSON(&one, AuditHeader(r.totals, nil, nil)); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.WriteJSON(&two, Header{Totals: r.totals}); err != nil {
+	if err := b.WriteJSON(&two, AuditHeader(r.totals, nil, nil)); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(one.Bytes(), two.Bytes()) {
@@ -201,7 +201,7 @@ func keysOf(m map[string]json.RawMessage) []string {
 func TestJSONShape(t *testing.T) {
 	r := newFixedRun()
 	for _, sharded := range []bool{false, true} {
-		h := Header{Totals: r.totals}
+		h := AuditHeader(r.totals, nil, nil)
 		wantTop := []string{"blocked_count", "counts", "findings", "inspected_route_count", "lanes", "schema", "status", "warning_count"}
 		if sharded {
 			h.Shard = &ShardInfo{Index: 1, Count: 2, FilterLanes: []string{}, MatchedLanes: []string{}}
@@ -262,7 +262,7 @@ func TestJSONShape(t *testing.T) {
 		}
 	}
 	// Keys appear in sorted order in the text, as with sort_keys=True.
-	out := string(render(t, r, "json", Header{Totals: r.totals}, MarkdownOptions{}))
+	out := string(render(t, r, "json", AuditHeader(r.totals, nil, nil), MarkdownOptions{}))
 	last := -1
 	for _, k := range []string{`"blocked_count"`, `"counts"`, `"findings"`, `"inspected_route_count"`, `"lanes"`, `"schema"`, `"status"`, `"warning_count"`} {
 		i := strings.Index(out, "\n  "+k)
@@ -283,7 +283,7 @@ func TestJSONStatusOK(t *testing.T) {
 	}
 	defer b.Close()
 	var out bytes.Buffer
-	if err := b.WriteJSON(&out, Header{Totals: audit.Totals{Warning: 2, Counts: map[string]int{"future_provider": 2}}}); err != nil {
+	if err := b.WriteJSON(&out, AuditHeader(audit.Totals{Warning: 2, Counts: map[string]int{"future_provider": 2}}, nil, nil)); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), `"status": "ok"`) {
@@ -296,7 +296,7 @@ func TestReadAuditReportRoundTrip(t *testing.T) {
 	shard := &ShardInfo{Index: 2, Count: 3, Filter: audit.Filter{Context: "cm"}, FilterLanes: []string{"cm/prod"},
 		Matched: 1, MatchedLanes: []string{"cm/prod"}}
 	for _, sh := range []*ShardInfo{nil, shard} {
-		out := render(t, r, "json", Header{Totals: r.totals, Shard: sh}, MarkdownOptions{})
+		out := render(t, r, "json", AuditHeader(r.totals, sh, nil), MarkdownOptions{})
 		rep, err := ReadAuditReport(bytes.NewReader(out))
 		if err != nil {
 			t.Fatal(err)
@@ -329,7 +329,7 @@ func TestReadAuditReportRoundTrip(t *testing.T) {
 }
 
 func TestTableOrdersBlockedFirst(t *testing.T) {
-	out := string(render(t, newFixedRun(), "table", Header{Totals: newFixedRun().totals}, MarkdownOptions{}))
+	out := string(render(t, newFixedRun(), "table", AuditHeader(newFixedRun().totals, nil, nil), MarkdownOptions{}))
 	lines := strings.Split(out, "\n")
 	if !strings.HasPrefix(lines[0], "BLOCKED: 7 route(s) inspected, 7 blocked finding(s), 1 warning(s) (") {
 		t.Errorf("verdict line %q", lines[0])
@@ -350,10 +350,10 @@ func TestTableOrdersBlockedFirst(t *testing.T) {
 }
 
 func TestVerdict(t *testing.T) {
-	if got := Verdict(audit.Totals{Inspected: 3, Counts: map[string]int{"complete": 3}}); got != "OK: 3 route(s) inspected, 0 blocked finding(s), 0 warning(s) (complete 3)" {
+	if got := Headline(AuditHeader(audit.Totals{Inspected: 3, Counts: map[string]int{"complete": 3}}, nil, nil)); got != "OK: 3 route(s) inspected, 0 blocked finding(s), 0 warning(s) (complete 3)" {
 		t.Errorf("Verdict = %q", got)
 	}
-	if got := Verdict(audit.Totals{}); got != "OK: 0 route(s) inspected, 0 blocked finding(s), 0 warning(s)" {
+	if got := Headline(AuditHeader(audit.Totals{}, nil, nil)); got != "OK: 0 route(s) inspected, 0 blocked finding(s), 0 warning(s)" {
 		t.Errorf("Verdict = %q", got)
 	}
 	if got := CountsText(map[string]int{"b": 1, "a": 2}); got != "a 2, b 1" {
@@ -362,7 +362,7 @@ func TestVerdict(t *testing.T) {
 }
 
 func TestMarkdownEscapesCells(t *testing.T) {
-	out := string(render(t, newFixedRun(), "markdown", Header{Totals: newFixedRun().totals}, MarkdownOptions{Title: "audit | <b>x</b>"}))
+	out := string(render(t, newFixedRun(), "markdown", AuditHeader(newFixedRun().totals, nil, nil), MarkdownOptions{Title: "audit | <b>x</b>"}))
 	for _, bad := range []string{"<b>", "<prod>", "<empty>", "broken|x", "`display_name`"} {
 		if strings.Contains(out, bad) {
 			t.Errorf("markdown contains unescaped %q", bad)
@@ -410,14 +410,14 @@ func TestMarkdownBudget(t *testing.T) {
 	}
 	totals.Blocked = blocked
 	var out bytes.Buffer
-	if err := b.WriteMarkdown(&out, totals, MarkdownOptions{Budget: budget, ReportPath: "out/lanegate-audit.json"}); err != nil {
+	if err := b.WriteMarkdown(&out, AuditHeader(totals, nil, nil), MarkdownOptions{Budget: budget, ReportPath: "out/lanegate-audit.json"}); err != nil {
 		t.Fatal(err)
 	}
 	md := out.String()
 	if len(md) > budget {
 		t.Errorf("markdown is %d bytes, budget %d", len(md), budget)
 	}
-	if !strings.Contains(md, Verdict(totals)) {
+	if !strings.Contains(md, Headline(AuditHeader(totals, nil, nil))) {
 		t.Error("header verdict missing")
 	}
 	for status, n := range totals.Counts {
@@ -454,14 +454,14 @@ func TestMarkdownBudgetTooSmall(t *testing.T) {
 	r := newFixedRun()
 	b := r.builder(t)
 	var out bytes.Buffer
-	if err := b.WriteMarkdown(&out, r.totals, MarkdownOptions{Budget: 600}); err == nil {
+	if err := b.WriteMarkdown(&out, AuditHeader(r.totals, nil, nil), MarkdownOptions{Budget: 600}); err == nil {
 		t.Error("a budget smaller than the header was accepted")
 	}
 }
 
 func TestMarkdownUnlimitedKeepsEveryRow(t *testing.T) {
 	r := newFixedRun()
-	md := string(render(t, r, "markdown", Header{Totals: r.totals}, MarkdownOptions{}))
+	md := string(render(t, r, "markdown", AuditHeader(r.totals, nil, nil), MarkdownOptions{}))
 	if got := countRows(md); got != len(r.lanes) {
 		t.Errorf("%d rows, want %d", got, len(r.lanes))
 	}
@@ -509,7 +509,7 @@ func TestMarkdownBudgetKeepsWarningsThatFit(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	if err := b.WriteMarkdown(&out, totals, MarkdownOptions{Budget: 8 << 10}); err != nil {
+	if err := b.WriteMarkdown(&out, AuditHeader(totals, nil, nil), MarkdownOptions{Budget: 8 << 10}); err != nil {
 		t.Fatal(err)
 	}
 	md := out.String()

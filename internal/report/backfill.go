@@ -11,6 +11,7 @@ import (
 	"github.com/lanegate/lanegate/internal/backfill"
 	"github.com/lanegate/lanegate/internal/record"
 	"github.com/lanegate/lanegate/internal/store"
+	"github.com/lanegate/lanegate/internal/verdict"
 )
 
 // BackfillBuilder is a backfill.Sink that spools plan items and the rows
@@ -79,6 +80,12 @@ func (b *BackfillBuilder) EachCreate(fn func(*record.ProviderTarget) error) erro
 	})
 }
 
+// Backfill report modes ("mode" key).
+const (
+	ModeDryRun = "dry_run"
+	ModeApply  = "apply"
+)
+
 // Outcome is what apply did to the plan.
 type Outcome struct {
 	Applied   bool                 // --apply was requested (Launchplane's "applied")
@@ -92,6 +99,33 @@ type BackfillHeader struct {
 	Totals  backfill.Totals
 	Digest  string
 	Outcome Outcome
+	// Verdict is decided once by backfill.Verdict on the final totals (or
+	// read back from a report); renderers print it and never recompute it.
+	Verdict verdict.Verdict
+	Store   *Store
+}
+
+// check refuses to render a header whose verdict is missing or disagrees
+// with its counts and outcome.
+func (h BackfillHeader) check(t backfill.Totals) error {
+	if err := verdict.Consistent(h.Verdict, t.Blocked, h.Outcome.Refusal); err != nil {
+		return fmt.Errorf("backfill report verdict: %w", err)
+	}
+	if h.Verdict == verdict.Refused && (!h.Outcome.Applied || h.Outcome.Created) {
+		return fmt.Errorf("backfill report verdict: refused needs an apply that wrote nothing")
+	}
+	return nil
+}
+
+// mode names what was run, for every format.
+func (h BackfillHeader) mode() string {
+	switch {
+	case h.Verdict == verdict.Refused:
+		return "apply refused"
+	case h.Outcome.Applied:
+		return "apply"
+	}
+	return "dry run"
 }
 
 // transform rewrites a would-create item per the outcome, as Launchplane's
@@ -264,13 +298,19 @@ func (b *BackfillBuilder) EachItemSummary(o Outcome, fn func(backfill.Item) erro
 
 // WriteJSON writes Launchplane's backfill payload keys plus lanegate's
 // (schema, plan_digest, created_count, refusal), sorted, two-space indented.
+//
+// "applied" is true only when the planned rows were written; "mode" says
+// whether an apply was asked for; "status" is the verdict.
 func (b *BackfillBuilder) WriteJSON(w io.Writer, h BackfillHeader) error {
 	t, created, err := b.FinalTotals(h)
 	if err != nil {
 		return err
 	}
+	if err := h.check(t); err != nil {
+		return err
+	}
 	bw := bufio.NewWriterSize(w, 64<<10)
-	fmt.Fprintf(bw, "{\n  \"applied\": %t,\n  \"blocked_count\": %d,\n  \"counts\": ", h.Outcome.Applied, t.Blocked)
+	fmt.Fprintf(bw, "{\n  \"applied\": %t,\n  \"blocked_count\": %d,\n  \"counts\": ", h.Outcome.Created, t.Blocked)
 	writeCounts(bw, t.Counts)
 	fmt.Fprintf(bw, ",\n  \"created_count\": %d,\n  \"inspected_route_count\": %d,\n  \"items\": ", created, t.Inspected)
 	first := true
@@ -294,12 +334,20 @@ func (b *BackfillBuilder) WriteJSON(w io.Writer, h BackfillHeader) error {
 		bw.WriteString("\n  ")
 	}
 	bw.WriteString("]")
-	fmt.Fprintf(bw, ",\n  \"plan_digest\": %q,\n", h.Digest)
+	mode := ModeDryRun
+	if h.Outcome.Applied {
+		mode = ModeApply
+	}
+	fmt.Fprintf(bw, ",\n  \"mode\": %q,\n  \"plan_digest\": %q,\n", mode, h.Digest)
 	if h.Outcome.Refusal != "" {
 		r, _ := json.Marshal(h.Outcome.Refusal)
 		fmt.Fprintf(bw, "  \"refusal\": %s,\n", r)
 	}
-	fmt.Fprintf(bw, "  \"schema\": %q,\n  \"status\": %q,\n  \"warning_count\": %d\n}\n", backfill.Schema, t.Status(), t.Warning)
+	fmt.Fprintf(bw, "  \"schema\": %q,\n  \"status\": %q,\n", backfill.Schema, h.Verdict)
+	if err := writeStore(bw, h.Store); err != nil {
+		return err
+	}
+	fmt.Fprintf(bw, "  \"warning_count\": %d\n}\n", t.Warning)
 	return bw.Flush()
 }
 
@@ -310,16 +358,15 @@ func (b *BackfillBuilder) WriteTable(w io.Writer, h BackfillHeader) error {
 	if err != nil {
 		return err
 	}
+	if err := h.check(t); err != nil {
+		return err
+	}
 	bw := bufio.NewWriter(w)
 	mode := "DRY RUN"
 	if h.Outcome.Applied {
 		mode = "APPLY"
 	}
-	verdict := "OK"
-	if t.Blocked > 0 {
-		verdict = "BLOCKED"
-	}
-	fmt.Fprintf(bw, "%s %s: %d route(s) inspected, %d to create, %d created, %d blocked, %d warning(s)", mode, verdict, t.Inspected, h.Totals.Creates, created, t.Blocked, t.Warning)
+	fmt.Fprintf(bw, "%s %s: %d route(s) inspected, %d to create, %d created, %d blocked, %d warning(s)", mode, h.Verdict.Word(), t.Inspected, h.Totals.Creates, created, t.Blocked, t.Warning)
 	if len(t.Counts) > 0 {
 		fmt.Fprintf(bw, " (%s)", CountsText(t.Counts))
 	}
@@ -362,18 +409,14 @@ func (b *BackfillBuilder) WriteMarkdown(w io.Writer, h BackfillHeader, budget in
 	if err != nil {
 		return err
 	}
-	icon, mode := "✅", "dry run"
-	if t.Blocked > 0 {
-		icon = "❌"
-	}
-	if h.Outcome.Applied {
-		mode = "apply"
+	if err := h.check(t); err != nil {
+		return err
 	}
 	out := &budgetWriter{}
 	if budget > 0 {
 		out.limit = budget - 512
 	}
-	out.write(fmt.Sprintf("## %s lanegate provider-target backfill (%s)\n\n", icon, mode))
+	out.write(fmt.Sprintf("## %s lanegate provider-target backfill (%s)\n\n", h.Verdict.Icon(t.Warning), h.mode()))
 	out.write(fmt.Sprintf("**%d route(s) inspected, %d to create, %d created, %d blocked, %d warning(s)**\n\n", t.Inspected, h.Totals.Creates, created, t.Blocked, t.Warning))
 	out.write(fmt.Sprintf("Plan digest: `%s`\n\n", h.Digest))
 	if h.Outcome.Refusal != "" {

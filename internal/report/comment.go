@@ -13,6 +13,7 @@ import (
 
 	"github.com/lanegate/lanegate/internal/audit"
 	"github.com/lanegate/lanegate/internal/lanes"
+	"github.com/lanegate/lanegate/internal/verdict"
 )
 
 // EvidenceCell is one lane's latest evidence of one kind, as the comment
@@ -104,8 +105,10 @@ func CommentDigest(in CommentInput) string {
 		Title, Report, Config, Version, Artifact string
 		Totals                                   audit.Totals
 		Lanes                                    []laneKey
+		EvidenceNotRead                          bool       `json:",omitempty"`
+		Shard                                    *ShardInfo `json:",omitempty"`
 	}{Title: in.Title, Report: in.State.ReportDigest, Config: in.State.ConfigDigest, Version: in.State.Version,
-		Artifact: in.Artifact, Totals: in.Totals}
+		Artifact: in.Artifact, Totals: in.Totals, EvidenceNotRead: in.EvidenceNotRead, Shard: in.Shard}
 	for _, l := range in.sorted() {
 		k := laneKey{Lane: l.Lane, Driver: l.Driver, Stage: l.Stage, Status: l.Status, Severity: l.Severity, Detail: l.Detail, Wave: l.Wave}
 		kinds := make([]string, 0, len(l.Evidence))
@@ -130,15 +133,24 @@ func CommentDigest(in CommentInput) string {
 
 // CommentInput is everything the evidence comment shows.
 type CommentInput struct {
-	Title    string
-	Plan     *lanes.File
-	Lanes    []CommentLane // declared lanes, any order
-	Totals   audit.Totals
+	Title  string
+	Plan   *lanes.File
+	Lanes  []CommentLane // declared lanes, any order
+	Totals audit.Totals
+	// Verdict is the audit report's status, rendered as it is.
+	Verdict  verdict.Verdict
 	Previous *CommentState
 	State    CommentState
 	RunURL   string
 	Artifact string // name of the uploaded report artifact, if any
 	Limit    int    // maximum body size in bytes (conservative stand-in for characters)
+	// EvidenceNotRead: no store was read, so every evidence cell is
+	// unknown ("evidence not read"), neither missing nor present.
+	EvidenceNotRead bool
+	// Shard is set when the report is one shard's; ShardLanes is how many
+	// lane rows that shard covers.
+	Shard      *ShardInfo
+	ShardLanes int
 }
 
 func (in CommentInput) sorted() []CommentLane {
@@ -162,8 +174,13 @@ func fmtAge(d time.Duration) string {
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
 
-func cell(c EvidenceCell, required bool) string {
+// notRead is the cell of evidence no store was read for.
+const notRead = "evidence not read"
+
+func cell(c EvidenceCell, required, read bool) string {
 	switch {
+	case !read:
+		return notRead
 	case !c.Present && required:
 		return "❌ missing"
 	case !c.Present:
@@ -277,11 +294,15 @@ func verdictLine(in CommentInput) string {
 			blocked++
 		}
 	}
-	icon := "✅"
-	if blocked > 0 {
-		icon = "❌"
+	// The icon is the report's verdict; the lane counts only describe it.
+	line := fmt.Sprintf("%s **complete %d/%d** · blocked %d · warnings %d", in.Verdict.Icon(in.Totals.Warning), complete, len(in.Lanes), blocked, in.Totals.Warning)
+	if in.EvidenceNotRead {
+		line += " · evidence not read (no store given)"
 	}
-	return fmt.Sprintf("%s **complete %d/%d** · blocked %d · warnings %d", icon, complete, len(in.Lanes), blocked, in.Totals.Warning)
+	if note := ShardNote(in.Shard, in.ShardLanes); note != "" {
+		line += "\n\n> ⚠️ **" + note + "**"
+	}
+	return line
 }
 
 func header(in CommentInput) string {
@@ -389,7 +410,7 @@ func commentFull(in CommentInput) string {
 		}
 		req := requiredKinds(in, l.Lane)
 		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | `%s` | %s | %s | %s |\n", marker(l.Severity), mdCell(l.Lane), mdCell(l.Driver), mdCell(l.Stage),
-			mdCell(l.Status), cell(l.Evidence["deploy"], req["deploy"]), cell(l.Evidence["promotion"], req["promotion"]), cell(l.Evidence["health"], req["health"]))
+			mdCell(l.Status), cell(l.Evidence["deploy"], req["deploy"], !in.EvidenceNotRead), cell(l.Evidence["promotion"], req["promotion"], !in.EvidenceNotRead), cell(l.Evidence["health"], req["health"], !in.EvidenceNotRead))
 	}
 	b.WriteString("\n")
 	b.WriteString(sinceLastRun(in))
@@ -406,6 +427,10 @@ func commentCondensed(in CommentInput) string {
 		ev := "ok"
 		req := requiredKinds(in, l.Lane)
 		for _, k := range lanes.EvidenceKinds {
+			if in.EvidenceNotRead {
+				ev = notRead
+				break
+			}
 			c := l.Evidence[k]
 			if req[k] && !c.Fresh {
 				ev = "needs " + k

@@ -12,6 +12,7 @@ import (
 	"github.com/lanegate/lanegate/internal/gate"
 	"github.com/lanegate/lanegate/internal/ghapi"
 	"github.com/lanegate/lanegate/internal/lanes"
+	"github.com/lanegate/lanegate/internal/verdict"
 )
 
 // ctEvidenceLimit is the body limit publish renders the evidence comment
@@ -86,9 +87,10 @@ func ctSmallInput(t testing.TB) CommentInput {
 		{Lane: "crm/testing", Wave: 3, Driver: "odoo", Stage: "dokploy", Status: audit.StatusComplete, Severity: ok},
 	}
 	in := CommentInput{
-		Plan:   plan,
-		Lanes:  rows,
-		Totals: audit.Totals{Inspected: 10, Blocked: 3, Warning: 1, Counts: map[string]int{"complete": 5, "missing_provider_target": 1, "identity_mismatch": 1, "missing_target_id": 1, "future_provider": 1}},
+		Plan:    plan,
+		Lanes:   rows,
+		Verdict: verdict.Blocked,
+		Totals:  audit.Totals{Inspected: 10, Blocked: 3, Warning: 1, Counts: map[string]int{"complete": 5, "missing_provider_target": 1, "identity_mismatch": 1, "missing_target_id": 1, "future_provider": 1}},
 		Previous: &CommentState{Schema: CommentSchema, Lanes: map[string]string{
 			"blog/prod":     audit.StatusComplete,
 			"blog/testing":  audit.StatusMissingProviderTarget, // → newly complete
@@ -176,7 +178,7 @@ func TestRenderCommentFirstRun(t *testing.T) {
 // ctManyLanes builds n lanes over ten waves; every seventh is blocked and
 // every eleventh has a warning. Lane names are realistic in length.
 func ctManyLanes(n int, withPlan bool) CommentInput {
-	in := CommentInput{Limit: ctEvidenceLimit, Totals: audit.Totals{Inspected: n, Counts: map[string]int{}},
+	in := CommentInput{Limit: ctEvidenceLimit, Verdict: verdict.Blocked, Totals: audit.Totals{Inspected: n, Counts: map[string]int{}},
 		State: CommentState{Schema: CommentSchema, Lanes: map[string]string{}, ReportDigest: "sha256:" + strings.Repeat("0", 64),
 			HeadSHA: strings.Repeat("f", 40), RunURL: "https://github.example/o/r/actions/runs/7", Time: "2026-05-01T10:00:00Z", Version: "dev"},
 		RunURL: "https://github.example/o/r/actions/runs/7", Artifact: "lanegate-report"}

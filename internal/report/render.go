@@ -12,14 +12,12 @@ import (
 	"github.com/lanegate/lanegate/internal/audit"
 )
 
-// Verdict is the one-line summary printed first by every format.
-func Verdict(t audit.Totals) string {
+// Headline is the one-line summary printed first by every format: the
+// header's verdict, then its counts.
+func Headline(h Header) string {
+	t := h.Totals
 	var b strings.Builder
-	if t.Blocked > 0 {
-		b.WriteString("BLOCKED")
-	} else {
-		b.WriteString("OK")
-	}
+	b.WriteString(h.Verdict.Word())
 	fmt.Fprintf(&b, ": %d route(s) inspected, %d blocked finding(s), %d warning(s)", t.Inspected, t.Blocked, t.Warning)
 	if len(t.Counts) > 0 {
 		b.WriteString(" (")
@@ -74,8 +72,21 @@ func statusText(e audit.LaneEntry) string {
 	return e.WorstStatus + "+" + strings.Join(rest, "+")
 }
 
+// ShardNote says which shard a shard's report is and how much it covers,
+// so it is never read as the whole fleet; "" for a whole report.
+func ShardNote(sh *ShardInfo, lanes int) string {
+	if sh == nil {
+		return ""
+	}
+	return fmt.Sprintf("shard %d/%d only: this report covers %d lane(s) of one shard of a sharded audit, not the whole fleet; "+
+		"combine every shard with `lanegate merge` first", sh.Index, sh.Count, lanes)
+}
+
 // WriteTable prints the verdict and an aligned table, blocked lanes first.
-func (b *AuditBuilder) WriteTable(w io.Writer, t audit.Totals) error {
+func (b *AuditBuilder) WriteTable(w io.Writer, h Header) error {
+	if err := h.check(); err != nil {
+		return err
+	}
 	width := [4]int{len("LANE"), len("WAVE"), len("DRIVER"), len("STATUS")}
 	if err := b.EachLane(func(e audit.LaneEntry) error {
 		for i, s := range []string{e.Lane, waveText(e), driverText(e), statusText(e)} {
@@ -88,7 +99,10 @@ func (b *AuditBuilder) WriteTable(w io.Writer, t audit.Totals) error {
 		return err
 	}
 	bw := bufio.NewWriter(w)
-	fmt.Fprintln(bw, Verdict(t))
+	fmt.Fprintln(bw, Headline(h))
+	if note := ShardNote(h.Shard, b.lanes.n); note != "" {
+		fmt.Fprintln(bw, strings.ReplaceAll(note, "`", ""))
+	}
 	if b.lanes.n > 0 {
 		fmt.Fprintln(bw)
 		row := func(cells ...string) {
@@ -158,20 +172,21 @@ type MarkdownOptions struct {
 // table (blocked first) and the undeclared routes in their own section. Past
 // the byte budget it keeps the header and as many blocked lanes as fit, and
 // says how many rows were left out and where the full report is.
-func (b *AuditBuilder) WriteMarkdown(w io.Writer, t audit.Totals, opt MarkdownOptions) error {
+func (b *AuditBuilder) WriteMarkdown(w io.Writer, h Header, opt MarkdownOptions) error {
+	if err := h.check(); err != nil {
+		return err
+	}
+	t := h.Totals
 	title := opt.Title
 	if title == "" {
 		title = "lanegate provider-target audit"
 	}
 	var head strings.Builder
-	icon := "✅"
-	if t.Blocked > 0 {
-		icon = "❌"
-	} else if t.Warning > 0 {
-		icon = "⚠️"
+	fmt.Fprintf(&head, "## %s %s\n\n", h.Verdict.Icon(t.Warning), mdCell(title))
+	fmt.Fprintf(&head, "**%s**\n\n", mdCell(Headline(h)))
+	if note := ShardNote(h.Shard, b.lanes.n); note != "" {
+		fmt.Fprintf(&head, "> ⚠️ **%s**\n\n", note)
 	}
-	fmt.Fprintf(&head, "## %s %s\n\n", icon, mdCell(title))
-	fmt.Fprintf(&head, "**%s**\n\n", mdCell(Verdict(t)))
 	if len(t.Counts) > 0 {
 		head.WriteString("| status | count |\n|---|---:|\n")
 		keys := make([]string, 0, len(t.Counts))

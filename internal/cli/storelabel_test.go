@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestStoreLabel(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		flags    storeFlags
+		env      map[string]string
+		kind, nm string
+	}{
+		{"state dir flag", storeFlags{stateDir: "state"}, nil, "filesystem", "state"},
+		{"state dir env", storeFlags{}, map[string]string{"LAUNCHPLANE_STATE_DIR": "/srv/lp"}, "filesystem", "/srv/lp"},
+		{"url wins", storeFlags{stateDir: "state", databaseURL: "postgres://lp:s3cret-pw@db.internal:6432/launchplane?sslmode=require"}, nil,
+			"postgres", "db.internal:6432/launchplane"},
+		{"env url, default port", storeFlags{}, map[string]string{"LANEGATE_DATABASE_URL": "postgresql://u:pw@db/lp"}, "postgres", "db:5432/lp"},
+		{"ipv6", storeFlags{databaseURL: "postgres://u:pw@[::1]:5433/x"}, nil, "postgres", "[::1]:5433/x"},
+		{"key value", storeFlags{databaseURL: "host=db port=5433 dbname=lp user=u password=s3cret-pw"}, nil, "postgres", "db:5433/lp"},
+		{"unparsable", storeFlags{databaseURL: "postgres://u:s3cret-pw@db:port/x"}, nil, "postgres", "(unparsed URL)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := &Env{Getenv: func(k string) string { return tc.env[k] }}
+			got := storeLabel(env, &tc.flags)
+			if got.Kind != tc.kind || got.Name != tc.nm {
+				t.Errorf("storeLabel = %+v, want %s %q", got, tc.kind, tc.nm)
+			}
+			if strings.Contains(got.Name, "s3cret") || strings.Contains(got.Name, "pw") {
+				t.Errorf("store name %q leaks the password", got.Name)
+			}
+		})
+	}
+}
+
+// FuzzPostgresName: whatever the URL, the name never carries its password.
+func FuzzPostgresName(f *testing.F) {
+	for _, s := range []string{"postgres://u:pw@h:1/d", "host=h password=pw", "postgres://u:p%40w@h/d", "pw", "postgres://:pw@/"} {
+		f.Add(s, "Secr3tPass")
+	}
+	f.Fuzz(func(t *testing.T, raw, pass string) {
+		if len(pass) < 6 || strings.Contains(raw, pass) || strings.ContainsAny(pass, "@:/?#[]% \t\n='\\") {
+			return
+		}
+		for _, u := range []string{
+			"postgres://user:" + pass + "@" + raw,
+			"postgres://user:" + pass + "@db/" + raw,
+			raw + " password=" + pass,
+			"host=db password=" + pass + " " + raw,
+		} {
+			if name := postgresName(u); strings.Contains(name, pass) {
+				t.Fatalf("postgresName(%q) = %q leaks the password", u, name)
+			}
+		}
+	})
+}
