@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 
@@ -775,6 +776,113 @@ func TestActionsRunner(t *testing.T) {
 	t.Run("masking", func(t *testing.T) {
 		arTestMasking(t, bin, step)
 	})
+
+	t.Run("hostile record values", func(t *testing.T) {
+		arTestHostileValues(t, bin, step)
+	})
+}
+
+// arOwnCommand reports whether line (left-trimmed) is a workflow command
+// lanegate's runtime writes itself: a mask, a log group, a debug line, or an
+// annotation titled by lanegate.
+func arOwnCommand(line string) bool {
+	for _, p := range []string{"::add-mask::", "::group::", "::endgroup::", "::debug::"} {
+		if strings.HasPrefix(line, p) {
+			return true
+		}
+	}
+	for _, level := range []string{"error", "warning", "notice"} {
+		rest, ok := strings.CutPrefix(line, "::"+level+" ")
+		if !ok {
+			continue
+		}
+		head, _, _ := strings.Cut(rest, "::")
+		for _, kv := range strings.Split(head, ",") {
+			if v, ok := strings.CutPrefix(kv, "title="); ok && strings.HasPrefix(v, "lanegate") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// arNoInjectedCommands fails when a line of a step's stream would run as a
+// workflow command the runtime did not write: "::" after leading white
+// space, or the legacy "##[" anywhere. stdout carries no command at all.
+func arNoInjectedCommands(t *testing.T, what string, s *arStep) {
+	t.Helper()
+	for _, stream := range []struct {
+		name, text string
+		own        bool
+	}{{"stdout", s.stdout, false}, {"stderr", s.stderr, true}} {
+		for _, line := range strings.FieldsFunc(stream.text, func(r rune) bool { return r == '\n' || r == '\r' }) {
+			trimmed := strings.TrimLeftFunc(line, unicode.IsSpace)
+			if strings.Contains(line, "##[") {
+				t.Errorf("%s: %s line holds a legacy workflow command: %q", what, stream.name, line)
+			}
+			if strings.HasPrefix(trimmed, "::") && !(stream.own && arOwnCommand(trimmed)) {
+				t.Errorf("%s: %s line starts a workflow command: %q", what, stream.name, line)
+			}
+		}
+	}
+}
+
+// arTestHostileValues puts workflow commands into record values and a record
+// file name and runs every command that prints them, in action mode.
+func arTestHostileValues(t *testing.T, bin string, step *arStepEnv) {
+	r := arNewRunner(t, bin, step)
+	state := filepath.Join(r.workspace, "state")
+	if err := fixture.WriteState(state, []fixture.Route{fixture.Complete("alpha", "prod")}); err != nil {
+		t.Fatal(err)
+	}
+	hostile := func(name, ctx, inst string) {
+		arWriteFile(t, filepath.Join(state, "dokploy_target_ids", name),
+			fmt.Sprintf(`{"context": %q, "instance": %q, "schema_version": 1, "source_label": "launchplane:dokploy-target-id-sync", "target_id": "cmp-x", "updated_at": "2026-10-04T09:05:00Z"}`, ctx, inst))
+	}
+	audit := func(extra map[string]string) map[string]string {
+		in := map[string]string{"command": "audit", "report-path": "lanegate-report.json", "fail-on": "blocked"}
+		for k, v := range extra {
+			in[k] = v
+		}
+		return in
+	}
+	hostile("beta-prod-0123456789ab.json", "beta", "prod\n::warning title=X::y")
+	hostile("evil\n::warning title=F::file ##[add-mask]n.json", "gamma\r::error title=C::ctx ##[add-mask]q", "prod")
+
+	s := r.run(t, audit(map[string]string{"state-dir": "state", "instance": "prod\n::warning title=I::y"}))
+	arNoInjectedCommands(t, "action audit, instance input", s)
+	for _, format := range []string{"table", "json", "markdown"} {
+		r.reset(t)
+		s := r.run(t, audit(map[string]string{"state-dir": "state", "args": "--format " + format}))
+		if s.code != 1 {
+			t.Fatalf("action audit --format %s: want exit 1\n%s", format, s)
+		}
+		arNoInjectedCommands(t, "action audit --format "+format, s)
+		if format == "table" && !strings.Contains(s.stdout, ":\u200b:warning title=X::y") {
+			t.Errorf("table: the hostile instance is not shown escaped:\n%s", s.stdout)
+		}
+		if !strings.Contains(s.summary, "title=X::y") {
+			t.Errorf("summary lacks the hostile record:\n%s", s.summary)
+		}
+		arParseOutputs(t, s.outputRaw)
+		r.reset(t)
+		s = r.exec(t, nil, "audit", "--state-dir", "state", "--format", format, "--summary-file", "summary.md")
+		if s.code != 1 {
+			t.Fatalf("audit --format %s: want exit 1\n%s", format, s)
+		}
+		arNoInjectedCommands(t, "audit --format "+format, s)
+	}
+	// Error messages quote the value they refuse.
+	s = r.exec(t, nil, "audit", "--state-dir", "missing\n::warning title=D::dir ##[add-mask]d")
+	if s.code == 0 {
+		t.Fatalf("audit of a missing state dir: want a failure\n%s", s)
+	}
+	arNoInjectedCommands(t, "audit of a missing state dir", s)
+	s = r.exec(t, nil, "lanes", "check", "--lanes", "no\n::warning title=L::lanes.yaml")
+	if s.code != 2 {
+		t.Fatalf("lanes check of a missing file: want exit 2\n%s", s)
+	}
+	arNoInjectedCommands(t, "lanes check of a missing file", s)
 }
 
 // arSecretDatabase returns the URL of a Launchplane database holding routes,

@@ -105,12 +105,22 @@ func Run(ctx context.Context, env *Env) int {
 	for _, s := range env.secrets {
 		env.rt.Mask(s)
 	}
+	args := env.Args
+	// In a workflow every line lanegate prints may carry record contents,
+	// file names or other untrusted text, so no line of either stream may
+	// read as a workflow command. Escaping comes after redaction: a break
+	// inserted inside a secret would hide it from the redactor.
+	if actionMode(env, args) {
+		outEsc, errEsc := newCmdEscapeWriter(env.Stdout), newCmdEscapeWriter(env.Stderr)
+		defer outEsc.Flush()
+		defer errEsc.Flush()
+		env.Stdout, env.Stderr = outEsc, errEsc
+	}
 	stdout := newRedactWriter(env.Stdout, env.rt)
 	stderr := newRedactWriter(env.Stderr, env.rt)
 	defer stdout.Flush()
 	defer stderr.Flush()
 	env.Stdout, env.Stderr = stdout, stderr
-	args := env.Args
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(env.Stderr)
 		if len(args) == 0 {
@@ -127,6 +137,13 @@ func Run(ctx context.Context, env *Env) int {
 	}
 	fmt.Fprintf(env.Stderr, "lanegate: unknown command %q (run \"lanegate help\")\n", args[0])
 	return ExitConfig
+}
+
+// actionMode reports whether this invocation talks to the Actions runner:
+// inside a workflow (GITHUB_ACTIONS=true, as the actions Runtime decides) or
+// as the action's own entry point.
+func actionMode(env *Env, args []string) bool {
+	return env.rt.InActions() || (len(args) > 0 && args[0] == "action")
 }
 
 func usage(w io.Writer) {
