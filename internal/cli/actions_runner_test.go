@@ -780,6 +780,95 @@ func TestActionsRunner(t *testing.T) {
 	t.Run("hostile record values", func(t *testing.T) {
 		arTestHostileValues(t, bin, step)
 	})
+
+	t.Run("args cannot apply", func(t *testing.T) {
+		arTestArgsCannotApply(t, bin, step)
+	})
+}
+
+// arTree maps every file under dir to its content.
+func arTree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	tree := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		tree[p] = string(data)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tree
+}
+
+// arTestArgsCannotApply: the args input cannot turn a dry run (or any other
+// command) into a write; only mode backfill-apply with the confirmation
+// phrase applies.
+func arTestArgsCannotApply(t *testing.T, bin string, step *arStepEnv) {
+	r := arNewRunner(t, bin, step)
+	state := filepath.Join(r.workspace, "state")
+	missing := fixture.Complete("beta", "prod")
+	missing.Provider = nil
+	if err := fixture.WriteState(state, []fixture.Route{fixture.Complete("alpha", "prod"), missing}); err != nil {
+		t.Fatal(err)
+	}
+	dry := map[string]string{"command": "backfill", "mode": "backfill-dry-run", "state-dir": "state", "fail-on": "never"}
+	s := r.run(t, dry)
+	if s.code != 0 {
+		t.Fatalf("dry run: want exit 0\n%s", s)
+	}
+	var digest string
+	for _, kv := range arParseOutputs(t, s.outputRaw) {
+		if kv[0] == "plan-digest" {
+			digest = kv[1]
+		}
+	}
+	if digest == "" {
+		t.Fatalf("dry run set no plan digest\n%s", s)
+	}
+	before := arTree(t, state)
+	reason := " --plan-digest " + digest + " --reason bypass"
+	for _, tc := range []struct{ command, mode, args string }{
+		{"backfill", "backfill-dry-run", "--apply" + reason},
+		{"backfill", "backfill-dry-run", "-apply" + reason},
+		{"backfill", "backfill-dry-run", "--apply=true" + reason},
+		{"backfill", "backfill-dry-run", "-apply=1 -plan-digest=" + digest + " -reason=bypass"},
+		{"backfill", "backfill-dry-run", "--recover"},
+		{"", "backfill-dry-run", "--apply" + reason},
+		{"backfill", "backfill-apply", "--apply" + reason}, // no confirmation input either
+		{"audit", "", "--apply"},
+		{"audit", "", "--record"},
+		{"merge", "", "--apply"},
+		{"import", "", "--state-dir state --database-url postgres://db.invalid/x"},
+	} {
+		in := map[string]string{"command": tc.command, "mode": tc.mode, "state-dir": "state", "args": tc.args, "reports": "r.json"}
+		r.reset(t)
+		s := r.run(t, in)
+		if s.code != 2 {
+			t.Errorf("command %q mode %q args %q: want exit 2\n%s", tc.command, tc.mode, tc.args, s)
+			continue
+		}
+		if !strings.Contains(s.stderr, "lanegate: the args input cannot carry --") && !strings.Contains(s.stderr, "is refused") &&
+			!strings.Contains(s.stderr, "requires the input confirmation") {
+			t.Errorf("command %q args %q: stderr does not say why:\n%s", tc.command, tc.args, s.stderr)
+		}
+		if s.outputRaw != "" {
+			t.Errorf("command %q args %q: outputs written: %q", tc.command, tc.args, s.outputRaw)
+		}
+	}
+	if after := arTree(t, state); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("the state changed")
+	}
+	// The control: the same plan applies through the inputs meant for it.
+	r.reset(t)
+	s = r.run(t, map[string]string{"command": "backfill", "mode": "backfill-apply", "state-dir": "state",
+		"plan-digest": digest, "reason": "reviewed", "confirmation": "APPLY PROVIDER TARGET BACKFILL"})
+	if s.code != 0 || fmt.Sprint(arTree(t, state)) == fmt.Sprint(before) {
+		t.Fatalf("a confirmed apply did not write\n%s", s)
+	}
 }
 
 // arOwnCommand reports whether line (left-trimmed) is a workflow command
