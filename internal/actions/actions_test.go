@@ -255,3 +255,26 @@ func TestContextUsesGetenv(t *testing.T) {
 		t.Errorf("want the partial context alongside the error, got %+v", ctx)
 	}
 }
+
+// TestAnnotateHostileValues: a record value quoted in an annotation cannot
+// start a second command, in either the "::" or the legacy "##[" form.
+func TestAnnotateHostileValues(t *testing.T) {
+	rt, stderr := newTestRuntime(t, actionsEnv(), Config{})
+	rt.Annotate([]Annotation{{
+		Level:   "error",
+		Title:   "lanegate: prod\n::warning title=X::y",
+		Message: "record\r\n::add-mask::z ##[add-mask]q",
+		File:    "lanes\n::x.yaml",
+	}})
+	lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("want one command line, got %q", lines)
+	}
+	if strings.Contains(lines[0], "##[") || strings.ContainsAny(lines[0], "\r") {
+		t.Errorf("legacy command or line break survives: %q", lines[0])
+	}
+	if !strings.HasPrefix(lines[0], "::error file=lanes%0A%3A%3Ax.yaml,title=lanegate%3A prod%0A%3A%3Awarning title=X%3A%3Ay::") &&
+		!strings.HasPrefix(lines[0], "::error title=lanegate%3A prod%0A%3A%3Awarning title=X%3A%3Ay,file=lanes%0A%3A%3Ax.yaml::") {
+		t.Errorf("properties not escaped: %q", lines[0])
+	}
+}

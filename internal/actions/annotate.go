@@ -76,12 +76,12 @@ func (r *Runtime) Annotate(as []Annotation, more ...int) {
 				props["col"] = strconv.Itoa(a.Col)
 			}
 		}
-		if t := r.redactLocked(a.Title); t != "" {
+		if t := breakLegacyCommand(r.redactLocked(a.Title)); t != "" {
 			props["title"] = t
 		}
 		cmds = append(cmds, &githubactions.Command{
 			Name:       level,
-			Message:    r.redactLocked(a.Message),
+			Message:    breakLegacyCommand(r.redactLocked(a.Message)),
 			Properties: props,
 		})
 	}
@@ -109,6 +109,15 @@ func (r *Runtime) Annotate(as []Annotation, more ...int) {
 	for _, c := range cmds {
 		r.gha.IssueCommand(c)
 	}
+}
+
+// breakLegacyCommand breaks every "##[" in s with a zero-width space. The
+// runner also parses the legacy "##[name]data" form anywhere in a line; the
+// annotation line itself parses as a "::" command first, but a record value
+// quoted in an annotation should not depend on that order. (Newlines, '%',
+// and in properties ':' and ',', are escaped by go-githubactions.)
+func breakLegacyCommand(s string) string {
+	return strings.ReplaceAll(s, "##[", "##\u200b[")
 }
 
 func normalizeLevel(level string) string {

@@ -252,14 +252,56 @@ func actionArgv(env *Env) (string, []string, error) {
 		}
 	}
 	argv := append(sub, flags...)
-	if extra := in("args"); extra != "" {
-		argv = append(argv, strings.Fields(extra)...)
+	if extra := strings.Fields(in("args")); len(extra) > 0 {
+		if err := checkArgsInput(command, extra); err != nil {
+			return "", nil, err
+		}
+		argv = append(argv, extra...)
 	}
 	if len(positional) > 0 {
 		argv = append(argv, "--")
 		argv = append(argv, positional...)
 	}
 	return command, argv, nil
+}
+
+// argsInputRefused are the flags the args input may not carry, for any
+// command: each writes records or decides what a write may do, and the
+// action sets them only from its dedicated inputs, so an apply happens only
+// with mode backfill-apply and the exact confirmation phrase.
+var argsInputRefused = map[string]string{
+	"apply":            "an apply runs only with mode backfill-apply and the confirmation input",
+	"recover":          "rolling back an interrupted apply is a terminal operation, not an action run",
+	"plan-digest":      "use the plan-digest input with mode backfill-apply",
+	"reason":           "use the reason input with mode backfill-apply",
+	"replace":          "replacing a database's records is a terminal operation, not an action run",
+	"confirm-database": "replacing a database's records is a terminal operation, not an action run",
+	"record":           "use the record input",
+}
+
+// argsInputCommandsRefused are commands the action will not run through
+// the args input because they write Launchplane's records.
+var argsInputCommandsRefused = map[string]string{
+	"import": "import writes Launchplane's records; run lanegate import from a run: step you review",
+}
+
+// checkArgsInput refuses an args input that could write on its own, whatever
+// the other inputs say. Every spelling the flag package accepts counts:
+// -apply, --apply, --apply=true, --apply=false.
+func checkArgsInput(command string, extra []string) error {
+	if why, ok := argsInputCommandsRefused[command]; ok {
+		return usageErr("input command %q is refused: %s", command, why)
+	}
+	for _, a := range extra {
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if why, ok := argsInputRefused[name]; ok {
+			return usageErr("the args input cannot carry %s: %s", "--"+name, why)
+		}
+	}
+	return nil
 }
 
 // hideSecretArgs returns argv with the value of every secret flag replaced

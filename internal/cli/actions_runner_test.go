@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 
@@ -781,6 +782,202 @@ func TestActionsRunner(t *testing.T) {
 	t.Run("masking", func(t *testing.T) {
 		arTestMasking(t, bin, step)
 	})
+
+	t.Run("hostile record values", func(t *testing.T) {
+		arTestHostileValues(t, bin, step)
+	})
+
+	t.Run("args cannot apply", func(t *testing.T) {
+		arTestArgsCannotApply(t, bin, step)
+	})
+}
+
+// arTree maps every file under dir to its content.
+func arTree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	tree := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		tree[p] = string(data)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tree
+}
+
+// arTestArgsCannotApply: the args input cannot turn a dry run (or any other
+// command) into a write; only mode backfill-apply with the confirmation
+// phrase applies.
+func arTestArgsCannotApply(t *testing.T, bin string, step *arStepEnv) {
+	r := arNewRunner(t, bin, step)
+	state := filepath.Join(r.workspace, "state")
+	missing := fixture.Complete("beta", "prod")
+	missing.Provider = nil
+	if err := fixture.WriteState(state, []fixture.Route{fixture.Complete("alpha", "prod"), missing}); err != nil {
+		t.Fatal(err)
+	}
+	dry := map[string]string{"command": "backfill", "mode": "backfill-dry-run", "state-dir": "state", "fail-on": "never"}
+	s := r.run(t, dry)
+	if s.code != 0 {
+		t.Fatalf("dry run: want exit 0\n%s", s)
+	}
+	var digest string
+	for _, kv := range arParseOutputs(t, s.outputRaw) {
+		if kv[0] == "plan-digest" {
+			digest = kv[1]
+		}
+	}
+	if digest == "" {
+		t.Fatalf("dry run set no plan digest\n%s", s)
+	}
+	before := arTree(t, state)
+	reason := " --plan-digest " + digest + " --reason bypass"
+	for _, tc := range []struct{ command, mode, args string }{
+		{"backfill", "backfill-dry-run", "--apply" + reason},
+		{"backfill", "backfill-dry-run", "-apply" + reason},
+		{"backfill", "backfill-dry-run", "--apply=true" + reason},
+		{"backfill", "backfill-dry-run", "-apply=1 -plan-digest=" + digest + " -reason=bypass"},
+		{"backfill", "backfill-dry-run", "--recover"},
+		{"", "backfill-dry-run", "--apply" + reason},
+		{"backfill", "backfill-apply", "--apply" + reason}, // no confirmation input either
+		{"audit", "", "--apply"},
+		{"audit", "", "--record"},
+		{"merge", "", "--apply"},
+		{"import", "", "--state-dir state --database-url postgres://db.invalid/x"},
+	} {
+		in := map[string]string{"command": tc.command, "mode": tc.mode, "state-dir": "state", "args": tc.args, "reports": "r.json"}
+		r.reset(t)
+		s := r.run(t, in)
+		if s.code != 2 {
+			t.Errorf("command %q mode %q args %q: want exit 2\n%s", tc.command, tc.mode, tc.args, s)
+			continue
+		}
+		if !strings.Contains(s.stderr, "lanegate: the args input cannot carry --") && !strings.Contains(s.stderr, "is refused") &&
+			!strings.Contains(s.stderr, "requires the input confirmation") {
+			t.Errorf("command %q args %q: stderr does not say why:\n%s", tc.command, tc.args, s.stderr)
+		}
+		if s.outputRaw != "" {
+			t.Errorf("command %q args %q: outputs written: %q", tc.command, tc.args, s.outputRaw)
+		}
+	}
+	if after := arTree(t, state); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("the state changed")
+	}
+	// The control: the same plan applies through the inputs meant for it.
+	r.reset(t)
+	s = r.run(t, map[string]string{"command": "backfill", "mode": "backfill-apply", "state-dir": "state",
+		"plan-digest": digest, "reason": "reviewed", "confirmation": "APPLY PROVIDER TARGET BACKFILL"})
+	if s.code != 0 || fmt.Sprint(arTree(t, state)) == fmt.Sprint(before) {
+		t.Fatalf("a confirmed apply did not write\n%s", s)
+	}
+}
+
+// arOwnCommand reports whether line (left-trimmed) is a workflow command
+// lanegate's runtime writes itself: a mask, a log group, a debug line, or an
+// annotation titled by lanegate.
+func arOwnCommand(line string) bool {
+	for _, p := range []string{"::add-mask::", "::group::", "::endgroup::", "::debug::"} {
+		if strings.HasPrefix(line, p) {
+			return true
+		}
+	}
+	for _, level := range []string{"error", "warning", "notice"} {
+		rest, ok := strings.CutPrefix(line, "::"+level+" ")
+		if !ok {
+			continue
+		}
+		head, _, _ := strings.Cut(rest, "::")
+		for _, kv := range strings.Split(head, ",") {
+			if v, ok := strings.CutPrefix(kv, "title="); ok && strings.HasPrefix(v, "lanegate") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// arNoInjectedCommands fails when a line of a step's stream would run as a
+// workflow command the runtime did not write: "::" after leading white
+// space, or the legacy "##[" anywhere. stdout carries no command at all.
+func arNoInjectedCommands(t *testing.T, what string, s *arStep) {
+	t.Helper()
+	for _, stream := range []struct {
+		name, text string
+		own        bool
+	}{{"stdout", s.stdout, false}, {"stderr", s.stderr, true}} {
+		for _, line := range strings.FieldsFunc(stream.text, func(r rune) bool { return r == '\n' || r == '\r' }) {
+			trimmed := strings.TrimLeftFunc(line, unicode.IsSpace)
+			if strings.Contains(line, "##[") {
+				t.Errorf("%s: %s line holds a legacy workflow command: %q", what, stream.name, line)
+			}
+			if strings.HasPrefix(trimmed, "::") && !(stream.own && arOwnCommand(trimmed)) {
+				t.Errorf("%s: %s line starts a workflow command: %q", what, stream.name, line)
+			}
+		}
+	}
+}
+
+// arTestHostileValues puts workflow commands into record values and a record
+// file name and runs every command that prints them, in action mode.
+func arTestHostileValues(t *testing.T, bin string, step *arStepEnv) {
+	r := arNewRunner(t, bin, step)
+	state := filepath.Join(r.workspace, "state")
+	if err := fixture.WriteState(state, []fixture.Route{fixture.Complete("alpha", "prod")}); err != nil {
+		t.Fatal(err)
+	}
+	hostile := func(name, ctx, inst string) {
+		arWriteFile(t, filepath.Join(state, "dokploy_target_ids", name),
+			fmt.Sprintf(`{"context": %q, "instance": %q, "schema_version": 1, "source_label": "launchplane:dokploy-target-id-sync", "target_id": "cmp-x", "updated_at": "2026-10-04T09:05:00Z"}`, ctx, inst))
+	}
+	audit := func(extra map[string]string) map[string]string {
+		in := map[string]string{"command": "audit", "report-path": "lanegate-report.json", "fail-on": "blocked"}
+		for k, v := range extra {
+			in[k] = v
+		}
+		return in
+	}
+	hostile("beta-prod-0123456789ab.json", "beta", "prod\n::warning title=X::y")
+	hostile("evil\n::warning title=F::file ##[add-mask]n.json", "gamma\r::error title=C::ctx ##[add-mask]q", "prod")
+
+	s := r.run(t, audit(map[string]string{"state-dir": "state", "instance": "prod\n::warning title=I::y"}))
+	arNoInjectedCommands(t, "action audit, instance input", s)
+	for _, format := range []string{"table", "json", "markdown"} {
+		r.reset(t)
+		s := r.run(t, audit(map[string]string{"state-dir": "state", "args": "--format " + format}))
+		if s.code != 1 {
+			t.Fatalf("action audit --format %s: want exit 1\n%s", format, s)
+		}
+		arNoInjectedCommands(t, "action audit --format "+format, s)
+		if format == "table" && !strings.Contains(s.stdout, ":\u200b:warning title=X::y") {
+			t.Errorf("table: the hostile instance is not shown escaped:\n%s", s.stdout)
+		}
+		if !strings.Contains(s.summary, "title=X::y") {
+			t.Errorf("summary lacks the hostile record:\n%s", s.summary)
+		}
+		arParseOutputs(t, s.outputRaw)
+		r.reset(t)
+		s = r.exec(t, nil, "audit", "--state-dir", "state", "--format", format, "--summary-file", "summary.md")
+		if s.code != 1 {
+			t.Fatalf("audit --format %s: want exit 1\n%s", format, s)
+		}
+		arNoInjectedCommands(t, "audit --format "+format, s)
+	}
+	// Error messages quote the value they refuse.
+	s = r.exec(t, nil, "audit", "--state-dir", "missing\n::warning title=D::dir ##[add-mask]d")
+	if s.code == 0 {
+		t.Fatalf("audit of a missing state dir: want a failure\n%s", s)
+	}
+	arNoInjectedCommands(t, "audit of a missing state dir", s)
+	s = r.exec(t, nil, "lanes", "check", "--lanes", "no\n::warning title=L::lanes.yaml")
+	if s.code != 2 {
+		t.Fatalf("lanes check of a missing file: want exit 2\n%s", s)
+	}
+	arNoInjectedCommands(t, "lanes check of a missing file", s)
 }
 
 // arSecretDatabase returns the URL of a Launchplane database holding routes,

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/lanegate/lanegate/internal/actions"
 	"github.com/lanegate/lanegate/internal/lanes"
@@ -26,6 +27,40 @@ const (
 	ExitConfig  = 2 // usage or configuration error
 	ExitRuntime = 3 // store unreadable, database or API unreachable
 )
+
+// Interrupt is the cause main cancels the context with on SIGINT or
+// SIGTERM. A command cancelled by it exits 128 + the signal number (130,
+// 143), whatever it returned: work cut short is never reported as done.
+type Interrupt struct{ Signal os.Signal }
+
+func (i *Interrupt) Error() string { return "interrupted by " + i.name() }
+
+func (i *Interrupt) name() string {
+	switch i.Signal {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return i.Signal.String()
+}
+
+// ExitCode is the shell's convention for death by a signal: 128 + its number.
+func (i *Interrupt) ExitCode() int {
+	if s, ok := i.Signal.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 128 + int(syscall.SIGINT)
+}
+
+// interruptOf returns the Interrupt that cancelled ctx, if any.
+func interruptOf(ctx context.Context) *Interrupt {
+	var i *Interrupt
+	if errors.As(context.Cause(ctx), &i) {
+		return i
+	}
+	return nil
+}
 
 // Version is set at build time with -ldflags "-X ...cli.Version=...".
 var Version = "dev"
@@ -105,12 +140,22 @@ func Run(ctx context.Context, env *Env) int {
 	for _, s := range env.secrets {
 		env.rt.Mask(s)
 	}
+	args := env.Args
+	// In a workflow every line lanegate prints may carry record contents,
+	// file names or other untrusted text, so no line of either stream may
+	// read as a workflow command. Escaping comes after redaction: a break
+	// inserted inside a secret would hide it from the redactor.
+	if actionMode(env, args) {
+		outEsc, errEsc := newCmdEscapeWriter(env.Stdout), newCmdEscapeWriter(env.Stderr)
+		defer outEsc.Flush()
+		defer errEsc.Flush()
+		env.Stdout, env.Stderr = outEsc, errEsc
+	}
 	stdout := newRedactWriter(env.Stdout, env.rt)
 	stderr := newRedactWriter(env.Stderr, env.rt)
 	defer stdout.Flush()
 	defer stderr.Flush()
 	env.Stdout, env.Stderr = stdout, stderr
-	args := env.Args
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(env.Stderr)
 		if len(args) == 0 {
@@ -121,12 +166,25 @@ func Run(ctx context.Context, env *Env) int {
 	for _, c := range commands() {
 		if c.name == args[0] {
 			err := c.run(ctx, env, args[1:])
+			// Whoever sent the signal was told already (main says
+			// "interrupted by SIGINT" once); the command's own error is
+			// just the cancellation echoing back.
+			if stop := interruptOf(ctx); stop != nil {
+				return stop.ExitCode()
+			}
 			annotateLanesErrors(env, err)
 			return exitCode(env.Stderr, err)
 		}
 	}
 	fmt.Fprintf(env.Stderr, "lanegate: unknown command %q (run \"lanegate help\")\n", args[0])
 	return ExitConfig
+}
+
+// actionMode reports whether this invocation talks to the Actions runner:
+// inside a workflow (GITHUB_ACTIONS=true, as the actions Runtime decides) or
+// as the action's own entry point.
+func actionMode(env *Env, args []string) bool {
+	return env.rt.InActions() || (len(args) > 0 && args[0] == "action")
 }
 
 func usage(w io.Writer) {
@@ -137,7 +195,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "exit codes: 0 ok, 1 blocked, 2 usage/config error, 3 runtime error")
+	fmt.Fprintln(w, "exit codes: 0 ok, 1 blocked, 2 usage/config error, 3 runtime error, 130/143 interrupted (SIGINT/SIGTERM)")
 }
 
 func exitCode(stderr io.Writer, err error) int {
@@ -146,6 +204,10 @@ func exitCode(stderr io.Writer, err error) int {
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return ExitOK
+	}
+	var stop *Interrupt
+	if errors.As(err, &stop) {
+		return stop.ExitCode()
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {

@@ -174,7 +174,14 @@ type PrivateAddressError struct {
 }
 
 func (e *PrivateAddressError) Error() string {
-	return fmt.Sprintf("refusing to probe private address %s (set health.allow_private for this lane)", e.Addr)
+	via := ""
+	for _, v4 := range EmbeddedIPv4(e.Addr.Unmap()) {
+		if blockedDirectly(v4) {
+			via = fmt.Sprintf(", which reaches %s", v4)
+			break
+		}
+	}
+	return fmt.Sprintf("refusing to probe private address %s%s (set health.allow_private for this lane)", e.Addr, via)
 }
 
 func (p *Prober) probeOne(parent context.Context, t Target) Result {
@@ -269,16 +276,7 @@ func (p *Prober) transport(allowPrivate bool) *http.Transport {
 		d := &net.Dialer{}
 		if !allowPrivate {
 			// Belt and braces: re-check the address actually dialed.
-			d.Control = func(network, address string, _ syscall.RawConn) error {
-				ap, err := netip.ParseAddrPort(address)
-				if err != nil {
-					return fmt.Errorf("cannot check address %q: %w", address, err)
-				}
-				if ip := ap.Addr().Unmap(); IsBlocked(ip) {
-					return &PrivateAddressError{Addr: ip}
-				}
-				return nil
-			}
+			d.Control = checkDialedAddress
 		}
 		dial = d.DialContext
 	}
@@ -347,6 +345,20 @@ func (p *Prober) transport(allowPrivate bool) *http.Transport {
 	}
 }
 
+// checkDialedAddress is the dialer's Control hook: it refuses the address
+// the socket is about to connect to when IsBlocked says so, whatever the
+// resolver returned before.
+func checkDialedAddress(network, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("cannot check address %q: %w", address, err)
+	}
+	if ip := ap.Addr().Unmap(); IsBlocked(ip) {
+		return &PrivateAddressError{Addr: ip}
+	}
+	return nil
+}
+
 var blockedPrefixes = []netip.Prefix{
 	netip.MustParsePrefix("0.0.0.0/8"),      // "this network"
 	netip.MustParsePrefix("100.64.0.0/10"),  // CGNAT shared address space
@@ -355,17 +367,68 @@ var blockedPrefixes = []netip.Prefix{
 	netip.MustParsePrefix("240.0.0.0/4"),    // reserved, incl. broadcast
 	netip.MustParsePrefix("fec0::/10"),      // deprecated site-local
 	netip.MustParsePrefix("64:ff9b:1::/48"), // local-use NAT64 (RFC 8215)
+	// IPv4-compatible addresses (::a.b.c.d, deprecated by RFC 4291): no
+	// public use, and some stacks still send them over IPv4.
+	netip.MustParsePrefix("::/96"),
+	netip.MustParsePrefix("100::/64"), // discard-only (RFC 6666)
 }
+
+// Prefixes that carry an IPv4 address inside an IPv6 one: a connection to
+// them reaches (through a translator, relay or tunnel) the embedded IPv4
+// address, which must pass the IPv4 rules.
+var (
+	nat64Prefix      = netip.MustParsePrefix("64:ff9b::/96")    // RFC 6052: last 32 bits
+	translatedPrefix = netip.MustParsePrefix("::ffff:0:0:0/96") // SIIT (RFC 2765): last 32 bits
+	sixToFourPrefix  = netip.MustParsePrefix("2002::/16")       // RFC 3056: bits 16-47
+	teredoPrefix     = netip.MustParsePrefix("2001::/32")       // RFC 4380: server bits 32-63, client = NOT last 32
+)
 
 // IsBlocked reports whether ip is an address probes refuse by default:
 // loopback, private (RFC 1918, fc00::/7), link-local, unspecified,
 // multicast, CGNAT (100.64.0.0/10) and a few other non-public ranges.
-// IPv4-mapped IPv6 addresses are judged by their IPv4 address.
+// IPv4-mapped IPv6 addresses are judged by their IPv4 address, and so are
+// the IPv6 forms that embed one (NAT64 64:ff9b::/96, SIIT ::ffff:0:0:0/96,
+// 6to4 2002::/16, Teredo 2001::/32): 64:ff9b::a9fe:a9fe is 169.254.169.254.
+// IPv4-compatible addresses (::/96) are refused outright.
 func IsBlocked(ip netip.Addr) bool {
 	if !ip.IsValid() {
 		return true
 	}
-	ip = ip.Unmap()
+	ip = ip.Unmap().WithZone("")
+	if blockedDirectly(ip) {
+		return true
+	}
+	for _, v4 := range EmbeddedIPv4(ip) {
+		if blockedDirectly(v4) {
+			return true
+		}
+	}
+	return false
+}
+
+// EmbeddedIPv4 returns the IPv4 addresses an IPv6 address reaches through
+// a translation or tunnelling prefix (NAT64, SIIT, 6to4, Teredo's server
+// and client); none for any other address.
+func EmbeddedIPv4(ip netip.Addr) []netip.Addr {
+	if !ip.Is6() || ip.Is4In6() {
+		return nil
+	}
+	b := ip.As16()
+	v4 := func(off int) netip.Addr { return netip.AddrFrom4([4]byte{b[off], b[off+1], b[off+2], b[off+3]}) }
+	switch {
+	case nat64Prefix.Contains(ip), translatedPrefix.Contains(ip):
+		return []netip.Addr{v4(12)}
+	case sixToFourPrefix.Contains(ip):
+		return []netip.Addr{v4(2)}
+	case teredoPrefix.Contains(ip):
+		client := netip.AddrFrom4([4]byte{^b[12], ^b[13], ^b[14], ^b[15]})
+		return []netip.Addr{v4(4), client}
+	}
+	return nil
+}
+
+// blockedDirectly applies the rules to ip itself, without looking inside.
+func blockedDirectly(ip netip.Addr) bool {
 	if ip.IsLoopback() || ip.IsPrivate() || ip.IsUnspecified() ||
 		ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
 		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -640,4 +641,113 @@ func mustParse(t *testing.T, raw string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// TestIsBlockedEmbeddedIPv4: every IPv6 form that reaches an IPv4 address
+// (NAT64, IPv4-compatible, IPv4-mapped, SIIT, 6to4, Teredo) is judged by
+// that address, so no blocked IPv4 range can be reached through one.
+func TestIsBlockedEmbeddedIPv4(t *testing.T) {
+	blockedV4 := []string{
+		"127.0.0.1", "10.0.0.1", "172.16.0.1", "192.168.1.1", "169.254.169.254",
+		"100.64.0.1", "0.0.0.0", "224.0.0.251", "240.0.0.1", "255.255.255.255", "198.18.0.1", "192.0.0.8",
+	}
+	teredo := func(v4 netip.Addr, server string) string {
+		b := v4.As4()
+		s := netip.MustParseAddr(server).As4()
+		var a [16]byte
+		a[0], a[1] = 0x20, 0x01
+		copy(a[4:8], s[:])
+		a[10], a[11] = 0xff, 0xff // obfuscated port
+		for i := range b {
+			a[12+i] = ^b[i]
+		}
+		return netip.AddrFrom16(a).String()
+	}
+	forms := []struct {
+		name string
+		of   func(v4 netip.Addr) string
+	}{
+		{"NAT64 64:ff9b::/96", func(v4 netip.Addr) string { return "64:ff9b::" + v4.String() }},
+		{"IPv4-compatible ::/96", func(v4 netip.Addr) string { return "::" + v4.String() }},
+		{"IPv4-mapped ::ffff:0:0/96", func(v4 netip.Addr) string { return "::ffff:" + v4.String() }},
+		{"SIIT ::ffff:0:0:0/96", func(v4 netip.Addr) string { return "::ffff:0:" + v4.String() }},
+		{"6to4 2002::/16", func(v4 netip.Addr) string {
+			b := v4.As4()
+			return fmt.Sprintf("2002:%02x%02x:%02x%02x::1", b[0], b[1], b[2], b[3])
+		}},
+		{"Teredo 2001::/32 client", func(v4 netip.Addr) string { return teredo(v4, "65.54.227.120") }},
+		{"Teredo 2001::/32 server", func(v4 netip.Addr) string {
+			b := v4.As4()
+			return fmt.Sprintf("2001:0:%02x%02x:%02x%02x::ffff:f7f7:f7f7", b[0], b[1], b[2], b[3]) // client 8.8.8.8
+		}},
+	}
+	for _, f := range forms {
+		for _, s := range blockedV4 {
+			v4 := netip.MustParseAddr(s)
+			addr := netip.MustParseAddr(f.of(v4))
+			if !IsBlocked(addr) {
+				t.Errorf("%s: IsBlocked(%s) = false; it reaches %s", f.name, addr, v4)
+			}
+		}
+	}
+	// The same forms of a public address stay allowed (IPv4-compatible
+	// addresses excepted: refused outright).
+	for _, f := range forms {
+		if strings.HasPrefix(f.name, "IPv4-compatible") || strings.HasSuffix(f.name, "server") {
+			continue
+		}
+		addr := netip.MustParseAddr(f.of(netip.MustParseAddr("8.8.8.8")))
+		if IsBlocked(addr) {
+			t.Errorf("%s: IsBlocked(%s) = true for public 8.8.8.8", f.name, addr)
+		}
+	}
+	if got := EmbeddedIPv4(netip.MustParseAddr("64:ff9b::a9fe:a9fe")); len(got) != 1 || got[0] != netip.MustParseAddr("169.254.169.254") {
+		t.Errorf("EmbeddedIPv4(64:ff9b::a9fe:a9fe) = %v", got)
+	}
+	if got := EmbeddedIPv4(netip.MustParseAddr("2606:4700:4700::1111")); got != nil {
+		t.Errorf("EmbeddedIPv4 of a plain IPv6 address = %v", got)
+	}
+}
+
+// TestEmbeddedIPv4RefusedAfterResolution: a name resolving to a NAT64 or
+// 6to4 form of a blocked address is refused before any dial, and so is the
+// literal; the error names the IPv4 address it reaches.
+func TestEmbeddedIPv4RefusedAfterResolution(t *testing.T) {
+	res := newFakeResolver()
+	cases := map[string]string{
+		"nat64-metadata.test": "64:ff9b::a9fe:a9fe",
+		"compat.test":         "::a9fe:a9fe",
+		"sixtofour.test":      "2002:7f00:1::1",
+		"teredo.test":         "2001:0:4136:e378:8000:63bf:f5ff:fffe", // client NOT(f5ff:fffe) = 10.0.0.1
+	}
+	reaches := map[string]string{"nat64-metadata.test": "169.254.169.254", "sixtofour.test": "127.0.0.1", "teredo.test": "10.0.0.1"}
+	var targets []Target
+	for host, addr := range cases {
+		res.set(host, addr)
+		targets = append(targets, Target{Lane: host, URL: "http://" + host + "/"})
+	}
+	p := &Prober{Resolver: res, DialContext: noDial(t)}
+	for _, r := range p.Probe(context.Background(), targets) {
+		wantFail(t, r, "refusing to probe private address "+cases[r.Lane])
+		if v4 := reaches[r.Lane]; v4 != "" && !strings.Contains(r.Error, "which reaches "+v4+" ") {
+			t.Errorf("%s: Error = %q, want it to name %s", r.Lane, r.Error, v4)
+		}
+	}
+	r := probeOne(t, p, Target{URL: "http://[64:ff9b::7f00:1]:8080/"})
+	wantFail(t, r, "refusing to probe private address 64:ff9b::7f00:1, which reaches 127.0.0.1 ")
+}
+
+// TestDialControlRefusesEmbeddedIPv4: the default dialer re-checks the
+// address it actually connects to, with the same rules.
+func TestDialControlRefusesEmbeddedIPv4(t *testing.T) {
+	for addr, blocked := range map[string]bool{
+		"[64:ff9b::7f00:1]:80": true, "[::a9fe:a9fe]:80": true, "[2002:a00:1::1]:443": true,
+		"[::ffff:169.254.169.254]:80": true, "[64:ff9b::808:808]:80": false, "8.8.8.8:53": false,
+	} {
+		err := checkDialedAddress("tcp", addr, nil)
+		var pe *PrivateAddressError
+		if got := errors.As(err, &pe); got != blocked {
+			t.Errorf("checkDialedAddress(%s) = %v, want refused %v", addr, err, blocked)
+		}
+	}
 }
