@@ -384,7 +384,7 @@ func TestRunUsage(t *testing.T) {
 	if r := e2eRun(t, "", nil, "frobnicate"); r.code != cli.ExitConfig || !strings.Contains(r.stderr, `unknown command "frobnicate"`) {
 		t.Errorf("unknown command: %s", r)
 	}
-	if r := e2eRun(t, "", nil, "audit", "-h"); r.code != cli.ExitOK || !strings.Contains(r.stderr, "usage: lanegate audit") {
+	if r := e2eRun(t, "", nil, "audit", "-h"); r.code != cli.ExitOK || !strings.Contains(r.stdout, "usage: lanegate audit") {
 		t.Errorf("audit -h: %s", r)
 	}
 }

@@ -500,7 +500,7 @@ func backfillPostgres(ctx context.Context, env *Env, s *pgstore.Store, filter au
 		"warning_count": final.Warning, "inspected_route_count": final.Inspected, "source_label": label}
 	runRowID, err := s.InsertRun(ctx, tx, pgstore.Run{Kind: "backfill", Status: string(run.verdict), Scope: scopeText(filter),
 		Reason: strings.TrimSpace(f.reason), PlanDigest: run.digest, GitSHA: info.SHA, RunURL: info.RunURL,
-		RunID: id, RunAttempt: info.RunAttempt, Actor: actor(env, info), Version: Version, Report: summary})
+		RunID: id, RunAttempt: info.RunAttempt, Actor: actor(env, info), Version: VersionString(), Report: summary})
 	if err != nil {
 		return nil, err
 	}
@@ -579,7 +579,7 @@ func backfillFiles(ctx context.Context, env *Env, s *fsstore.Store, filter audit
 	run.builder.EachItem(run.outcome, func(it backfill.Item) error { items = append(items, it); return nil })
 	rec, err := json.MarshalIndent(map[string]any{"schema": backfill.Schema, "run_id": id, "plan_digest": run.digest,
 		"reason": strings.TrimSpace(f.reason), "actor": actor(env, info), "run_url": info.RunURL, "git_sha": info.SHA,
-		"lanegate_version": Version, "source_label": label, "created_count": created, "counts": final.Counts,
+		"lanegate_version": VersionString(), "source_label": label, "created_count": created, "counts": final.Counts,
 		"recorded_at": time.Now().UTC().Format(time.RFC3339), "items": items}, "", "  ")
 	if err != nil {
 		return nil, err

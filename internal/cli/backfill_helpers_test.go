@@ -390,8 +390,8 @@ func (s *bfPG) runs(t testing.TB) []bfRunRecord {
 	var out []bfRunRecord
 	for _, r := range s.query(t, `SELECT id, kind, run_id, reason, actor, plan_digest, report->>'source_label', status, lanegate_version
 		FROM lanegate_runs ORDER BY id`) {
-		if r[1] != "backfill" || r[7] != "ok" || r[8] != cli.Version {
-			t.Errorf("lanegate_runs row %v: want kind backfill, status ok, version %s", r, cli.Version)
+		if r[1] != "backfill" || r[7] != "ok" || r[8] != cli.VersionString() {
+			t.Errorf("lanegate_runs row %v: want kind backfill, status ok, version %s", r, cli.VersionString())
 		}
 		rec := bfRunRecord{RunID: r[2], Reason: r[3], Actor: r[4], Digest: r[5], SourceLabel: r[6]}
 		for _, it := range s.query(t, `SELECT context || '/' || instance || ' ' || status || ' ' || severity || ' ' || detail

@@ -5,6 +5,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -63,6 +64,7 @@ func interruptOf(ctx context.Context) *Interrupt {
 }
 
 // Version is set at build time with -ldflags "-X ...cli.Version=...".
+// Read it through VersionString, which falls back to the build info.
 var Version = "dev"
 
 // Env is the process environment as seen by a command, injectable for tests.
@@ -156,12 +158,20 @@ func Run(ctx context.Context, env *Env) int {
 	defer stdout.Flush()
 	defer stderr.Flush()
 	env.Stdout, env.Stderr = stdout, stderr
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		usage(env.Stderr)
-		if len(args) == 0 {
-			return ExitConfig
-		}
+		return ExitConfig
+	}
+	// "lanegate help CMD [SUB]" is "lanegate CMD [SUB] --help".
+	if args[0] == "help" && len(args) > 1 {
+		args = append(args[1:len(args):len(args)], "--help")
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		usage(env.Stdout)
 		return ExitOK
+	case "--version", "-version":
+		args = append([]string{"version"}, args[1:]...)
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
@@ -176,7 +186,7 @@ func Run(ctx context.Context, env *Env) int {
 			return exitCode(env.Stderr, err)
 		}
 	}
-	fmt.Fprintf(env.Stderr, "lanegate: unknown command %q (run \"lanegate help\")\n", args[0])
+	fmt.Fprintf(env.Stderr, "lanegate: unknown command %q\nrun 'lanegate --help' for usage\n", args[0])
 	return ExitConfig
 }
 
@@ -195,7 +205,43 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
+	fmt.Fprintln(w, "run 'lanegate CMD --help' (or 'lanegate help CMD') for a command's flags;")
+	fmt.Fprintln(w, "'lanegate --version' prints the version.")
+	fmt.Fprintln(w)
 	fmt.Fprintln(w, "exit codes: 0 ok, 1 blocked, 2 usage/config error, 3 runtime error, 130/143 interrupted (SIGINT/SIGTERM)")
+}
+
+// subcommand is one entry of a command that dispatches on its first
+// argument (lanes, evidence).
+type subcommand struct {
+	name string
+	run  func(ctx context.Context, env *Env, args []string) error
+}
+
+// dispatch runs the subcommand named by args[0] with the same conventions as
+// the top level: help on stdout with exit 0, no subcommand prints the usage
+// on stderr with exit 2, an unknown one is one line and a hint.
+func dispatch(ctx context.Context, env *Env, cmd, usageText string, args []string, subs ...subcommand) error {
+	if len(args) == 0 {
+		fmt.Fprintln(env.Stderr, usageText)
+		return &exitError{code: ExitConfig}
+	}
+	name, rest := args[0], args[1:]
+	if name == "help" && len(rest) > 0 {
+		name, rest = rest[0], []string{"--help"}
+	}
+	switch name {
+	case "-h", "--help", "help":
+		fmt.Fprintln(env.Stdout, usageText)
+		return nil
+	}
+	for _, s := range subs {
+		if s.name == name {
+			return s.run(ctx, env, rest)
+		}
+	}
+	fmt.Fprintf(env.Stderr, "lanegate %s: unknown subcommand %q\nrun 'lanegate %s --help' for usage\n", cmd, name, cmd)
+	return &exitError{code: ExitConfig}
 }
 
 func exitCode(stderr io.Writer, err error) int {
@@ -235,17 +281,39 @@ func exitCode(stderr io.Writer, err error) int {
 }
 
 // newFlagSet returns a FlagSet that reports errors instead of exiting.
+//
+// On a bad flag the flag package writes its one-line message to the output
+// and then calls Usage; on -h/--help it calls Usage alone. The output is a
+// buffer so Usage can tell the two apart: help is the full usage on stdout,
+// a mistake is the message and a hint on stderr, never the whole usage. This
+// lives in the FlagSet, not in parseFlags, so commands that call fs.Parse
+// themselves (they take positional arguments) behave the same.
 func newFlagSet(env *Env, name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	var msg bytes.Buffer
+	fs.SetOutput(&msg)
 	fs.Usage = func() {
-		fmt.Fprintf(env.Stderr, "usage: lanegate %s\n\nflags:\n", synopsis)
+		if msg.Len() > 0 {
+			fmt.Fprintf(env.Stderr, "lanegate %s: %s\nrun 'lanegate %s --help' for usage\n", name, strings.TrimSpace(msg.String()), name)
+			msg.Reset()
+			return
+		}
+		fmt.Fprintf(env.Stdout, "usage: lanegate %s\n", synopsis)
+		hasFlags := false
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if !hasFlags {
+			return
+		}
+		fmt.Fprintf(env.Stdout, "\nflags:\n")
+		fs.SetOutput(env.Stdout)
 		fs.PrintDefaults()
+		fs.SetOutput(&msg)
 	}
 	return fs
 }
 
-// parseFlags parses and turns flag errors into usage errors (exit 2).
+// parseFlags parses and turns flag errors into usage errors (exit 2). The
+// FlagSet from newFlagSet has already printed the help or the error.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -254,7 +322,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return &exitError{code: ExitConfig}
 	}
 	if fs.NArg() > 0 {
-		return usageErr("unexpected argument %q", fs.Arg(0))
+		return usageErr("unexpected argument %q (run 'lanegate %s --help' for usage)", fs.Arg(0), fs.Name())
 	}
 	return nil
 }
@@ -331,17 +399,23 @@ func runVersion(ctx context.Context, env *Env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "lanegate %s\n", Version)
+	fmt.Fprintf(env.Stdout, "lanegate %s\n", VersionString())
 	return nil
 }
 
+const lanesUsage = `usage: lanegate lanes <subcommand> [flags]
+
+subcommands:
+  check    validate the lanes file and print its digest and wave plan`
+
 func runLanes(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 || args[0] != "check" {
-		return usageErr("usage: lanegate lanes check [--lanes FILE]")
-	}
+	return dispatch(ctx, env, "lanes", lanesUsage, args, subcommand{"check", runLanesCheck})
+}
+
+func runLanesCheck(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "lanes check", "lanes check [--lanes FILE]")
 	path := fs.String("lanes", "lanes.yaml", "lanes file to validate")
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	plan, err := loadPlan(env, *path, true, false)

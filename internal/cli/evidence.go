@@ -33,23 +33,13 @@ subcommands:
   show     show the evidence history of one lane`
 
 func runEvidence(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 {
-		return usageErr("%s", evidenceUsage)
-	}
-	switch args[0] {
-	case "record":
-		return runEvidenceRecord(ctx, env, args[1:])
-	case "probe":
-		return runEvidenceProbe(ctx, env, args[1:])
-	case "list":
-		return runEvidenceList(ctx, env, args[1:], false)
-	case "show":
-		return runEvidenceList(ctx, env, args[1:], true)
-	case "-h", "--help", "help":
-		fmt.Fprintln(env.Stderr, evidenceUsage)
-		return nil
-	}
-	return usageErr("unknown evidence subcommand %q\n%s", args[0], evidenceUsage)
+	return dispatch(ctx, env, "evidence", evidenceUsage, args,
+		subcommand{"record", runEvidenceRecord},
+		subcommand{"probe", runEvidenceProbe},
+		subcommand{"list", func(ctx context.Context, env *Env, args []string) error {
+			return runEvidenceList(ctx, env, args, false)
+		}},
+		subcommand{"show", func(ctx context.Context, env *Env, args []string) error { return runEvidenceList(ctx, env, args, true) }})
 }
 
 // openEvidence opens lanegate's evidence storage for the chosen store. It

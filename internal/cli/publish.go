@@ -263,7 +263,7 @@ func evidenceComment(ctx context.Context, env *Env, sf *storeFlags, plan *lanes.
 		}
 	}
 	st := report.CommentState{Schema: report.CommentSchema, Lanes: map[string]string{}, RunURL: runURL,
-		HeadSHA: env.Getenv("GITHUB_SHA"), Time: now.Format(time.RFC3339), Version: Version}
+		HeadSHA: env.Getenv("GITHUB_SHA"), Time: now.Format(time.RFC3339), Version: VersionString()}
 	sum := sha256.Sum256(data)
 	st.ReportDigest = "sha256:" + hex.EncodeToString(sum[:])
 	var rows []report.CommentLane

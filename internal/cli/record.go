@@ -60,7 +60,7 @@ func recordAudit(ctx context.Context, env *Env, st store.Reader, res *auditResul
 		}
 		id, err := s.InsertRun(ctx, tx, pgstore.Run{Kind: "audit", Status: res.totals.Status(), Scope: scopeText(filter),
 			GitSHA: info.SHA, RunURL: info.RunURL, RunID: src.RunID, RunAttempt: src.RunAttempt, Actor: actor(env, info),
-			Version: Version, Report: json.RawMessage(report.Bytes())})
+			Version: VersionString(), Report: json.RawMessage(report.Bytes())})
 		if err != nil {
 			return err
 		}
