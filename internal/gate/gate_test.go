@@ -288,15 +288,15 @@ func TestDecideRulesComeFromBase(t *testing.T) {
 	}{
 		{"wave", []string{"wave: 2\n    stage: provider-target", "wave: 1\n    stage: provider-target"}, "a/prod changes wave 2 → 1"},
 		{"requires removed", []string{"    requires: [a/testing]\n", ""}, "a/prod changes requires [a/testing] → []"},
-		{"evidence kind removed", []string{"      promotion: {max_age: 7d}\n", ""}, "a/prod changes evidence [deploy max_age 168h0m0s, promotion max_age 168h0m0s] → [deploy max_age 168h0m0s]"},
+		{"evidence kind removed", []string{"      promotion: {max_age: 7d}\n", ""}, "a/prod changes evidence [deploy max_age 7d, promotion max_age 7d] → [deploy max_age 7d]"},
 		{"evidence max age", []string{"      promotion: {max_age: 7d}", "      promotion: {max_age: 90d}"}, "a/prod changes evidence"},
 		{"evidence removed", []string{"    evidence:\n      deploy: {max_age: 7d}\n      promotion: {max_age: 7d}\n", "    evidence: {}\n"}, "→ (none)"},
 		{"paths", []string{`    paths: ["products/a-prod/**"]`, `    paths: ["nowhere/**"]`}, "a/prod changes paths [products/a-prod/**] → [nowhere/**]"},
 		{"base url", []string{"https://a.example.com", "https://elsewhere.example.com"}, "a/prod changes base_url"},
 		{"driver", []string{"    driver: odoo\n    wave: 2\n    stage: provider-target", "    driver: verireel\n    wave: 2\n    stage: provider-target"}, "a/prod changes driver odoo → verireel"},
 		{"defaults", []string{"    health: {max_age: 24h}\n", "    health: {max_age: 365d}\n"}, "lanes.yaml changes defaults.evidence"},
-		{"defaults deleted", []string{"defaults:\n  evidence:\n    deploy: {max_age: 7d}\n    health: {max_age: 24h}\n", ""}, "lanes.yaml changes defaults.evidence [deploy max_age 168h0m0s, health max_age 24h0m0s] → (none)"},
-		{"retire window", []string{"retire_window: 14d", "retire_window: 1h"}, "lanes.yaml changes retire_window 336h0m0s → 1h0m0s"},
+		{"defaults deleted", []string{"defaults:\n  evidence:\n    deploy: {max_age: 7d}\n    health: {max_age: 24h}\n", ""}, "lanes.yaml changes defaults.evidence [deploy max_age 7d, health max_age 24h] → (none)"},
+		{"retire window", []string{"retire_window: 14d", "retire_window: 1h"}, "lanes.yaml changes retire_window 14d → 1h"},
 		{"lane removed", []string{"  - route: b/prod\n    product: b\n    driver: generic-web\n    wave: 2\n    stage: dokploy\n    paths: [\"products/b-prod/**\"]\n", ""}, "lanes.yaml removes lane b/prod"},
 		{"lane added", []string{"lanes:\n", "lanes:\n  - {route: c/new, product: c, driver: odoo, wave: 1}\n"}, "lanes.yaml adds lane c/new"},
 	}

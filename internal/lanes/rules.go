@@ -3,6 +3,7 @@ package lanes
 import (
 	"fmt"
 	"slices"
+	"time"
 )
 
 // RuleDiffs names the rules that differ between lane l and o: every field
@@ -42,7 +43,7 @@ func (l *Lane) RuleDiffs(o *Lane) []string {
 		differ("health.allow_private", l.Health.AllowPrivate, o.Health.AllowPrivate)
 	}
 	if l.Health.Timeout != o.Health.Timeout {
-		differ("health.timeout", l.Health.Timeout, o.Health.Timeout)
+		differ("health.timeout", durationText(l.Health.Timeout), durationText(o.Health.Timeout))
 	}
 	if a, b := sortedCopy(l.Paths), sortedCopy(o.Paths); !slices.Equal(a, b) {
 		differ("paths", a, b)
@@ -55,7 +56,7 @@ func (l *Lane) RuleDiffs(o *Lane) []string {
 func (f *File) FileRuleDiffs(o *File) []string {
 	var diffs []string
 	if f.RetireWindow != o.RetireWindow {
-		diffs = append(diffs, fmt.Sprintf("retire_window %s → %s", f.RetireWindow, o.RetireWindow))
+		diffs = append(diffs, fmt.Sprintf("retire_window %s → %s", durationText(f.RetireWindow), durationText(o.RetireWindow)))
 	}
 	if !slices.Equal(f.Defaults, o.Defaults) {
 		diffs = append(diffs, fmt.Sprintf("defaults.evidence %s → %s", evidenceText(f.Defaults), evidenceText(o.Defaults)))
@@ -72,7 +73,21 @@ func evidenceText(ev []EvidenceRequirement) string {
 		if i > 0 {
 			out += ", "
 		}
-		out += fmt.Sprintf("%s max_age %s", e.Kind, e.MaxAge)
+		out += fmt.Sprintf("%s max_age %s", e.Kind, durationText(e.MaxAge))
 	}
 	return out + "]"
+}
+
+// durationText writes a duration the way lanes.yaml does: 14d, 24h, 90m.
+func durationText(d time.Duration) string {
+	const day = 24 * time.Hour
+	switch {
+	case d >= 2*day && d%day == 0:
+		return fmt.Sprintf("%dd", d/day)
+	case d >= time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d >= time.Minute && d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
 }
