@@ -300,7 +300,7 @@ func decideLane(in Input, key string, why []string, planChanges []planChange) La
 	case !inBase && in.Base == nil:
 		block("%s has no trusted rules: the base branch has no lanes.yaml, so a lane can only be added at stage %s", key, StageDokploy)
 	case !inBase:
-		block("%s: the pull request adds %s at stage %s; add it at stage %s first, so the base branch holds its rules", RuleChangeReason, key, headLane.Stage, StageDokploy)
+		block("%s: the pull request adds %s, which has no trusted rules until it is on the base branch (add it at stage %s on its own first)", RuleChangeReason, key, StageDokploy)
 	case !inHead:
 		block("%s: the pull request removes %s from lanes.yaml", RuleChangeReason, key)
 	default:

@@ -389,3 +389,31 @@ func TestDecideRulesComeFromBase(t *testing.T) {
 		}
 	})
 }
+
+func TestDecideAddedLanes(t *testing.T) {
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	base := parsePlan(t, rulesBase)
+	withNew := func(stage string) *lanes.File {
+		return parsePlan(t, edit(t, rulesBase, "lanes:\n", "lanes:\n  - {route: c/new, product: c, driver: odoo, wave: 1, stage: "+stage+"}\n"))
+	}
+	t.Run("added at dokploy, nothing else in scope", func(t *testing.T) {
+		if res := Decide(Input{Base: base, Head: withNew("dokploy"), ChangedFiles: []string{"lanes.yaml"}, Now: now}); res.Verdict != Pass || len(res.Lanes) != 0 {
+			t.Fatalf("result %+v", res)
+		}
+	})
+	t.Run("added above dokploy", func(t *testing.T) {
+		res := Decide(Input{Base: base, Head: withNew("provider-target"), Health: map[string]LaneHealth{"c/new": clean}, Now: now})
+		if res.Verdict != Blocked || len(res.Lanes) != 1 || res.Lanes[0].Lane != "c/new" {
+			t.Fatalf("result %+v", res)
+		}
+		if r := res.Lanes[0].Reasons; len(r) != 1 || !strings.HasPrefix(r[0], RuleChangeReason+": the pull request adds c/new, which has no trusted rules") {
+			t.Errorf("reasons %q", r)
+		}
+	})
+	t.Run("added at dokploy and declared", func(t *testing.T) {
+		res := Decide(Input{Base: base, Head: withNew("dokploy"), Labels: []string{"cutover:c/new"}, Health: map[string]LaneHealth{"c/new": clean}, Now: now})
+		if res.Verdict != Blocked || len(res.Lanes) != 1 || res.Lanes[0].ToStage != "provider-target" {
+			t.Fatalf("result %+v", res)
+		}
+	})
+}
