@@ -333,6 +333,13 @@ func newFakeGitHub(t *testing.T, lanesYAML []byte) *fakeGitHub {
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{n}/files", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, 200, []map[string]any{{"filename": "README.md", "status": "modified"}})
 	})
+	mux.HandleFunc("GET /repos/{owner}/{repo}/compare/{basehead}", func(w http.ResponseWriter, r *http.Request) {
+		if !repo(r) || r.PathValue("basehead") != f.baseSHA+"..."+f.headSHA {
+			reply(w, 404, map[string]string{"message": "Not Found"})
+			return
+		}
+		reply(w, 200, map[string]any{"status": "ahead", "files": []map[string]any{{"filename": "README.md", "status": "modified"}}})
+	})
 	mux.HandleFunc("GET /repos/{owner}/{repo}/contents/{path...}", func(w http.ResponseWriter, r *http.Request) {
 		ref := r.URL.Query().Get("ref")
 		if !repo(r) || r.PathValue("path") != "lanes.yaml" || (ref != f.headSHA && ref != f.baseSHA) {

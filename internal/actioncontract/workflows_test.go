@@ -221,6 +221,36 @@ func TestContractWorkflowRunNeverChecksOutTheTriggeringHead(t *testing.T) {
 	}
 }
 
+// oneLine collapses an expression's whitespace so a folded `if: >-` block
+// compares as one line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// TestContractWorkflowRunChecksTheTriggeringRun: on.workflow_run matches
+// the triggering workflow by name only, and a workflow file in any branch or
+// pull request may carry that name. Every job of a workflow_run workflow
+// must check the triggering run's workflow file and event before it uses
+// the secrets and write token it gets.
+func TestContractWorkflowRunChecksTheTriggeringRun(t *testing.T) {
+	seen := 0
+	for _, f := range loadWorkflows(t) {
+		if trigger(&f.wf, "workflow_run") == nil {
+			continue
+		}
+		seen++
+		for _, id := range sortedKeys(f.wf.Jobs) {
+			cond := oneLine(f.wf.Jobs[id].If)
+			for _, want := range []string{"github.event.workflow_run.path ==", "github.event.workflow_run.event =="} {
+				if !strings.Contains(cond, want) {
+					t.Errorf("%s: job %s runs after any workflow_run without checking %s…", f.name, id, want)
+				}
+			}
+		}
+	}
+	if seen == 0 {
+		t.Error("no workflow_run workflow found")
+	}
+}
+
 // TestGateStatusIsTheRequiredCheck: every place that posts the gate's
 // status uses the one context made required.
 func TestContractGateStatusIsTheRequiredCheck(t *testing.T) {
@@ -357,6 +387,13 @@ func TestContractCutoverGateDecide(t *testing.T) {
 		if !strings.Contains(j.If, "github.event.workflow_run.event == 'pull_request'") {
 			t.Errorf("%s: job %s does not check that the triggering run was for a pull request", f.name, id)
 		}
+		gatePath := filepath.ToSlash(gate.name)
+		if want := "github.event.workflow_run.path == (inputs.gate_workflow_path || '" + gatePath + "')"; !strings.Contains(oneLine(j.If), want) {
+			t.Errorf("%s: job %s does not check that the triggering run is %s: want %q in its if", f.name, id, gatePath, want)
+		}
+		if d := child(child(child(trigger(&f.wf, "workflow_call"), "inputs"), "gate_workflow_path"), "default"); d == nil || d.Value != gatePath {
+			t.Errorf("%s: on.workflow_call input gate_workflow_path must default to %s", f.name, gatePath)
+		}
 		want := map[string]string{"actions": "read", "contents": "read", "pull-requests": "write", "statuses": "write"}
 		if got := permissions(&j.Permissions); !equalMaps(got, want) {
 			t.Errorf("%s: job %s permissions = %v, want %v", f.name, id, got, want)
@@ -423,6 +460,30 @@ func TestContractEvidenceReportWorkflow(t *testing.T) {
 	wr := trigger(&f.wf, "workflow_run")
 	if wf := scalars(child(wr, "workflows")); !slices.Equal(wf, []string{audit.wf.Name}) {
 		t.Errorf("%s: on.workflow_run.workflows = %q, want [%q]", f.name, wf, audit.wf.Name)
+	}
+	// The audit it follows never runs on pull requests, and the report
+	// runs only after that very workflow, started by its schedule or by
+	// hand, on this repository's default branch.
+	for _, ev := range []string{"pull_request", "pull_request_target", "push"} {
+		if trigger(&audit.wf, ev) != nil {
+			t.Errorf("%s: triggered by %s; %s would then publish after untrusted runs", audit.name, ev, f.name)
+		}
+	}
+	for _, id := range sortedKeys(f.wf.Jobs) {
+		cond := oneLine(f.wf.Jobs[id].If)
+		for _, want := range []string{
+			"github.event.workflow_run.path == '" + filepath.ToSlash(audit.name) + "'",
+			"(github.event.workflow_run.event == 'schedule' || github.event.workflow_run.event == 'workflow_dispatch')",
+			"github.event.workflow_run.head_branch == github.event.repository.default_branch",
+			"github.event.workflow_run.head_repository.full_name == github.repository",
+		} {
+			if !strings.Contains(cond, want) {
+				t.Errorf("%s: job %s: if lacks %q", f.name, id, want)
+			}
+		}
+		if strings.Contains(cond, "'pull_request") {
+			t.Errorf("%s: job %s accepts a pull request's run: %q", f.name, id, cond)
+		}
 	}
 	for _, ev := range []string{"workflow_dispatch", "workflow_call"} {
 		inputs := child(trigger(&f.wf, ev), "inputs")

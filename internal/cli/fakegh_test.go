@@ -34,6 +34,7 @@ import (
 //	GET    /repos/o/r/pulls/{n}
 //	GET    /repos/o/r/pulls/{n}/files            (paginated, at most 3,000)
 //	GET    /repos/o/r/contents/{path}?ref=REF    (base64; 404 when absent)
+//	GET    /repos/o/r/compare/{base}...{head}    (at most 300 files; 404 when unknown)
 //
 // It records every call and can be told to fail calls.
 type fghServer struct {
@@ -47,7 +48,8 @@ type fghServer struct {
 	statuses []fghStatus
 	pulls    map[int]map[string]any
 	files    map[int][]string
-	contents map[string]string // ref + ":" + path
+	contents map[string]string   // ref + ":" + path
+	compares map[string][]string // base + "..." + head
 	calls    []fghCall
 	failures []*fghFailure
 }
@@ -93,7 +95,7 @@ type fghFailure struct {
 func newFGH(t testing.TB) *fghServer {
 	t.Helper()
 	f := &fghServer{t: t, nextID: 500, clock: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC),
-		pulls: map[int]map[string]any{}, files: map[int][]string{}, contents: map[string]string{}}
+		pulls: map[int]map[string]any{}, files: map[int][]string{}, contents: map[string]string{}, compares: map[string][]string{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.handle))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -169,6 +171,13 @@ func (f *fghServer) setFiles(n int, names []string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.files[n] = names
+}
+
+// setCompare sets the files changed between commits base and head.
+func (f *fghServer) setCompare(base, head string, names []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.compares[base+"..."+head] = names
 }
 
 func (f *fghServer) setContent(ref, path, content string) {
@@ -319,6 +328,18 @@ func (f *fghServer) handle(w http.ResponseWriter, r *http.Request) {
 			items[i] = map[string]any{"sha": fmt.Sprintf("%040x", i+1), "filename": n, "status": "modified", "additions": 1, "deletions": 1, "changes": 2}
 		}
 		f.page(w, r, items)
+	case len(seg) == 2 && seg[0] == "compare" && r.Method == http.MethodGet:
+		names, ok := f.compares[seg[1]]
+		if !ok {
+			f.error(w, http.StatusNotFound, "Not Found")
+			return
+		}
+		names = names[:min(len(names), 300)] // the compare API lists at most 300 files
+		items := make([]any, len(names))
+		for i, n := range names {
+			items[i] = map[string]any{"sha": fmt.Sprintf("%040x", i+1), "filename": n, "status": "modified", "additions": 1, "deletions": 1, "changes": 2}
+		}
+		f.json(w, http.StatusOK, map[string]any{"status": "ahead", "ahead_by": 1, "behind_by": 0, "total_commits": 1, "files": items})
 	case len(seg) >= 2 && seg[0] == "contents" && r.Method == http.MethodGet:
 		path := strings.Join(seg[1:], "/")
 		content, ok := f.contents[r.URL.Query().Get("ref")+":"+path]

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/lanegate/lanegate/internal/audit"
@@ -51,7 +52,7 @@ type gateFlags struct {
 // prContext is what the gate knows about the pull request.
 type prContext struct {
 	number     int
-	headSHA    string // where the status goes
+	headSHA    string // the PR's head
 	labels     []string
 	body       string
 	fork       bool
@@ -59,7 +60,12 @@ type prContext struct {
 	capped     bool
 	base, head *lanes.File
 	event      string
-	statusSHA  string // merge_group head or PR head
+	// baseSHA and statusSHA are the commits the decision is pinned to:
+	// lanes.yaml is read at both, the changed files are the compare of the
+	// two, and the status goes on statusSHA. For a pull request they are its
+	// base and head; for a merge group, the group's base and head.
+	baseSHA   string
+	statusSHA string
 }
 
 var queueRef = regexp.MustCompile(`/pr-(\d+)-[0-9a-f]+$`)
@@ -160,8 +166,10 @@ func runGate(ctx context.Context, env *Env, args []string) error {
 	if f.scopeOnly {
 		return writeScope(env, &f, pc, in)
 	}
-	if in.Head != nil && !in.Fork {
-		health, problems := gatherHealth(ctx, env, &f.storeFlags, in.Head, now)
+	// Health is judged by the base plan's rules (its lanes, evidence kinds
+	// and ages, retire window), never the head's.
+	if in.Base != nil && in.Head != nil && !in.Fork {
+		health, problems := gatherHealth(ctx, env, &f.storeFlags, in.Base, now)
 		in.Health = health
 		in.Problems = append(in.Problems, problems...)
 	}
@@ -233,17 +241,11 @@ func loadPR(ctx context.Context, env *Env, gh *ghapi.Client, owner, repo string,
 		}
 	}
 	if f.scopeInput != "" {
-		data, err := os.ReadFile(env.path(f.scopeInput))
+		n, err := readScopeFile(env.path(f.scopeInput))
 		if err != nil {
-			return fmt.Errorf("cannot read --scope-from: %v", err)
+			return fmt.Errorf("--scope-from %s refused: %v", f.scopeInput, err)
 		}
-		var s struct {
-			PR int `json:"pr"`
-		}
-		if err := json.Unmarshal(data, &s); err != nil || s.PR <= 0 {
-			return fmt.Errorf("--scope-from %s has no valid pull request number", f.scopeInput)
-		}
-		number = s.PR
+		number = n
 	}
 	if number == 0 {
 		if prObj, ok := event["pull_request"].(map[string]any); ok {
@@ -252,10 +254,19 @@ func loadPR(ctx context.Context, env *Env, gh *ghapi.Client, owner, repo string,
 			}
 		}
 	}
-	if mg, ok := event["merge_group"].(map[string]any); ok {
-		// A merge queue checks the queue's commit; its head_ref names the
-		// last pull request of the group.
+	mg, isGroup := event["merge_group"].(map[string]any)
+	if isGroup {
+		// A merge queue checks the queue's commit: the decision is pinned
+		// to the group's base and head, which cover every pull request in
+		// the group. Its head_ref names the last pull request of the group,
+		// whose labels and body are read and which gets the comment.
+		pc.baseSHA, _ = mg["base_sha"].(string)
 		pc.statusSHA, _ = mg["head_sha"].(string)
+		for _, sha := range []string{pc.baseSHA, pc.statusSHA} {
+			if !fullSHA.MatchString(sha) {
+				return fmt.Errorf("the merge_group event has no valid base_sha and head_sha (got %q)", sha)
+			}
+		}
 		if ref, _ := mg["head_ref"].(string); number == 0 {
 			if m := queueRef.FindStringSubmatch(ref); m != nil {
 				number, _ = strconv.Atoi(m[1])
@@ -271,17 +282,21 @@ func loadPR(ctx context.Context, env *Env, gh *ghapi.Client, owner, repo string,
 	}
 	pc.number, pc.headSHA = pr.Number, pr.HeadSHA
 	pc.labels, pc.body, pc.fork = pr.Labels, pr.Body, pr.IsFork
-	if pc.statusSHA == "" {
-		pc.statusSHA = pr.HeadSHA // never GITHUB_SHA: that is the test merge commit
+	if !isGroup {
+		// Never GITHUB_SHA: that is the test merge commit.
+		pc.baseSHA, pc.statusSHA = pr.BaseSHA, pr.HeadSHA
 	}
-	if pc.files, pc.capped, err = gh.PullRequestFiles(ctx, owner, repo, number); err != nil {
+	// The file list comes from the same two commits as the plans and the
+	// status: listing by PR number could describe a newer push.
+	if pc.files, pc.capped, err = gh.CompareFiles(ctx, owner, repo, pc.baseSHA, pc.statusSHA); err != nil {
 		return err
 	}
 	if f.baseLanes == "" {
-		data, err := gh.FileContent(ctx, owner, repo, f.lanesPath, pr.BaseSHA)
+		data, err := gh.FileContent(ctx, owner, repo, f.lanesPath, pc.baseSHA)
 		switch {
 		case errors.Is(err, ghapi.ErrNotFound):
-			// The pull request introduces lanes.yaml: no lane was cut over.
+			// The pull request introduces lanes.yaml: no lane was cut over,
+			// and no lane has trusted rules.
 		case err != nil:
 			return fmt.Errorf("read base %s: %v", f.lanesPath, err)
 		default:
@@ -291,7 +306,7 @@ func loadPR(ctx context.Context, env *Env, gh *ghapi.Client, owner, repo string,
 		}
 	}
 	if f.headLanes == "" {
-		data, err := gh.FileContent(ctx, owner, repo, f.lanesPath, pr.HeadSHA)
+		data, err := gh.FileContent(ctx, owner, repo, f.lanesPath, pc.statusSHA)
 		if err != nil {
 			return fmt.Errorf("read head %s: %v", f.lanesPath, err)
 		}
@@ -300,6 +315,42 @@ func loadPR(ctx context.Context, env *Env, gh *ghapi.Client, owner, repo string,
 		}
 	}
 	return nil
+}
+
+var fullSHA = regexp.MustCompile(`^(?:[0-9a-f]{40}|[0-9a-f]{64})$`)
+
+// readScopeFile reads the PR number from a scope file, an artifact written
+// by a pull request's own code: a regular file (not a symlink, FIFO or
+// device), at most gate.MaxScopeFileSize bytes, parsed strictly.
+func readScopeFile(path string) (int, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return 0, err
+	}
+	if !fi.Mode().IsRegular() {
+		return 0, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+	}
+	// O_NOFOLLOW and O_NONBLOCK: a file swapped for a symlink or FIFO after
+	// the Lstat neither redirects nor hangs the open.
+	fh, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer fh.Close()
+	if fi, err = fh.Stat(); err != nil {
+		return 0, err
+	}
+	if !fi.Mode().IsRegular() {
+		return 0, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+	}
+	if fi.Size() > gate.MaxScopeFileSize {
+		return 0, fmt.Errorf("%d bytes, over the %d-byte limit", fi.Size(), gate.MaxScopeFileSize)
+	}
+	data, err := io.ReadAll(io.LimitReader(fh, gate.MaxScopeFileSize+1))
+	if err != nil {
+		return 0, err
+	}
+	return gate.ParseScope(data)
 }
 
 // writeScope is the unprivileged half: it records which PR to decide and
@@ -311,16 +362,17 @@ func writeScope(env *Env, f *gateFlags, pc *prContext, in gate.Input) error {
 	for _, l := range res.Lanes {
 		lanesInScope = append(lanesInScope, l.Lane)
 	}
-	scope := map[string]any{"schema": "lanegate.gate-scope/v1", "pr": pc.number, "head_sha": pc.headSHA, "lanes": lanesInScope, "problems": in.Problems}
+	scope := map[string]any{"schema": gate.ScopeSchema, "pr": pc.number, "head_sha": pc.headSHA, "lanes": lanesInScope, "problems": in.Problems}
 	if f.out == "" {
 		return writeJSON(env.Stdout, scope)
 	}
 	return writeFileAtomic(env.path(f.out), func(w io.Writer) error { return writeJSON(w, scope) })
 }
 
-// gatherHealth audits every declared lane and reads its evidence. Failing to
-// reach the store is a problem that blocks, never a pass.
-func gatherHealth(ctx context.Context, env *Env, sf *storeFlags, head *lanes.File, now time.Time) (map[string]gate.LaneHealth, []string) {
+// gatherHealth audits every lane of the trusted (base) plan and reads its
+// evidence by that plan's rules. Failing to reach the store is a problem
+// that blocks, never a pass.
+func gatherHealth(ctx context.Context, env *Env, sf *storeFlags, plan *lanes.File, now time.Time) (map[string]gate.LaneHealth, []string) {
 	db, dir := sf.resolve(env)
 	if db == "" && dir == "" {
 		return nil, []string{"no database credentials: set database-url (or state-dir); the gate cannot decide without auditing the lanes"}
@@ -331,10 +383,10 @@ func gatherHealth(ctx context.Context, env *Env, sf *storeFlags, head *lanes.Fil
 	}
 	defer st.Close()
 	filter := audit.Filter{}
-	for _, l := range head.Lanes {
+	for _, l := range plan.Lanes {
 		filter.Lanes = append(filter.Lanes, store.Route{Context: l.Context, Instance: l.Instance})
 	}
-	res, err := runAuditScan(ctx, st, filter, head)
+	res, err := runAuditScan(ctx, st, filter, plan)
 	if err != nil {
 		return nil, []string{"audit failed: " + err.Error()}
 	}
@@ -359,15 +411,15 @@ func gatherHealth(ctx context.Context, env *Env, sf *storeFlags, head *lanes.Fil
 		return nil, []string{"cannot read evidence: " + err.Error()}
 	}
 	defer closeES()
-	keys := make([]string, 0, len(head.Lanes))
-	for _, l := range head.Lanes {
+	keys := make([]string, 0, len(plan.Lanes))
+	for _, l := range plan.Lanes {
 		keys = append(keys, l.Key)
 	}
 	idx, err := evidence.Latest(ctx, es, evidence.Query{Lanes: keys})
 	if err != nil {
 		return nil, []string{"cannot read evidence: " + err.Error()}
 	}
-	for _, l := range head.Lanes {
+	for _, l := range plan.Lanes {
 		h := health[l.Key]
 		h.AuditClean = len(h.AuditProblems) == 0
 		for _, v := range evidence.Check(l, idx[l.Key], updated[l.Key], now) {
@@ -375,7 +427,7 @@ func gatherHealth(ctx context.Context, env *Env, sf *storeFlags, head *lanes.Fil
 				h.EvidenceProblems = append(h.EvidenceProblems, v.Kind+" evidence: "+v.Reason)
 			}
 		}
-		h.WindowProblems = retireWindow(idx[l.Key]["audit"], head.RetireWindow, now)
+		h.WindowProblems = retireWindow(idx[l.Key]["audit"], plan.RetireWindow, now)
 		health[l.Key] = h
 	}
 	return health, nil

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -35,8 +36,13 @@ func newGT(t *testing.T) *gtEnv {
 	t.Helper()
 	g := &gtEnv{t: t, f: newFGH(t), dir: fghWorkDir(t), now: time.Now().UTC().Truncate(time.Second)}
 	g.pr(5, gtHead, "o/r", nil, "")
-	g.f.setFiles(5, []string{"lanes.yaml"})
+	g.files("lanes.yaml")
 	return g
+}
+
+// files sets what PR 5 changes between gtBase and gtHead.
+func (g *gtEnv) files(names ...string) {
+	g.f.setCompare(gtBase, gtHead, names)
 }
 
 // pr serves pull request n.
@@ -265,7 +271,7 @@ func TestGateNoLanesInScope(t *testing.T) {
 	g := newGT(t)
 	base := fghRepoLanes(t)
 	g.lanes(base, base)
-	g.f.setFiles(5, []string{"README.md", "docs/x.md"})
+	g.files("README.md", "docs/x.md")
 	r, _ := g.decide(0, nil)
 	if r.Verdict != gate.Pass || len(r.Lanes) != 0 {
 		t.Fatalf("result %+v", r)
@@ -386,7 +392,7 @@ func TestGateLabelsAndTrailer(t *testing.T) {
 		g := newGT(t)
 		base := fghRepoLanes(t)
 		g.lanes(base, base)
-		g.f.setFiles(5, []string{})
+		g.files()
 		g.pr(5, gtHead, "o/r", []string{"bug", "cutover:discord-blue/prod"}, "")
 		g.freshEvidence("discord-blue/prod")
 		r, o := g.decide(0, nil)
@@ -402,7 +408,7 @@ func TestGateLabelsAndTrailer(t *testing.T) {
 		base := fghRepoLanes(t)
 		g.lanes(base, base)
 		g.pr(5, gtHead, "o/r", []string{"cutover:discord-blue/prod"}, "Moves the testing lanes.\n\nCutover-Lanes: verireel/testing, nope/prod\n")
-		g.f.setFiles(5, []string{"products/cm/app.py"})
+		g.files("products/cm/app.py")
 		g.freshEvidence("discord-blue/prod")
 		r, _ := g.decide(1, nil)
 		// cm lanes come from their paths, verireel/testing from the trailer.
@@ -441,24 +447,25 @@ func TestGateFileListingCap(t *testing.T) {
 	for i := range files {
 		files[i] = fmt.Sprintf("generated/file-%04d.txt", i)
 	}
-	g.f.setFiles(5, files)
+	g.files(files...)
 	r, _ := g.decide(1, nil)
 	if len(r.Lanes) != 9 {
 		t.Fatalf("%d lanes in scope, want all 9", len(r.Lanes))
 	}
 	for _, l := range r.Lanes {
-		if !slices.Contains(l.Why, "the pull request hit GitHub's 3,000-file listing cap, so every lane is in scope") {
+		if !slices.Contains(l.Why, "the changed-file list hit GitHub's listing cap, so every lane is in scope") {
 			t.Errorf("%s: why %q", l.Lane, l.Why)
 		}
 	}
-	pages := 0
+	// One compare of the decided base and head; never the PR's file list.
+	var lists []string
 	for _, c := range g.f.callList() {
-		if c.Path == "/repos/o/r/pulls/5/files" {
-			pages++
+		if strings.Contains(c.Path, "/compare/") || strings.HasSuffix(c.Path, "/files") {
+			lists = append(lists, c.Path)
 		}
 	}
-	if pages != 30 {
-		t.Errorf("%d file-list pages, want 30", pages)
+	if !slices.Equal(lists, []string{"/repos/o/r/compare/" + gtBase + "..." + gtHead}) {
+		t.Errorf("file listings %q", lists)
 	}
 	g.status(gtHead, "failure")
 }
@@ -522,29 +529,332 @@ func TestGateForkPullRequest(t *testing.T) {
 	}
 }
 
+// TestGateMergeGroup: a merge group is decided at the group's own base and
+// head commits, so it sees every pull request in the group, not only the
+// last one's lanes.yaml.
 func TestGateMergeGroup(t *testing.T) {
+	t.Parallel()
+	queueSHA := strings.Repeat("d4", 20)
+	groupBase := strings.Repeat("e5", 20) // main moved on since PR 7 was opened
+	setup := func(t *testing.T, groupHead string) (*gtEnv, map[string]string) {
+		g := newGT(t)
+		base := fghRepoLanes(t)
+		g.pr(7, gtHead, "o/r", nil, "")
+		// PR 7 on its own advances discord-blue/prod only, and honestly.
+		g.f.setContent(gtBase, "lanes.yaml", base)
+		g.f.setContent(gtHead, "lanes.yaml", gtStage(t, base, "discord-blue/prod", "provider-target"))
+		g.f.setCompare(gtBase, gtHead, []string{"lanes.yaml"})
+		g.f.setContent(groupBase, "lanes.yaml", base)
+		g.f.setContent(queueSHA, "lanes.yaml", groupHead)
+		g.f.setCompare(groupBase, queueSHA, []string{"lanes.yaml"})
+		g.freshEvidence("discord-blue/prod")
+		mg := g.event("merge_group", map[string]any{"action": "checks_requested", "merge_group": map[string]any{
+			"head_sha": queueSHA, "head_ref": "refs/heads/gh-readonly-queue/main/pr-7-" + groupBase, "base_sha": groupBase, "base_ref": "refs/heads/main"}})
+		mg["GITHUB_SHA"] = queueSHA
+		return g, mg
+	}
+	t.Run("the group advances only what PR 7 does", func(t *testing.T) {
+		t.Parallel()
+		base := fghRepoLanes(t)
+		g, mg := setup(t, gtStage(t, base, "discord-blue/prod", "provider-target"))
+		r, o := g.decide(0, mg)
+		if r.Verdict != gate.Pass || len(r.Lanes) != 1 {
+			t.Fatalf("result %+v\n%s", r, o)
+		}
+		g.status(queueSHA, "success")
+		var reads []string
+		for _, c := range g.f.callList() {
+			if c.Path == "/repos/o/r/contents/lanes.yaml" {
+				reads = append(reads, c.Query)
+			} else if strings.Contains(c.Path, "/compare/") {
+				reads = append(reads, c.Path)
+			}
+		}
+		if want := []string{"/repos/o/r/compare/" + groupBase + "..." + queueSHA, "ref=" + groupBase, "ref=" + queueSHA}; !slices.Equal(reads, want) {
+			t.Errorf("reads %q, want %q", reads, want)
+		}
+		if !slices.Contains(g.f.log(), "GET /repos/o/r/pulls/7") {
+			t.Errorf("PR 7 not read: %q", g.f.log())
+		}
+		if cs := g.f.issueComments(7); len(cs) != 1 {
+			t.Errorf("comments on PR 7: %+v", cs)
+		}
+	})
+	t.Run("an earlier pull request in the group advances another lane", func(t *testing.T) {
+		t.Parallel()
+		base := fghRepoLanes(t)
+		head := gtStage(t, gtStage(t, base, "discord-blue/prod", "provider-target"), "sellyouroutboard/prod", "provider-target")
+		g, mg := setup(t, head)
+		r, o := g.decide(1, mg)
+		if r.Verdict != gate.Blocked || len(r.Lanes) != 2 {
+			t.Fatalf("result %+v\n%s", r, o)
+		}
+		gtHasReason(t, gtLane(t, r, "sellyouroutboard/prod"), "required lane sellyouroutboard/testing must already be at provider-target on the base branch (it is dokploy)")
+		g.status(queueSHA, "failure")
+	})
+	t.Run("the group's changed files come from its own commits", func(t *testing.T) {
+		t.Parallel()
+		base := fghRepoLanes(t)
+		g, mg := setup(t, gtStage(t, base, "discord-blue/prod", "provider-target"))
+		g.f.setCompare(groupBase, queueSHA, []string{"lanes.yaml", "products/cm/app.py"})
+		r, _ := g.decide(1, mg)
+		if l := gtLane(t, r, "cm/testing"); !slices.Equal(l.Why, []string{"changed files match its paths"}) {
+			t.Errorf("cm/testing %+v", l)
+		}
+		g.status(queueSHA, "failure")
+	})
+	t.Run("a merge group without its SHAs", func(t *testing.T) {
+		t.Parallel()
+		g, _ := setup(t, fghRepoLanes(t))
+		mg := g.event("merge_group", map[string]any{"action": "checks_requested", "merge_group": map[string]any{
+			"head_ref": "refs/heads/gh-readonly-queue/main/pr-7-" + groupBase}})
+		r, _ := g.decide(1, mg)
+		if len(r.Problems) == 0 || !strings.HasPrefix(r.Problems[0], "the merge_group event has no valid base_sha and head_sha") {
+			t.Errorf("problems %q", r.Problems)
+		}
+		if sts := g.f.statusList(); len(sts) != 0 {
+			t.Errorf("statuses %+v", sts)
+		}
+	})
+}
+
+// weakHead is the finding-1 head: it advances opw/prod and also moves it to
+// wave 1, drops its requires and deletes defaults.evidence.
+func weakHead(t *testing.T, base string) string {
+	t.Helper()
+	head := gtStage(t, base, "opw/prod", "provider-target")
+	i := strings.Index(head, "  - route: opw/prod\n")
+	lane := head[i:]
+	lane = strings.Replace(lane, "    wave: 3\n", "    wave: 1\n", 1)
+	lane = strings.Replace(lane, "    requires: [opw/testing]\n", "", 1)
+	head = head[:i] + lane
+	defaults := "defaults:\n  evidence:\n    deploy: {max_age: 7d}\n    health: {max_age: 24h}\n"
+	if !strings.Contains(head, defaults) {
+		t.Fatal("lanes.yaml has no defaults block")
+	}
+	return strings.Replace(head, defaults, "", 1)
+}
+
+// TestGateRulesComeFromBase: finding 1. A head that advances opw/prod and
+// loosens its rules is blocked for the rule change, offline, online and in
+// the fork-safe workflow_run half; before, it passed.
+func TestGateRulesComeFromBase(t *testing.T) {
+	t.Parallel()
+	t.Run("offline with the example state", func(t *testing.T) {
+		t.Parallel()
+		dir := fghWorkDir(t)
+		base := fghRepoLanes(t)
+		if err := os.WriteFile(filepath.Join(dir, "head-weak.yaml"), []byte(weakHead(t, base)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "head-honest.yaml"), []byte(gtStage(t, base, "opw/prod", "provider-target")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		run := func(head string) gate.Result {
+			o := fghRun(dir, nil, "gate", "--offline", "--base-lanes", "lanes.yaml", "--head-lanes", head, "--state-dir", "state", "--out", "gate.json")
+			fghWant(t, o, 1)
+			b, err := os.ReadFile(filepath.Join(dir, "gate.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r gate.Result
+			if err := json.Unmarshal(b, &r); err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		weak := gtLane(t, run("head-weak.yaml"), "opw/prod")
+		gtHasReason(t, weak, gate.RuleChangeReason+": opw/prod changes wave 3 → 1; requires [opw/testing] → []")
+		gtHasReason(t, weak, gate.RuleChangeReason+": lanes.yaml changes defaults.evidence")
+		// Judged by the base rules as well: the same reasons as the honest
+		// change, plus the rule changes.
+		honest := gtLane(t, run("head-honest.yaml"), "opw/prod")
+		if len(honest.Reasons) == 0 {
+			t.Fatal("the honest change passed")
+		}
+		for _, r := range honest.Reasons {
+			gtHasReason(t, weak, r)
+		}
+	})
+	t.Run("online", func(t *testing.T) {
+		t.Parallel()
+		g := newGT(t)
+		base := fghRepoLanes(t)
+		g.lanes(base, weakHead(t, base))
+		r, _ := g.decide(1, nil)
+		gtHasReason(t, gtLane(t, r, "opw/prod"), gate.RuleChangeReason+": opw/prod changes wave 3 → 1")
+		g.status(gtHead, "failure")
+	})
+	t.Run("fork, decided by workflow_run with --scope-from", func(t *testing.T) {
+		t.Parallel()
+		g := newGT(t)
+		base := fghRepoLanes(t)
+		// discord-blue/prod is ready by every rule; the fork also drops its
+		// evidence requirements, which must not ride along.
+		head := gtStage(t, base, "discord-blue/prod", "provider-target")
+		head = strings.Replace(head, "    paths: [\"products/discord-blue/**\"]\n", "    paths: [\"products/discord-blue/**\"]\n    evidence: {}\n", 1)
+		g.lanes(base, head)
+		g.pr(5, gtHead, "forker/r", nil, "")
+		g.freshEvidence("discord-blue/prod")
+		scope := `{"schema":"lanegate.gate-scope/v1","pr":5,"head_sha":"` + gtHead + `","lanes":[]}`
+		if err := os.WriteFile(filepath.Join(g.dir, "scope.json"), []byte(scope), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		wr := g.event("workflow_run", map[string]any{"action": "completed", "workflow_run": map[string]any{"id": 1, "event": "pull_request", "head_sha": gtHead}})
+		r, o := g.decide(1, wr, "--scope-from", "scope.json")
+		l := gtLane(t, r, "discord-blue/prod")
+		if len(l.Reasons) != 1 || !strings.HasPrefix(l.Reasons[0], gate.RuleChangeReason+": discord-blue/prod changes evidence") {
+			t.Errorf("reasons %q\n%s", l.Reasons, o)
+		}
+		g.status(gtHead, "failure")
+	})
+	t.Run("deleting the cm lanes' paths while changing cm code", func(t *testing.T) {
+		t.Parallel()
+		g := newGT(t)
+		base := fghRepoLanes(t)
+		head := strings.ReplaceAll(base, "    paths: [\"products/cm/**\"]\n", "")
+		if strings.Contains(head, "products/cm/") {
+			t.Fatal("paths not removed")
+		}
+		g.lanes(base, head)
+		g.files("products/cm/app.py")
+		r, o := g.decide(1, nil)
+		if len(r.Lanes) != 2 {
+			t.Fatalf("lanes in scope %+v\n%s", r.Lanes, o)
+		}
+		for _, k := range []string{"cm/testing", "cm/prod"} {
+			l := gtLane(t, r, k)
+			if !slices.Equal(l.Why, []string{"changed files match its paths"}) {
+				t.Errorf("%s why %q", k, l.Why)
+			}
+			gtHasReason(t, l, gate.RuleChangeReason+": "+k+" changes paths [products/cm/**] → []")
+		}
+		g.status(gtHead, "failure")
+	})
+	t.Run("no lanes.yaml on the base branch", func(t *testing.T) {
+		t.Parallel()
+		g := newGT(t)
+		base := fghRepoLanes(t)
+		g.f.setContent(gtHead, "lanes.yaml", gtStage(t, base, "discord-blue/prod", "provider-target"))
+		g.freshEvidence("discord-blue/prod")
+		r, _ := g.decide(1, nil)
+		gtHasReason(t, gtLane(t, r, "discord-blue/prod"), "discord-blue/prod has no trusted rules: the base branch has no lanes.yaml")
+		g.status(gtHead, "failure")
+
+		// Introducing lanes.yaml with every lane at dokploy is fine.
+		g.f.clearStatuses()
+		g.f.setContent(gtHead, "lanes.yaml", base)
+		g.files("lanes.yaml", "products/cm/app.py")
+		r, _ = g.decide(0, nil)
+		if r.Verdict != gate.Pass || len(r.Lanes) != 0 {
+			t.Errorf("result %+v", r)
+		}
+		g.status(gtHead, "success")
+	})
+}
+
+// TestGateScopeFromIsStrict: finding 4. The workflow's jq reads "pr"; the
+// gate must read the same number or refuse the file.
+func TestGateScopeFromIsStrict(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		write func(t *testing.T, path string)
+		want  string
+	}{
+		{"case-insensitive duplicate", func(t *testing.T, path string) {
+			writeFile(t, path, `{"schema":"lanegate.gate-scope/v1","pr":5,"PR":7}`)
+		}, `unknown key "PR"`},
+		{"duplicate", func(t *testing.T, path string) {
+			writeFile(t, path, `{"schema":"lanegate.gate-scope/v1","pr":5,"pr":7}`)
+		}, `key "pr" twice`},
+		{"unknown key", func(t *testing.T, path string) {
+			writeFile(t, path, `{"schema":"lanegate.gate-scope/v1","pr":5,"extra":1}`)
+		}, `unknown key "extra"`},
+		{"too large", func(t *testing.T, path string) {
+			writeFile(t, path, `{"schema":"lanegate.gate-scope/v1","pr":5,"lanes":["`+strings.Repeat("x", gate.MaxScopeFileSize)+`"]}`)
+		}, "over the 1048576-byte limit"},
+		{"symlink", func(t *testing.T, path string) {
+			target := path + ".real"
+			writeFile(t, target, `{"schema":"lanegate.gate-scope/v1","pr":7}`)
+			if err := os.Symlink(target, path); err != nil {
+				t.Fatal(err)
+			}
+		}, "not a regular file (L"},
+		{"fifo", func(t *testing.T, path string) {
+			if err := syscall.Mkfifo(path, 0o600); err != nil {
+				t.Skipf("mkfifo: %v", err)
+			}
+		}, "not a regular file (p"},
+		{"directory", func(t *testing.T, path string) {
+			if err := os.Mkdir(path, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}, "not a regular file (d"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			g := newGT(t)
+			base := fghRepoLanes(t)
+			g.lanes(base, base)
+			g.pr(7, gtHead, "o/r", nil, "")
+			tc.write(t, filepath.Join(g.dir, "scope.json"))
+			wr := g.event("workflow_run", map[string]any{"action": "completed", "workflow_run": map[string]any{"id": 1, "event": "pull_request", "head_sha": gtHead}})
+			r, o := g.decide(1, wr, "--scope-from", "scope.json")
+			if len(r.Problems) == 0 || !strings.HasPrefix(r.Problems[0], "--scope-from scope.json refused: ") || !strings.Contains(r.Problems[0], tc.want) {
+				t.Errorf("problems %q, want one containing %q\n%s", r.Problems, tc.want, o)
+			}
+			for _, c := range g.f.callList() {
+				if strings.HasPrefix(c.Path, "/repos/o/r/pulls/") {
+					t.Errorf("read %s after refusing the scope file", c)
+				}
+			}
+			if sts := g.f.statusList(); len(sts) != 0 {
+				t.Errorf("statuses %+v", sts)
+			}
+		})
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestGateFilesPinnedToHeadSHA: finding 8. The changed files are the
+// compare of the PR's base and head SHAs, the same head whose lanes.yaml
+// is read and which gets the status, never the PR's live file list, which
+// may already describe a newer push.
+func TestGateFilesPinnedToHeadSHA(t *testing.T) {
 	t.Parallel()
 	g := newGT(t)
 	base := fghRepoLanes(t)
-	queueSHA := strings.Repeat("d4", 20)
-	g.pr(7, gtHead, "o/r", nil, "")
-	g.f.setFiles(7, []string{"lanes.yaml"})
-	g.lanes(base, gtStage(t, base, "discord-blue/prod", "provider-target"))
-	g.freshEvidence("discord-blue/prod")
-	mg := g.event("merge_group", map[string]any{"action": "checks_requested", "merge_group": map[string]any{
-		"head_sha": queueSHA, "head_ref": "refs/heads/gh-readonly-queue/main/pr-7-" + gtBase, "base_sha": gtBase, "base_ref": "refs/heads/main"}})
-	mg["GITHUB_SHA"] = queueSHA
-	r, o := g.decide(0, mg)
-	if r.Verdict != gate.Pass {
+	g.lanes(base, base)
+	// The live list already shows a newer push touching cm; the head the
+	// gate decides only changes docs.
+	g.f.setFiles(5, []string{"products/cm/app.py"})
+	g.files("docs/x.md")
+	r, o := g.decide(0, nil)
+	if r.Verdict != gate.Pass || len(r.Lanes) != 0 {
 		t.Fatalf("result %+v\n%s", r, o)
 	}
-	g.status(queueSHA, "success")
-	if !slices.Contains(g.f.log(), "GET /repos/o/r/pulls/7") {
-		t.Errorf("PR 7 not read: %q", g.f.log())
+	g.status(gtHead, "success")
+	for _, c := range g.f.callList() {
+		if strings.HasSuffix(c.Path, "/files") {
+			t.Errorf("the gate listed files by PR number: %s", c)
+		}
 	}
-	if cs := g.f.issueComments(7); len(cs) != 1 {
-		t.Errorf("comments on PR 7: %+v", cs)
+	// And the other way round: the head touches cm, the live list does not.
+	g.f.clearStatuses()
+	g.f.setFiles(5, []string{"docs/x.md"})
+	g.files("products/cm/app.py")
+	r, _ = g.decide(1, nil)
+	if len(r.Lanes) != 2 {
+		t.Errorf("lanes in scope %+v", r.Lanes)
 	}
+	g.status(gtHead, "failure")
 }
 
 func TestGateFailsClosed(t *testing.T) {

@@ -53,13 +53,15 @@ func (h LaneHealth) Clean() bool {
 	return h.AuditClean && h.ProviderPresent && len(h.EvidenceProblems) == 0
 }
 
-// Input is everything one decision needs.
+// Input is everything one decision needs. Base is the trusted plan (the
+// base branch's, or for a merge group the queue's base commit); Head is the
+// pull request's, read only for each lane's requested stage.
 type Input struct {
 	Base, Head   *lanes.File // base may be nil only when the PR adds lanes.yaml
 	Labels       []string
 	Body         string
 	ChangedFiles []string
-	FilesCapped  bool // GitHub's 3,000-file listing cap was hit
+	FilesCapped  bool // the changed-file listing hit GitHub's cap
 	Fork         bool // the PR comes from a fork and this run has no trusted scope
 	Health       map[string]LaneHealth
 	// Problems are failures to gather inputs (no token, no database, API
@@ -126,7 +128,14 @@ func stageOf(f *lanes.File, key string) (string, bool) {
 	return l.Stage, true
 }
 
-// scope works out which lanes the pull request touches and why.
+// RuleChangeReason starts every reason that blocks a pull request for
+// changing the rules it would be judged by.
+const RuleChangeReason = "rule changes must land before the cutover that relies on them"
+
+// scope works out which lanes the pull request touches and why. Only the
+// stage is read from the head: paths, the lane list used for the file cap
+// and everything else come from the base, so deleting a lane's paths cannot
+// take it out of scope.
 func scope(in Input) (map[string][]string, []string) {
 	why := map[string][]string{}
 	var problems []string
@@ -148,25 +157,61 @@ func scope(in Input) (map[string][]string, []string) {
 		}
 	}
 	for _, k := range DeclaredLanes(in.Labels, in.Body) {
-		if _, ok := in.Head.Lane(k); !ok {
+		_, inBase := stageOf(in.Base, k)
+		if _, inHead := in.Head.Lane(k); !inBase && !inHead {
 			problems = append(problems, fmt.Sprintf("the pull request declares lane %q, which lanes.yaml does not have", k))
 			continue
 		}
 		add(k, "declared by label or Cutover-Lanes trailer")
 	}
-	if in.FilesCapped {
-		for _, l := range in.Head.Lanes {
-			add(l.Key, "the pull request hit GitHub's 3,000-file listing cap, so every lane is in scope")
-		}
-	} else {
-		for _, k := range in.Head.LanesForPaths(in.ChangedFiles) {
-			add(k, "changed files match its paths")
+	if in.Base != nil {
+		if in.FilesCapped {
+			for _, l := range in.Base.Lanes {
+				add(l.Key, "the changed-file list hit GitHub's listing cap, so every lane is in scope")
+			}
+		} else {
+			for _, k := range in.Base.LanesForPaths(in.ChangedFiles) {
+				add(k, "changed files match its paths")
+			}
 		}
 	}
 	return why, problems
 }
 
-// Decide makes the gate's decision.
+// ruleChanges lists what the head changes in the plan as a whole: file-wide
+// rules and the lanes it adds or removes. Empty without a base plan, where
+// every lane is new and has no trusted rules at all.
+func ruleChanges(base, head *lanes.File) []planChange {
+	if base == nil || head == nil {
+		return nil
+	}
+	var out []planChange
+	for _, d := range base.FileRuleDiffs(head) {
+		out = append(out, planChange{"", "lanes.yaml changes " + d})
+	}
+	for _, l := range head.Lanes {
+		if _, ok := base.Lane(l.Key); !ok {
+			out = append(out, planChange{l.Key, "lanes.yaml adds lane " + l.Key})
+		}
+	}
+	for _, l := range base.Lanes {
+		if _, ok := head.Lane(l.Key); !ok {
+			out = append(out, planChange{l.Key, "lanes.yaml removes lane " + l.Key})
+		}
+	}
+	return out
+}
+
+// planChange is one plan-wide rule change; lane is the lane it adds or
+// removes, whose own verdict already says so.
+type planChange struct{ lane, text string }
+
+// Decide makes the gate's decision. Every rule (waves, requires, evidence,
+// paths, retire window, defaults) comes from the base plan; the head
+// contributes only each lane's requested stage. A head that changes the
+// rules while any lane is in scope is blocked: the change has to merge on
+// its own first, so that a pull request cannot loosen the checks it is
+// judged by.
 func Decide(in Input) Result {
 	res := Result{Schema: Schema, Problems: append([]string{}, in.Problems...), Lanes: []LaneVerdict{}}
 	if in.Head == nil {
@@ -183,8 +228,9 @@ func Decide(in Input) Result {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
+		planChanges := ruleChanges(in.Base, in.Head)
 		for _, k := range keys {
-			res.Lanes = append(res.Lanes, decideLane(in, k, dedupe(why[k])))
+			res.Lanes = append(res.Lanes, decideLane(in, k, dedupe(why[k]), planChanges))
 		}
 	}
 	res.Verdict = Pass
@@ -222,34 +268,64 @@ func dedupe(ss []string) []string {
 	return out
 }
 
-// decideLane applies the stage rules to one lane in scope.
-func decideLane(in Input, key string, why []string) LaneVerdict {
+// decideLane applies the base plan's rules to one lane in scope.
+func decideLane(in Input, key string, why []string, planChanges []planChange) LaneVerdict {
 	v := LaneVerdict{Lane: key, Why: why, Reasons: []string{}}
 	block := func(format string, args ...any) { v.Reasons = append(v.Reasons, fmt.Sprintf(format, args...)) }
-	baseStage, inBase := stageOf(in.Base, key)
+	var baseLane *lanes.Lane
+	inBase := false
+	if in.Base != nil {
+		baseLane, inBase = in.Base.Lane(key)
+	}
 	headLane, inHead := in.Head.Lane(key)
-	if !inBase {
-		baseStage = StageDokploy
+	baseStage := StageDokploy
+	if inBase {
+		baseStage = baseLane.Stage
 	}
 	v.FromStage = baseStage
-	switch {
-	case !inHead:
-		v.ToStage = "(removed)"
-		if baseStage != StageDokploy {
-			block("a lane at stage %s cannot be removed from lanes.yaml", baseStage)
-		}
-	default:
+	if inHead {
 		v.ToStage = headLane.Stage
 		if headLane.Stage == baseStage {
 			// Declared or path-matched without a stage change: the pull
 			// request performs the lane's next step elsewhere.
-			next := lanes.StageIndex(baseStage) + 1
-			if next >= len(lanes.Stages) {
-				block("the lane is already %s; there is no later stage to cut over to", baseStage)
-				break
+			if next := lanes.StageIndex(baseStage) + 1; next < len(lanes.Stages) {
+				v.ToStage = lanes.Stages[next]
 			}
-			v.ToStage = lanes.Stages[next]
 		}
+	} else {
+		v.ToStage = "(removed)"
+	}
+
+	// The rules themselves must not move under the decision.
+	switch {
+	case !inBase && in.Base == nil:
+		block("%s has no trusted rules: the base branch has no lanes.yaml, so a lane can only be added at stage %s", key, StageDokploy)
+	case !inBase:
+		block("%s: the pull request adds %s, which has no trusted rules until it is on the base branch (add it at stage %s on its own first)", RuleChangeReason, key, StageDokploy)
+	case !inHead:
+		block("%s: the pull request removes %s from lanes.yaml", RuleChangeReason, key)
+	default:
+		if diffs := baseLane.RuleDiffs(headLane); len(diffs) > 0 {
+			block("%s: %s changes %s", RuleChangeReason, key, strings.Join(diffs, "; "))
+		}
+	}
+	for _, c := range planChanges {
+		if c.lane != key {
+			block("%s: %s", RuleChangeReason, c.text)
+		}
+	}
+	if !inBase {
+		return finish(v)
+	}
+
+	switch {
+	case !inHead:
+		if baseStage != StageDokploy {
+			block("a lane at stage %s cannot be removed from lanes.yaml", baseStage)
+		}
+	case v.ToStage == baseStage:
+		block("the lane is already %s; there is no later stage to cut over to", baseStage)
+	default:
 		from, to := lanes.StageIndex(baseStage), lanes.StageIndex(v.ToStage)
 		switch {
 		case to < from:
@@ -257,11 +333,15 @@ func decideLane(in Input, key string, why []string) LaneVerdict {
 		case to > from+1:
 			block("a lane cannot skip a stage: %s → %s skips %s", baseStage, v.ToStage, lanes.Stages[from+1])
 		case v.ToStage == StageProviderTarget:
-			checkProviderTarget(in, headLane, block)
+			checkProviderTarget(in, baseLane, block)
 		case v.ToStage == StageRetired:
-			checkRetired(in, headLane, block)
+			checkRetired(in, baseLane, block)
 		}
 	}
+	return finish(v)
+}
+
+func finish(v LaneVerdict) LaneVerdict {
 	v.Verdict = Pass
 	if len(v.Reasons) > 0 {
 		v.Verdict = Blocked
@@ -292,9 +372,10 @@ func checkClean(in Input, key, who string, block func(string, ...any)) {
 }
 
 // checkProviderTarget: the lane is clean, and everything that must go first
-// already runs on provider-target with clean evidence. Required lanes are
-// named one by one; earlier-wave lanes are summarised in one reason per kind
-// of problem, so a large fleet does not multiply reasons per lane.
+// already runs on provider-target with clean evidence. l is the base plan's
+// lane, and the earlier waves are the base plan's. Required lanes are named
+// one by one; earlier-wave lanes are summarised in one reason per kind of
+// problem, so a large fleet does not multiply reasons per lane.
 func checkProviderTarget(in Input, l *lanes.Lane, block func(string, ...any)) {
 	checkClean(in, l.Key, "", block)
 	required := map[string]bool{}
@@ -309,7 +390,7 @@ func checkProviderTarget(in Input, l *lanes.Lane, block func(string, ...any)) {
 		checkClean(in, r, "required lane ", block)
 	}
 	var notCutOver, unclean []string
-	for _, o := range in.Head.Lanes {
+	for _, o := range in.Base.Lanes {
 		if o.Wave >= l.Wave || required[o.Key] {
 			continue
 		}
@@ -354,7 +435,7 @@ func listSome(items []string, n int) string {
 }
 
 // checkRetired: the lane has run on provider-target, cleanly, for the whole
-// retire window.
+// retire window of the base plan.
 func checkRetired(in Input, l *lanes.Lane, block func(string, ...any)) {
 	checkClean(in, l.Key, "", block)
 	if h, ok := health(in, l.Key); ok {

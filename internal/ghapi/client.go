@@ -22,6 +22,7 @@
 //	PullRequest        ≤ 3 (404s are retried twice: GitHub is eventually consistent right after the webhook)
 //	PullRequestFiles   ⌈files/100⌉, at most 30 (GitHub lists at most 3,000 files)
 //	FileContent        1
+//	CompareFiles       1
 //	UpsertSticky       unchanged: P; edited: P+1; created: P+1+P′+(≤1 delete);
 //	                   k duplicates: P+(≤1 edit)+(k−1) deletes;
 //	                   +1 if identity is "" and not yet known
@@ -64,6 +65,8 @@ const (
 	MaxStatusDescription = 140
 	// MaxPullRequestFiles is the most files GitHub lists for a pull request.
 	MaxPullRequestFiles = 3000
+	// MaxCompareFiles is the most files the compare API lists.
+	MaxCompareFiles = 300
 	// ActionsBotLogin is the author of everything posted with GITHUB_TOKEN.
 	ActionsBotLogin = "github-actions[bot]"
 
@@ -547,6 +550,37 @@ func (c *Client) PullRequestFiles(ctx context.Context, owner, repo string, numbe
 		}
 		opts.Page = resp.NextPage
 	}
+}
+
+// CompareFiles lists the paths changed between two commits, base...head
+// (from their merge base to head, as a pull request's diff), with a renamed
+// file contributing both paths. Unlike PullRequestFiles it is pinned to the
+// exact head commit. The compare API lists at most 300 files: capped is
+// true when that many came back, and the caller must then assume any path
+// may have changed.
+func (c *Client) CompareFiles(ctx context.Context, owner, repo, base, head string) (files []string, capped bool, err error) {
+	if err := checkRepo(owner, repo); err != nil {
+		return nil, false, err
+	}
+	for _, sha := range []string{base, head} {
+		if !shaRE.MatchString(sha) {
+			return nil, false, fmt.Errorf("invalid commit SHA %q: compare needs full commit SHAs", sha)
+		}
+	}
+	cmp, _, err := c.gh.Repositories.CompareCommits(ctx, owner, repo, base, head, nil)
+	if err != nil {
+		return nil, false, c.fail(opCompare, err)
+	}
+	seen := map[string]bool{}
+	for _, f := range cmp.Files {
+		for _, p := range []string{f.GetFilename(), f.GetPreviousFilename()} {
+			if p != "" && !seen[p] {
+				seen[p] = true
+				files = append(files, p)
+			}
+		}
+	}
+	return files, len(cmp.Files) >= MaxCompareFiles, nil
 }
 
 // FileContent reads a file through the contents API at ref (a branch, tag

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -361,6 +362,62 @@ func TestPullRequestFiles(t *testing.T) {
 			"GET /repos/acme/shop/pulls/7/files?per_page=100",
 			"GET /repos/acme/shop/pulls/7/files?page=2&per_page=100",
 			"GET /repos/acme/shop/pulls/7/files?page=3&per_page=100")
+	})
+}
+
+func TestCompareFiles(t *testing.T) {
+	base, head := strings.Repeat("b", 40), strings.Repeat("c", 40)
+	names := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("lanes/l%d/file%d.sql", i%7, i)
+		}
+		return out
+	}
+	t.Run("below the cap, pinned to the two SHAs", func(t *testing.T) {
+		f := newFakeGitHub(t)
+		f.setCompare("acme/shop", base, head, names(3))
+		f.mu.Lock()
+		f.files["acme/shop@"+base+"..."+head][1]["previous_filename"] = "old/place.sql"
+		f.mu.Unlock()
+		c, _ := newTestClient(t, f)
+		files, capped, err := c.CompareFiles(tctx, "acme", "shop", base, head)
+		if err != nil || capped {
+			t.Fatalf("capped=%v err=%v", capped, err)
+		}
+		if want := []string{"lanes/l0/file0.sql", "lanes/l1/file1.sql", "old/place.sql", "lanes/l2/file2.sql"}; !slices.Equal(files, want) {
+			t.Fatalf("files %q, want %q", files, want)
+		}
+		assertCalls(t, f, "GET /repos/acme/shop/compare/"+base+"..."+head)
+	})
+	t.Run("capped at 300", func(t *testing.T) {
+		f := newFakeGitHub(t)
+		f.setCompare("acme/shop", base, head, names(450))
+		c, _ := newTestClient(t, f)
+		files, capped, err := c.CompareFiles(tctx, "acme", "shop", base, head)
+		if err != nil || !capped || len(files) != 300 {
+			t.Fatalf("capped=%v files=%d err=%v", capped, len(files), err)
+		}
+	})
+	t.Run("refuses short or non-SHA refs", func(t *testing.T) {
+		f := newFakeGitHub(t)
+		c, _ := newTestClient(t, f)
+		for _, ref := range []string{"main", base[:12], "../" + base} {
+			if _, _, err := c.CompareFiles(tctx, "acme", "shop", ref, head); err == nil || !strings.Contains(err.Error(), "full commit SHAs") {
+				t.Errorf("CompareFiles(%q): err = %v", ref, err)
+			}
+		}
+		if len(f.callLog()) != 0 {
+			t.Errorf("calls %q", f.callLog())
+		}
+	})
+	t.Run("a missing commit names the permission", func(t *testing.T) {
+		f := newFakeGitHub(t)
+		c, _ := newTestClient(t, f)
+		_, _, err := c.CompareFiles(tctx, "acme", "shop", base, head)
+		if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "contents: read") {
+			t.Fatalf("err = %v", err)
+		}
 	})
 }
 

@@ -64,6 +64,7 @@ var (
 	opPull      = op{name: "read pull request", perm: "pull-requests: read"}
 	opPullFiles = op{name: "list pull request files", perm: "pull-requests: read"}
 	opReadFile  = op{name: "read file contents", perm: "contents: read"}
+	opCompare   = op{name: "compare commits", perm: "contents: read"}
 )
 
 // needs renders the permission requirement, e.g.

@@ -196,6 +196,18 @@ func (f *fakeGitHub) setPullFiles(repo string, n int, names []string) {
 	f.files[repo+"#"+strconv.Itoa(n)] = fs
 }
 
+// setCompare serves GET /repos/{repo}/compare/{base}...{head}; the compare
+// API lists at most 300 files.
+func (f *fakeGitHub) setCompare(repo, base, head string, names []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var fs []map[string]any
+	for i, name := range names {
+		fs = append(fs, map[string]any{"sha": fmt.Sprintf("%040x", i+1), "filename": name, "status": "modified", "additions": 1, "deletions": 0, "changes": 1})
+	}
+	f.files[repo+"@"+base+"..."+head] = fs
+}
+
 func (f *fakeGitHub) setContent(repo, ref, path, content string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -400,6 +412,14 @@ func (f *fakeGitHub) handleRepo(w http.ResponseWriter, r *http.Request, repo str
 			items[i] = x
 		}
 		f.paginate(w, r, items, 3000)
+	case seg[0] == "compare" && len(seg) == 2 && r.Method == http.MethodGet:
+		fs, ok := f.files[repo+"@"+seg[1]]
+		if !ok {
+			f.writeError(w, http.StatusNotFound, "Not Found")
+			return
+		}
+		fs = fs[:min(len(fs), 300)]
+		f.writeJSON(w, http.StatusOK, map[string]any{"status": "ahead", "ahead_by": 1, "behind_by": 0, "total_commits": 1, "files": fs})
 	case seg[0] == "contents" && len(seg) >= 2 && r.Method == http.MethodGet:
 		path := strings.Join(seg[1:], "/")
 		ref := r.URL.Query().Get("ref")

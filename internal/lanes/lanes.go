@@ -43,7 +43,10 @@ type File struct {
 	SchemaVersion int
 	TrackingIssue int           // 0 when unset
 	RetireWindow  time.Duration // DefaultRetireWindow when unset
-	Lanes         []*Lane       // in file order
+	// Defaults is defaults.evidence as written (nil when unset); lanes
+	// without their own evidence list already carry a copy.
+	Defaults []EvidenceRequirement
+	Lanes    []*Lane // in file order
 
 	index map[string]*Lane // built by Parse; nil for hand-built files
 }

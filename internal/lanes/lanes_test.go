@@ -64,22 +64,23 @@ lanes:
     evidence: {promotion: {max_age: 90m}, deploy: {max_age: 72h}}
   - {route: c/z, product: c, driver: generic-web, wave: 2, stage: retired, evidence: {}}
 `,
-			want: &File{Path: "lanes.yaml", SchemaVersion: 1, TrackingIssue: 42, RetireWindow: 30 * day, Lanes: []*Lane{
-				{
-					Key: "a/x", Context: "a", Instance: "x", Product: "a", Driver: "odoo", Wave: 1, Stage: "dokploy",
-					Evidence: []EvidenceRequirement{{"deploy", 7 * day}, {"health", 24 * time.Hour}},
-					Line:     10, Column: 5,
-				},
-				{
-					Key: "b/y", Context: "b", Instance: "y", Product: "b", Driver: "verireel", Wave: 2, Stage: "provider-target",
-					Evidence: []EvidenceRequirement{{"deploy", 72 * time.Hour}, {"promotion", 90 * time.Minute}},
-					Line:     11, Column: 5,
-				},
-				{
-					Key: "c/z", Context: "c", Instance: "z", Product: "c", Driver: "generic-web", Wave: 2, Stage: "retired",
-					Line: 17, Column: 5,
-				},
-			}},
+			want: &File{Path: "lanes.yaml", SchemaVersion: 1, TrackingIssue: 42, RetireWindow: 30 * day,
+				Defaults: []EvidenceRequirement{{"deploy", 7 * day}, {"health", 24 * time.Hour}}, Lanes: []*Lane{
+					{
+						Key: "a/x", Context: "a", Instance: "x", Product: "a", Driver: "odoo", Wave: 1, Stage: "dokploy",
+						Evidence: []EvidenceRequirement{{"deploy", 7 * day}, {"health", 24 * time.Hour}},
+						Line:     10, Column: 5,
+					},
+					{
+						Key: "b/y", Context: "b", Instance: "y", Product: "b", Driver: "verireel", Wave: 2, Stage: "provider-target",
+						Evidence: []EvidenceRequirement{{"deploy", 72 * time.Hour}, {"promotion", 90 * time.Minute}},
+						Line:     11, Column: 5,
+					},
+					{
+						Key: "c/z", Context: "c", Instance: "z", Product: "c", Driver: "generic-web", Wave: 2, Stage: "retired",
+						Line: 17, Column: 5,
+					},
+				}},
 		},
 		{
 			name: "every lane field",

@@ -117,6 +117,7 @@ func (p *parser) parse(data []byte) *File {
 			defaults = p.evidence(e, "defaults.evidence")
 		}
 	}
+	f.Defaults = defaults
 	var srcs []*laneSrc
 	if n := m["lanes"]; n != nil {
 		items, ok := p.seq(n, "lanes")
