@@ -90,6 +90,10 @@ func tooLarge(path string, max int64) error {
 // descriptor, so a file swapped after a check cannot slip through.
 func OpenRegular(path string) (*os.File, error) {
 	if fi, err := os.Lstat(path); err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			pe.Op = "open" // what the caller asked for, not how it was checked
+		}
 		return nil, err
 	} else if !fi.Mode().IsRegular() {
 		return nil, notRegular(path, fi.Mode())
