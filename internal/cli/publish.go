@@ -9,7 +9,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/lanegate/lanegate/internal/ghapi"
 	"github.com/lanegate/lanegate/internal/lanes"
 	"github.com/lanegate/lanegate/internal/report"
+	"github.com/lanegate/lanegate/internal/safeio"
 )
 
 func init() {
@@ -121,7 +121,7 @@ func runPublish(ctx context.Context, env *Env, args []string) error {
 	}
 	var outs []rendered
 	for _, p := range paths {
-		data, err := os.ReadFile(env.path(p))
+		data, err := safeio.ReadRegularFile(env.path(p), safeio.MaxReportBytes)
 		if err != nil {
 			return usageErr("cannot read report %s: %v", p, err)
 		}

@@ -29,6 +29,11 @@ func (s *Store) prepare(rel string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// The state directory itself is the operator's (or a fixture's) choice
+	// and may be created; only what lies under it is checked.
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		return "", err
+	}
 	if dir := filepath.ToSlash(filepath.Dir(clean)); dir != "." {
 		if err := safeio.MkdirAllUnder(s.Dir, dir, 0o755); err != nil {
 			return "", err
