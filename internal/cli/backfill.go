@@ -548,11 +548,9 @@ func backfillFiles(ctx context.Context, env *Env, s *fsstore.Store, filter audit
 		return nil, err
 	}
 	defer unlock()
-	if n, err := s.Recover(); err != nil {
-		return nil, err
-	} else if n > 0 {
-		fmt.Fprintf(env.Stderr, "lanegate: rolled back %d file(s) left by an interrupted apply\n", n)
-	}
+	// A journal means an interrupted apply: the plan read below refuses the
+	// state and names --recover. Recovery runs only when asked for, never as
+	// a side effect of an apply.
 	run, err := planBackfill(filter, plan, func(v store.Visitor) error { return s.Scan(ctx, scope, v) })
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/lanegate/lanegate/internal/actions"
 	"github.com/lanegate/lanegate/internal/lanes"
+	"github.com/lanegate/lanegate/internal/safeio"
 	"github.com/lanegate/lanegate/internal/store"
 )
 
@@ -369,29 +371,24 @@ func loadPlan(env *Env, path string, explicit, disabled bool) (*lanes.File, erro
 	return f, nil
 }
 
-// writeFileAtomic writes via a temp file and rename, so a reader never sees a
-// half-written report.
+// writeFileAtomic writes an output file with safeio.WriteFile: a regular or
+// new file via a temp file and rename, so a reader never sees a half-written
+// report; a device or FIFO (/dev/null, a pipe) written into, never replaced.
+// "-" is refused here: stdout already carries the --format output.
 func writeFileAtomic(path string, write func(io.Writer) error) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return runtimeErr("cannot write %s: %v", path, err)
+	err := safeio.WriteFile(path, write, safeio.WriteOptions{})
+	if err == nil {
+		return nil
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return runtimeErr("cannot write %s: %v", path, err)
+	why := err
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		why = pe.Err // the message names the path once
 	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return runtimeErr("cannot write %s: %v", path, err)
+	if errors.Is(err, safeio.ErrRefused) {
+		return usageErr("cannot write %s: %v", path, why)
 	}
-	if err := tmp.Close(); err != nil {
-		return runtimeErr("cannot write %s: %v", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return runtimeErr("cannot write %s: %v", path, err)
-	}
-	return nil
+	return runtimeErr("cannot write %s: %v", path, why)
 }
 
 func runVersion(ctx context.Context, env *Env, args []string) error {

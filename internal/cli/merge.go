@@ -6,12 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 
 	"github.com/lanegate/lanegate/internal/audit"
 	"github.com/lanegate/lanegate/internal/lanes"
 	"github.com/lanegate/lanegate/internal/report"
+	"github.com/lanegate/lanegate/internal/safeio"
 	"github.com/lanegate/lanegate/internal/store"
 )
 
@@ -44,11 +44,11 @@ func runMerge(ctx context.Context, env *Env, args []string) error {
 	}
 	var shards []*report.AuditReport
 	for _, p := range paths {
-		f, err := os.Open(env.path(p))
+		r, f, err := safeio.OpenRegularLimited(env.path(p), safeio.MaxReportBytes)
 		if err != nil {
 			return usageErr("cannot read shard report %s: %v", p, err)
 		}
-		rep, err := report.ReadAuditReport(f)
+		rep, err := report.ReadAuditReport(r)
 		f.Close()
 		if err != nil {
 			return usageErr("%s: %v", p, err)

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/lanegate/lanegate/internal/ghapi"
 	"github.com/lanegate/lanegate/internal/lanes"
 	"github.com/lanegate/lanegate/internal/report"
+	"github.com/lanegate/lanegate/internal/safeio"
 	"github.com/lanegate/lanegate/internal/verdict"
 )
 
@@ -324,7 +324,7 @@ type loadedReport struct {
 // usage error naming the file and what is wrong.
 func loadReport(env *Env, p string) (loadedReport, error) {
 	lr := loadedReport{path: p}
-	data, err := os.ReadFile(env.path(p))
+	data, err := safeio.ReadRegularFile(env.path(p), safeio.MaxReportBytes)
 	if err != nil {
 		return lr, usageErr("cannot read report %s: %v", p, err)
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"time"
@@ -16,12 +17,14 @@ type storeFlags struct {
 	stateDir         string
 	databaseURL      string
 	statementTimeout time.Duration
+	allowEmpty       bool
 }
 
 func addStoreFlags(fs *flag.FlagSet, s *storeFlags) {
 	fs.StringVar(&s.stateDir, "state-dir", "", "Launchplane filesystem state directory (or LAUNCHPLANE_STATE_DIR)")
 	fs.StringVar(&s.databaseURL, "database-url", "", "Launchplane Postgres URL (or LANEGATE_DATABASE_URL, LAUNCHPLANE_DATABASE_URL); wins over a state directory")
 	fs.DurationVar(&s.statementTimeout, "statement-timeout", pgstore.DefaultStatementTimeout, "Postgres statement timeout")
+	fs.BoolVar(&s.allowEmpty, "allow-empty", false, "accept a state directory with none of Launchplane's record directories as an empty state")
 }
 
 func flagWasSet(fs *flag.FlagSet, name string) bool {
@@ -61,7 +64,10 @@ func openStore(ctx context.Context, env *Env, s *storeFlags) (store.Reader, erro
 		}
 		return st, nil
 	case stateDir != "":
-		st, err := fsstore.Open(env.path(stateDir))
+		st, err := fsstore.OpenWith(env.path(stateDir), fsstore.Options{AllowEmpty: s.allowEmpty})
+		if errors.Is(err, fsstore.ErrNotStateDir) {
+			return nil, usageErr("%v; pass --allow-empty if an empty state is intended", err)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lanegate/lanegate/internal/safeio"
 	"github.com/lanegate/lanegate/internal/store"
 )
 
@@ -179,7 +180,8 @@ func (s *FSStore) appendOne(r Record) (AppendResult, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return AppendResult{}, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// Never through a link: evidence stays inside the state directory.
+	if err := safeio.MkdirAllUnder(s.StateDir, FSDir+"/"+laneDirName(r.Lane)+"/"+r.Kind, 0o755); err != nil {
 		return AppendResult{}, store.Errorf(err, "cannot create evidence directory %s", dir)
 	}
 	data, err := encodeFile(r)
@@ -227,7 +229,10 @@ func syncDir(dir string) {
 
 // readFile reads one evidence file and checks that it belongs where it is.
 func (s *FSStore) readFile(path string, want Key) (Record, error) {
-	data, err := os.ReadFile(path)
+	if err := safeio.CheckDirsUnder(s.StateDir, FSDir+"/"+laneDirName(want.Lane)+"/"+want.Kind); err != nil {
+		return Record{}, store.Errorf(err, "refusing to read evidence through %s", filepath.Dir(path))
+	}
+	data, err := safeio.ReadRegularFile(path, safeio.MaxRecordBytes)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return Record{}, err
@@ -253,6 +258,9 @@ func (s *FSStore) List(ctx context.Context, q Query) ([]Record, error) {
 			laneDirs = append(laneDirs, laneDirName(l))
 		}
 	} else {
+		if err := safeio.CheckDirsUnder(s.StateDir, FSDir); err != nil {
+			return nil, store.Errorf(err, "refusing to read evidence")
+		}
 		entries, err := os.ReadDir(root)
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, nil
@@ -277,6 +285,9 @@ func (s *FSStore) List(ctx context.Context, q Query) ([]Record, error) {
 				return nil, err
 			}
 			dir := filepath.Join(root, ld, k)
+			if err := safeio.CheckDirsUnder(s.StateDir, FSDir+"/"+ld+"/"+k); err != nil {
+				return nil, store.Errorf(err, "refusing to read evidence")
+			}
 			entries, err := os.ReadDir(dir)
 			if errors.Is(err, os.ErrNotExist) {
 				continue
@@ -290,7 +301,7 @@ func (s *FSStore) List(ctx context.Context, q Query) ([]Record, error) {
 					continue
 				}
 				path := filepath.Join(dir, name)
-				data, err := os.ReadFile(path)
+				data, err := safeio.ReadRegularFile(path, safeio.MaxRecordBytes)
 				if err != nil {
 					return nil, store.Errorf(err, "cannot read evidence file %s", path)
 				}

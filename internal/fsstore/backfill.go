@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/lanegate/lanegate/internal/record"
+	"github.com/lanegate/lanegate/internal/safeio"
 	"github.com/lanegate/lanegate/internal/store"
 )
 
@@ -34,12 +35,16 @@ func bundleLockPath(dir string) string {
 // every Launchplane read and write takes, and returns its release.
 func (s *Store) Lock() (func(), error) {
 	path := bundleLockPath(s.Dir)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := safeio.MkdirAllUnder(s.Dir, ".locks/product_authority_bundles", 0o755); err != nil {
 		return nil, store.Errorf(err, "cannot create the lock directory")
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o644)
 	if err != nil {
 		return nil, store.Errorf(err, "cannot open Launchplane's bundle lock %s", path)
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, store.Errorf(err, "Launchplane's bundle lock %s is not a regular file", path)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 		f.Close()
@@ -51,24 +56,15 @@ func (s *Store) Lock() (func(), error) {
 	}, nil
 }
 
-type journalEntry struct {
-	Path   string `json:"path"` // relative to the state dir
-	SHA256 string `json:"sha256"`
-}
-
-type journal struct {
-	RunID  string         `json:"run_id"`
-	Files  []journalEntry `json:"files"`
-	Record string         `json:"record"`
-	// Dirs the apply creates (relative, deepest first); a rollback removes
-	// them again when they are empty.
-	Dirs []string `json:"dirs,omitempty"`
-}
-
-// removeDirs removes the directories an apply created, when empty.
+// removeDirs removes the directories an apply created, when empty. Each is
+// one of the fixed names applyDirs lists (checked when the journal is read)
+// and is removed only while it is a real directory, never a link.
 func (s *Store) removeDirs(dirs []string) {
 	for _, d := range dirs {
-		os.Remove(filepath.Join(s.Dir, filepath.FromSlash(d)))
+		p := filepath.Join(s.Dir, filepath.FromSlash(d))
+		if safeio.CheckDir(p) == nil {
+			os.Remove(p)
+		}
 	}
 }
 
@@ -77,8 +73,8 @@ func (s *Store) journalPath() string { return filepath.Join(s.Dir, lanegateDir, 
 // checkJournal refuses to read a state an interrupted apply may have left
 // half-written.
 func (s *Store) checkJournal() error {
-	if _, err := os.Stat(s.journalPath()); err == nil {
-		return store.Errorf(nil, "an interrupted lanegate backfill left %s: run `lanegate backfill --recover` (or apply again) to roll it back before reading this state", filepath.Join(lanegateDir, journalName))
+	if _, err := os.Lstat(s.journalPath()); err == nil {
+		return store.Errorf(nil, "an interrupted lanegate backfill left %s: run `lanegate backfill --recover` to roll it back before reading or applying to this state", filepath.Join(lanegateDir, journalName))
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return store.Errorf(err, "cannot check for an interrupted backfill")
 	}
@@ -86,54 +82,105 @@ func (s *Store) checkJournal() error {
 }
 
 // Recover rolls back an interrupted apply: it removes the files the journal
-// lists whose content is still what the apply wrote, then the journal. Call
-// it with the lock held. It returns how many files it removed.
+// lists whose content is still what the apply wrote (rows and run record
+// alike), then the journal. Call it with the lock held. It returns how many
+// row files it removed.
+//
+// The journal is untrusted input: a hand-edited or planted one must not
+// delete anything outside the files an apply could have created. Every path
+// is checked against the fixed layout an apply writes (decodeJournal), no
+// directory on the way may be a link, and every hash is checked before the
+// first file is removed.
 func (s *Store) Recover() (int, error) {
-	data, err := os.ReadFile(s.journalPath())
+	if err := safeio.CheckDir(filepath.Join(s.Dir, lanegateDir)); errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	} else if err != nil {
+		return 0, store.Errorf(err, "refusing to recover through %s", lanegateDir)
+	}
+	data, err := safeio.ReadRegularFile(s.journalPath(), safeio.MaxJournalBytes)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, store.Errorf(err, "cannot read the backfill journal")
 	}
-	var j journal
-	if err := json.Unmarshal(data, &j); err != nil {
-		return 0, store.Errorf(err, "backfill journal %s is corrupt; inspect it by hand", s.journalPath())
+	j, err := decodeJournal(data)
+	if err != nil {
+		return 0, store.Errorf(err, "backfill journal %s is corrupt or was not written by lanegate; nothing was removed, inspect it by hand", s.journalPath())
 	}
-	removed := 0
+	// Check everything first: a refusal part-way must not leave half a
+	// recovery behind.
+	for _, d := range []string{record.KindProviderTarget.Dir(), lanegateDir + "/backfills"} {
+		if err := safeio.CheckDirsUnder(s.Dir, d); err != nil {
+			return 0, store.Errorf(err, "refusing to recover: nothing was removed")
+		}
+	}
+	var doomed []string
 	for _, e := range j.Files {
-		p := filepath.Join(s.Dir, filepath.FromSlash(e.Path))
-		cur, err := os.ReadFile(p)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
+		ours, err := s.stillOurs(e.Path, e.SHA256)
 		if err != nil {
-			return removed, store.Errorf(err, "cannot read %s during recovery", e.Path)
+			return 0, err
 		}
-		sum := sha256.Sum256(cur)
-		if hex.EncodeToString(sum[:]) != e.SHA256 {
-			continue // not ours any more; never delete someone else's record
+		if ours {
+			doomed = append(doomed, e.Path)
 		}
-		if err := os.Remove(p); err != nil {
-			return removed, store.Errorf(err, "cannot remove %s during recovery", e.Path)
+	}
+	rows := len(doomed)
+	if j.Record != "" {
+		ours, err := s.stillOurs(j.Record, j.RecordSHA256)
+		if err != nil {
+			return 0, err
 		}
-		removed++
+		if ours {
+			doomed = append(doomed, j.Record)
+		}
+	}
+	for i, rel := range doomed {
+		if err := os.Remove(filepath.Join(s.Dir, filepath.FromSlash(rel))); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return min(i, rows), store.Errorf(err, "cannot remove %s during recovery", rel)
+		}
 	}
 	paths := make([]string, 0, len(j.Files)+1)
 	for _, e := range j.Files {
 		paths = append(paths, e.Path)
 	}
 	if j.Record != "" {
-		os.Remove(filepath.Join(s.Dir, filepath.FromSlash(j.Record)))
 		paths = append(paths, j.Record)
 	}
 	s.removeTemps(paths)
 	if err := os.Remove(s.journalPath()); err != nil {
-		return removed, store.Errorf(err, "cannot remove the backfill journal")
+		return rows, store.Errorf(err, "cannot remove the backfill journal")
 	}
 	syncDir(filepath.Dir(s.journalPath()))
 	s.removeDirs(j.Dirs)
-	return removed, nil
+	return rows, nil
+}
+
+// stillOurs reports whether the journaled file rel still holds exactly what
+// the apply wrote. A missing file, a link or other non-regular file, or
+// different content is not ours: Launchplane or an operator put it there,
+// and recovery never deletes someone else's file.
+func (s *Store) stillOurs(rel, sum string) (bool, error) {
+	p := filepath.Join(s.Dir, filepath.FromSlash(rel))
+	fi, err := os.Lstat(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, store.Errorf(err, "cannot check %s during recovery; nothing was removed", rel)
+	}
+	if !fi.Mode().IsRegular() {
+		return false, nil
+	}
+	cur, err := safeio.ReadRegularFile(p, safeio.MaxRecordBytes)
+	if errors.Is(err, safeio.ErrTooLarge) || errors.Is(err, safeio.ErrNotRegular) {
+		return false, nil // not what an apply writes
+	}
+	if err != nil {
+		return false, store.Errorf(err, "cannot read %s during recovery; nothing was removed", rel)
+	}
+	got := sha256.Sum256(cur)
+	return hex.EncodeToString(got[:]) == sum, nil
 }
 
 // removeTemps removes the ".<name>.<random>.tmp" files an apply killed
@@ -174,18 +221,24 @@ var failCreateAt int
 // leaves the state exactly as it was. Call it with the lock held, after
 // Recover. runRecord is the JSON evidence written to .lanegate/backfills/.
 func (s *Store) ApplyCreates(runID string, rows []*record.ProviderTarget, runRecord []byte, progress func(done int)) (created int, conflict *store.Route, err error) {
-	recRel := filepath.ToSlash(filepath.Join(lanegateDir, "backfills", runID+".json"))
-	j := journal{RunID: runID, Record: recRel}
-	for _, d := range []string{lanegateDir + "/backfills", record.KindProviderTarget.Dir(), lanegateDir} {
-		if _, err := os.Stat(filepath.Join(s.Dir, filepath.FromSlash(d))); errors.Is(err, os.ErrNotExist) {
+	if err := checkRunID(runID); err != nil {
+		return 0, nil, store.Errorf(err, "cannot record the backfill")
+	}
+	recSum := sha256.Sum256(runRecord)
+	j := journal{RunID: runID, Record: runRecordPath(runID), RecordSHA256: hex.EncodeToString(recSum[:])}
+	for _, d := range applyDirs {
+		p := filepath.Join(s.Dir, filepath.FromSlash(d))
+		if _, err := os.Lstat(p); errors.Is(err, os.ErrNotExist) {
 			j.Dirs = append(j.Dirs, d)
+		} else if err := safeio.CheckDir(p); err != nil {
+			return 0, nil, store.Errorf(err, "refusing to write the backfill")
 		}
 	}
 	for _, p := range rows {
 		data := Encode(p.Payload())
 		sum := sha256.Sum256(data)
 		j.Files = append(j.Files, journalEntry{
-			Path:   filepath.ToSlash(filepath.Join(record.KindProviderTarget.Dir(), record.FileName(p.Context, p.Instance))),
+			Path:   recordRel(record.KindProviderTarget, p.Context, p.Instance),
 			SHA256: hex.EncodeToString(sum[:]),
 		})
 	}
@@ -193,7 +246,7 @@ func (s *Store) ApplyCreates(runID string, rows []*record.ProviderTarget, runRec
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := writeAtomic(s.journalPath(), jdata); err != nil {
+	if err := s.writeAtomic(lanegateDir+"/"+journalName, jdata); err != nil {
 		return 0, nil, store.Errorf(err, "cannot write the backfill journal")
 	}
 	syncDir(filepath.Dir(s.journalPath()))
@@ -231,7 +284,7 @@ func (s *Store) ApplyCreates(runID string, rows []*record.ProviderTarget, runRec
 	if len(made) > 0 {
 		syncDir(filepath.Dir(made[0]))
 	}
-	if err := writeAtomic(filepath.Join(s.Dir, filepath.FromSlash(recRel)), runRecord); err != nil {
+	if err := s.writeAtomic(j.Record, runRecord); err != nil {
 		undo()
 		return 0, nil, store.Errorf(err, "cannot write the backfill record")
 	}

@@ -8,12 +8,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/lanegate/lanegate/internal/record"
+	"github.com/lanegate/lanegate/internal/safeio"
 	"github.com/lanegate/lanegate/internal/store"
 )
 
@@ -22,15 +24,46 @@ type Store struct {
 	Dir string
 }
 
-// Open checks that dir is a directory. A missing state directory is an error:
-// an empty audit of a mistyped path must not look clean.
-func Open(dir string) (*Store, error) {
+// Options tune Open.
+type Options struct {
+	// AllowEmpty accepts a directory that holds none of Launchplane's record
+	// directories, as an empty state. Without it such a directory is
+	// refused: an audit of /usr or a mistyped path must not look clean.
+	AllowEmpty bool
+}
+
+// ErrNotStateDir reports a directory with none of Launchplane's record
+// directories in it.
+var ErrNotStateDir = errors.New("not a Launchplane state directory")
+
+// Open opens a state directory with the default Options.
+func Open(dir string) (*Store, error) { return OpenWith(dir, Options{}) }
+
+// OpenWith checks that dir is a directory holding at least one of
+// Launchplane's record directories (unless opts.AllowEmpty). A missing state
+// directory is always an error.
+func OpenWith(dir string, opts Options) (*Store, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return nil, store.Errorf(err, "cannot open state directory %s", dir)
 	}
 	if !fi.IsDir() {
 		return nil, store.Errorf(nil, "state directory %s is not a directory", dir)
+	}
+	if !opts.AllowEmpty {
+		var names []string
+		found := false
+		for _, kind := range record.Kinds {
+			names = append(names, kind.Dir())
+			if _, err := os.Lstat(filepath.Join(dir, kind.Dir())); err == nil {
+				found = true
+			} else if !errors.Is(err, os.ErrNotExist) {
+				return nil, store.Errorf(err, "cannot open state directory %s", dir)
+			}
+		}
+		if !found {
+			return nil, store.Errorf(ErrNotStateDir, "%s holds none of Launchplane's record directories (%s)", dir, strings.Join(names, ", "))
+		}
 	}
 	return &Store{Dir: dir}, nil
 }
@@ -60,7 +93,7 @@ func (s *Store) checkStages() error {
 			continue
 		}
 		path := filepath.Join(s.Dir, stagesDir, e.Name(), "manifest.json")
-		data, err := os.ReadFile(path)
+		data, err := safeio.ReadRegularFile(path, safeio.MaxRecordBytes)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
@@ -106,26 +139,29 @@ func (s *Store) Load() (*Snapshot, error) {
 	}
 	for _, kind := range record.Kinds {
 		dir := filepath.Join(s.Dir, kind.Dir())
-		entries, err := os.ReadDir(dir)
-		if errors.Is(err, os.ErrNotExist) {
+		if err := safeio.CheckDir(dir); errors.Is(err, os.ErrNotExist) {
 			continue // Launchplane's glob over a missing directory finds nothing
+		} else if err != nil {
+			// A linked record directory would read (and a backfill would
+			// write) records outside the state directory.
+			return nil, store.Errorf(err, "refusing to read record directory %s", dir)
 		}
+		entries, err := os.ReadDir(dir)
 		if err != nil {
 			return nil, store.Errorf(err, "cannot read %s", dir)
 		}
 		for _, e := range entries {
 			name := e.Name()
-			// Launchplane globs "*.json": hidden files (its ".name.rand.tmp"
-			// temp files among them) and other suffixes are not records.
-			if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".json") {
+			// Launchplane reads every name pathlib's glob("*.json") matches,
+			// dot-names included (a route whose context is ".env" is stored
+			// as ".env-prod-<digest>.json"). Temp files, its and ours, end
+			// in ".tmp" and are not records.
+			if !strings.HasSuffix(name, ".json") {
 				continue
 			}
 			rel := filepath.ToSlash(filepath.Join(kind.Dir(), name))
-			data, err := os.ReadFile(filepath.Join(dir, name))
+			data, err := readRecordFile(filepath.Join(dir, name))
 			if err != nil {
-				if e.IsDir() {
-					err = errors.New("is a directory")
-				}
 				rr := get(unknownRoute(rel))
 				rr.Invalid = append(rr.Invalid, store.Invalid{Kind: kind, Source: rel, Err: err})
 				continue
@@ -151,6 +187,18 @@ func (s *Store) Load() (*Snapshot, error) {
 	}
 	snap.Claims = claims(snap.Routes, holders)
 	return snap, nil
+}
+
+// readRecordFile reads one record file: a regular file, not a link, of at
+// most safeio.MaxRecordBytes. Its error is the reason alone; the finding
+// names the file.
+func readRecordFile(path string) ([]byte, error) {
+	data, err := safeio.ReadRegularFile(path, safeio.MaxRecordBytes)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return nil, pe.Err
+	}
+	return data, err
 }
 
 // unknownRoute files a record whose route cannot be read under a placeholder

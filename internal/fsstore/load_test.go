@@ -227,7 +227,7 @@ func TestWritersUseLaunchplaneLayoutAndFormat(t *testing.T) {
 	}
 }
 
-func TestLoadIgnoresTempHiddenAndOtherFiles(t *testing.T) {
+func TestLoadIgnoresTempAndOtherSuffixes(t *testing.T) {
 	dir := t.TempDir()
 	if err := fixture.WriteState(dir, []fixture.Route{fixture.Complete("syo", "prod")}); err != nil {
 		t.Fatal(err)
@@ -236,7 +236,6 @@ func TestLoadIgnoresTempHiddenAndOtherFiles(t *testing.T) {
 	for _, rel := range []string{
 		"launchplane_provider_targets/.syo-prod-83b575abf264.json.0a1b2c3d4e5f.tmp",
 		"launchplane_provider_targets/syo-prod-83b575abf264.json.tmp",
-		"launchplane_provider_targets/.hidden.json",
 		"dokploy_targets/README.md",
 		"dokploy_targets/notes.JSON",
 		"dokploy_target_ids/x.json~",
@@ -244,9 +243,6 @@ func TestLoadIgnoresTempHiddenAndOtherFiles(t *testing.T) {
 		"syo-prod-83b575abf264.json",
 	} {
 		ldWrite(t, dir, rel, junk)
-	}
-	if err := os.Mkdir(filepath.Join(dir, "dokploy_targets", ".cache.json"), 0o755); err != nil {
-		t.Fatal(err)
 	}
 	snap := ldLoad(t, dir)
 	if got := ldKeys(snap); !reflect.DeepEqual(got, []string{"syo|prod"}) {
@@ -258,10 +254,36 @@ func TestLoadIgnoresTempHiddenAndOtherFiles(t *testing.T) {
 	}
 }
 
+// Launchplane's pathlib glob("*.json") matches dot-names, directories
+// included, so a hidden junk file or a directory named like a record is an
+// invalid record, not nothing.
+func TestLoadReportsHiddenJSONNames(t *testing.T) {
+	dir := t.TempDir()
+	if err := fixture.WriteState(dir, []fixture.Route{fixture.Complete("syo", "prod")}); err != nil {
+		t.Fatal(err)
+	}
+	ldWrite(t, dir, "launchplane_provider_targets/.hidden.json", `{"this": "is not a record"}`)
+	if err := os.Mkdir(filepath.Join(dir, "dokploy_targets", ".cache.json"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	snap := ldLoad(t, dir)
+	want := []string{"(unreadable)|dokploy_targets/.cache.json", "(unreadable)|launchplane_provider_targets/.hidden.json", "syo|prod"}
+	if got := ldKeys(snap); !reflect.DeepEqual(got, want) {
+		t.Fatalf("routes %q, want %q", got, want)
+	}
+	if inv := snap.Routes[0].Invalid; len(inv) != 1 || !strings.Contains(inv[0].Err.Error(), "directory") {
+		t.Errorf("directory named like a record: %+v", inv)
+	}
+}
+
 func TestLoadMissingDirectories(t *testing.T) {
 	dir := t.TempDir()
-	if snap := ldLoad(t, dir); len(snap.Routes) != 0 || len(snap.Bindings) != 0 {
-		t.Errorf("empty state: %+v", snap)
+	empty, err := fsstore.OpenWith(dir, fsstore.Options{AllowEmpty: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap, err := empty.Load(); err != nil || len(snap.Routes) != 0 || len(snap.Bindings) != 0 {
+		t.Errorf("empty state: %+v, %v", snap, err)
 	}
 	// Only the target-id directory exists.
 	if err := fixture.WriteState(dir, []fixture.Route{{TargetID: fixture.TargetID("syo", "prod", "x")}}); err != nil {
@@ -289,7 +311,7 @@ func TestOpenErrors(t *testing.T) {
 	if !errors.As(err, &se) || !strings.Contains(err.Error(), "not a directory") {
 		t.Errorf("Open(file) = %v", err)
 	}
-	s, err := fsstore.Open(t.TempDir())
+	s, err := fsstore.OpenWith(t.TempDir(), fsstore.Options{AllowEmpty: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,13 +7,14 @@ import (
 	"io"
 	"math"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/lanegate/lanegate/internal/safeio"
 )
 
 // Allowed keys per mapping, in the order they are listed in messages.
@@ -25,10 +26,15 @@ var (
 	healthKeys      = []string{"expect_status", "allow_private", "timeout"}
 )
 
+// MaxFileBytes caps a lanes file. A thousand-lane plan is well under 1 MiB;
+// the cap keeps a huge or endless file from costing gigabytes and minutes.
+const MaxFileBytes = safeio.MaxLanesBytes
+
 // Load reads and parses the lanes file at path. If the file cannot be read
+// (missing, not a regular file, a symbolic link, larger than MaxFileBytes)
 // the error is a *ReadError; if it is invalid the error is Errors.
 func Load(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	data, err := safeio.ReadRegularFile(path, MaxFileBytes)
 	if err != nil {
 		return nil, &ReadError{Path: path, Err: err}
 	}
