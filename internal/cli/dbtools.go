@@ -16,16 +16,22 @@ import (
 	"github.com/lanegate/lanegate/migrations"
 )
 
-// databaseURL resolves --database-url with the documented environment
-// fallbacks; commands that only make sense on Postgres require it.
+// databaseURL takes --database-url, else the environment's database URL
+// (the two variables must agree), and prints which database was chosen;
+// commands that only make sense on Postgres require it.
 func databaseURL(env *Env, flagValue string) (string, error) {
-	var sf storeFlags
-	sf.databaseURL = flagValue
-	u, _ := sf.resolve(env)
-	if u == "" {
+	c := postgresChoice(flagValue, "--database-url")
+	if flagValue == "" {
+		var err error
+		if c, err = databaseURLFromEnv(env); err != nil {
+			return "", err
+		}
+	}
+	if c.dbURL == "" {
 		return "", usageErr("this command needs --database-url URL (or LANEGATE_DATABASE_URL / LAUNCHPLANE_DATABASE_URL)")
 	}
-	return u, nil
+	fmt.Fprintf(env.Stderr, "lanegate: store: %s\n", c)
+	return c.dbURL, nil
 }
 
 func runMigrate(ctx context.Context, env *Env, args []string) error {

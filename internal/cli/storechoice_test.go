@@ -1,0 +1,145 @@
+package cli_test
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/lanegate/lanegate/internal/cli"
+)
+
+// closedLoopbackURL is a database URL nothing listens on: a command that
+// picks it fails with a connection error instead of reading the state.
+func closedLoopbackURL(t *testing.T, db string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return fmt.Sprintf("postgres://lanegate:s3cretpw@127.0.0.1:%d/%s?connect_timeout=2", port, db)
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// TestStoreChoicePrecedence: one rule — an explicit flag always wins over
+// the environment; two explicit stores, two stores from the environment
+// and two disagreeing database URL variables are usage errors. The chosen
+// store is the first line of stderr, never with its password.
+func TestStoreChoicePrecedence(t *testing.T) {
+	db := closedLoopbackURL(t, "launchplane")
+	other := closedLoopbackURL(t, "elsewhere")
+	state := mustAbs(t, e2eState)
+	audit := []string{"audit", "--no-lanes", "--format", "json"}
+	cases := []struct {
+		name      string
+		vars      map[string]string
+		flags     []string
+		wantCode  int
+		wantFirst string // exact first stderr line, when set
+		wantErr   string // substring of stderr, when set
+	}{
+		{name: "state-dir flag wins over LAUNCHPLANE_DATABASE_URL",
+			vars: map[string]string{"LAUNCHPLANE_DATABASE_URL": db}, flags: []string{"--state-dir", state},
+			wantCode: cli.ExitBlocked, wantFirst: "lanegate: store: filesystem " + state + " (from --state-dir)"},
+		{name: "state-dir flag wins over LANEGATE_DATABASE_URL",
+			vars: map[string]string{"LANEGATE_DATABASE_URL": db}, flags: []string{"--state-dir", state},
+			wantCode: cli.ExitBlocked, wantFirst: "lanegate: store: filesystem " + state + " (from --state-dir)"},
+		{name: "state-dir flag picks between two environment stores",
+			vars: map[string]string{"LANEGATE_DATABASE_URL": db, "LAUNCHPLANE_STATE_DIR": "/nonexistent"}, flags: []string{"--state-dir", state},
+			wantCode: cli.ExitBlocked, wantFirst: "lanegate: store: filesystem " + state + " (from --state-dir)"},
+		{name: "database-url flag wins over LAUNCHPLANE_STATE_DIR",
+			vars: map[string]string{"LAUNCHPLANE_STATE_DIR": state}, flags: []string{"--database-url", db},
+			wantCode: cli.ExitRuntime, wantFirst: "lanegate: store: postgres 127.0.0.1:" + portOf(db) + "/launchplane (from --database-url)",
+			wantErr: "cannot connect"},
+		{name: "database-url flag wins over disagreeing URL variables",
+			vars: map[string]string{"LANEGATE_DATABASE_URL": other, "LAUNCHPLANE_DATABASE_URL": "postgres://x@y/z"}, flags: []string{"--database-url", db},
+			wantCode: cli.ExitRuntime, wantFirst: "lanegate: store: postgres 127.0.0.1:" + portOf(db) + "/launchplane (from --database-url)"},
+		{name: "both flags",
+			flags:    []string{"--state-dir", state, "--database-url", db},
+			wantCode: cli.ExitConfig, wantErr: "--state-dir and --database-url name two record stores"},
+		{name: "two stores in the environment",
+			vars:     map[string]string{"LANEGATE_DATABASE_URL": db, "LAUNCHPLANE_STATE_DIR": state},
+			wantCode: cli.ExitConfig, wantErr: "LANEGATE_DATABASE_URL and LAUNCHPLANE_STATE_DIR name two record stores"},
+		{name: "LAUNCHPLANE_DATABASE_URL and state dir in the environment",
+			vars:     map[string]string{"LAUNCHPLANE_DATABASE_URL": db, "LAUNCHPLANE_STATE_DIR": state},
+			wantCode: cli.ExitConfig, wantErr: "LAUNCHPLANE_DATABASE_URL and LAUNCHPLANE_STATE_DIR name two record stores"},
+		{name: "disagreeing database URL variables",
+			vars:     map[string]string{"LANEGATE_DATABASE_URL": db, "LAUNCHPLANE_DATABASE_URL": other},
+			wantCode: cli.ExitConfig, wantErr: "LANEGATE_DATABASE_URL and LAUNCHPLANE_DATABASE_URL name different databases"},
+		{name: "agreeing database URL variables",
+			vars:     map[string]string{"LANEGATE_DATABASE_URL": db, "LAUNCHPLANE_DATABASE_URL": db},
+			wantCode: cli.ExitRuntime, wantFirst: "lanegate: store: postgres 127.0.0.1:" + portOf(db) + "/launchplane (from LANEGATE_DATABASE_URL)"},
+		{name: "state dir from the environment",
+			vars:     map[string]string{"LAUNCHPLANE_STATE_DIR": state},
+			wantCode: cli.ExitBlocked, wantFirst: "lanegate: store: filesystem " + state + " (from LAUNCHPLANE_STATE_DIR)"},
+		{name: "no store",
+			wantCode: cli.ExitConfig, wantErr: "no record store chosen"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e2eRun(t, "", tc.vars, append(audit, tc.flags...)...)
+			if r.code != tc.wantCode {
+				t.Fatalf("exit %d, want %d\n%s", r.code, tc.wantCode, r)
+			}
+			if tc.wantFirst != "" && firstLine(r.stderr) != tc.wantFirst {
+				t.Errorf("first stderr line %q, want %q", firstLine(r.stderr), tc.wantFirst)
+			}
+			if tc.wantErr != "" && !strings.Contains(r.stderr, tc.wantErr) {
+				t.Errorf("stderr lacks %q:\n%s", tc.wantErr, r.stderr)
+			}
+			if strings.Contains(r.stderr, "s3cretpw") {
+				t.Errorf("stderr shows the password:\n%s", r.stderr)
+			}
+		})
+	}
+}
+
+func portOf(url string) string {
+	hostPort := strings.TrimPrefix(url, "postgres://lanegate:s3cretpw@")
+	hostPort, _, _ = strings.Cut(hostPort, "/")
+	_, port, _ := net.SplitHostPort(hostPort)
+	return port
+}
+
+// TestStoreChoiceBackfillStateDirFlagIgnoresDatabaseEnv: the reported
+// defect — backfill --apply with --state-dir wrote into the database named
+// by LAUNCHPLANE_DATABASE_URL. Now it writes the state directory.
+func TestStoreChoiceBackfillStateDirFlagIgnoresDatabaseEnv(t *testing.T) {
+	dir := t.TempDir()
+	bfWriteStateQuick(t, dir, bfBaseFleet())
+	vars := bfEnv()
+	vars["LAUNCHPLANE_DATABASE_URL"] = closedLoopbackURL(t, "x")
+	plan := bfRun(t.TempDir(), vars, "backfill", "--state-dir", dir, "--no-lanes", "--format", "json")
+	if plan.code != cli.ExitOK && plan.code != cli.ExitBlocked {
+		t.Fatalf("dry run: %s", plan)
+	}
+	if !strings.HasPrefix(plan.stderr, "lanegate: store: filesystem "+dir+" (from --state-dir)\n") {
+		t.Errorf("dry run stderr does not start with the chosen store:\n%s", plan.stderr)
+	}
+}
+
+// TestStoreChoiceEvidenceUsesSameRule: evidence commands choose the store
+// by the same rule (they used to take the database URL from the
+// environment over --state-dir).
+func TestStoreChoiceEvidenceUsesSameRule(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{"LANEGATE_DATABASE_URL": closedLoopbackURL(t, "x")}
+	r := e2eRun(t, "", vars, "evidence", "list", "--state-dir", dir)
+	if r.code != cli.ExitOK {
+		t.Fatalf("%s", r)
+	}
+	if want := "lanegate: store: filesystem " + dir + " (from --state-dir)"; firstLine(r.stderr) != want {
+		t.Errorf("first stderr line %q, want %q", firstLine(r.stderr), want)
+	}
+	r = e2eRun(t, "", map[string]string{"LANEGATE_DATABASE_URL": closedLoopbackURL(t, "x"), "LAUNCHPLANE_STATE_DIR": dir},
+		"evidence", "list")
+	if r.code != cli.ExitConfig || !strings.Contains(r.stderr, "name two record stores") {
+		t.Errorf("two environment stores: %s", r)
+	}
+}
