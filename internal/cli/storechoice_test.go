@@ -1,12 +1,17 @@
 package cli_test
 
 import (
+	"bytes"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/lanegate/lanegate/internal/cli"
+	"github.com/lanegate/lanegate/internal/fixture"
+	"github.com/lanegate/lanegate/internal/record"
 )
 
 // closedLoopbackURL is a database URL nothing listens on: a command that
@@ -141,5 +146,42 @@ func TestStoreChoiceEvidenceUsesSameRule(t *testing.T) {
 		"evidence", "list")
 	if r.code != cli.ExitConfig || !strings.Contains(r.stderr, "name two record stores") {
 		t.Errorf("two environment stores: %s", r)
+	}
+}
+
+// TestAuditLoneSurrogateDisplayNameMismatch: the row says "a\ud800b", the
+// Dokploy target "a\ufffdb". Python's json keeps the two apart and
+// Launchplane reports display_name_mismatch; lanegate used to decode both
+// to U+FFFD and call the route complete.
+func TestAuditLoneSurrogateDisplayNameMismatch(t *testing.T) {
+	dir := t.TempDir()
+	if err := fixture.WriteState(dir, []fixture.Route{fixture.Complete("syo", "prod")}); err != nil {
+		t.Fatal(err)
+	}
+	edit := func(sub, from, to string) {
+		t.Helper()
+		p := filepath.Join(dir, sub, record.FileName("syo", "prod"))
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(data, []byte(from)) {
+			t.Fatalf("%s lacks %s:\n%s", p, from, data)
+		}
+		if err := os.WriteFile(p, bytes.Replace(data, []byte(from), []byte(to), 1), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit("launchplane_provider_targets", `"display_name": "syo-prod"`, `"display_name": "a\ud800b"`)
+	edit("dokploy_targets", `"target_name": "syo-prod"`, `"target_name": "a\ufffdb"`)
+	r := e2eRun(t, "", nil, "audit", "--state-dir", dir, "--no-lanes", "--format", "json")
+	if r.code != cli.ExitBlocked {
+		t.Fatalf("want exit 1 (blocked)\n%s", r)
+	}
+	if !strings.Contains(r.stdout, `"status":"display_name_mismatch"`) && !strings.Contains(r.stdout, `"status": "display_name_mismatch"`) {
+		t.Errorf("no display_name_mismatch finding:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stdout, `a\ud800b`) {
+		t.Errorf("the report does not show the lone surrogate as Python writes it:\n%s", r.stdout)
 	}
 }
