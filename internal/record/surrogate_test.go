@@ -83,7 +83,7 @@ func TestLoneSurrogatesPythonStringMethods(t *testing.T) {
 	}
 	tests := []struct{ in, want string }{
 		{"AB" + s, "ab" + s},
-		{"A\u03a3" + s, "a\u03c2" + s},            // 'a\u03c2\ud800'
+		{"A\u03a3" + s, "a\u03c2" + s},             // 'a\u03c2\ud800'
 		{"A\u03a3" + s + "b", "a\u03c2" + s + "b"}, // the surrogate is not cased
 		{"\u0130" + s, "i\u0307" + s},
 		{s + "Ü", s + "ü"},
