@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -9,8 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/lanegate/lanegate/internal/cli"
 	"github.com/lanegate/lanegate/internal/fixture"
+	"github.com/lanegate/lanegate/internal/pgtest"
 	"github.com/lanegate/lanegate/internal/record"
 )
 
@@ -183,5 +187,92 @@ func TestAuditLoneSurrogateDisplayNameMismatch(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, `a\ud800b`) {
 		t.Errorf("the report does not show the lone surrogate as Python writes it:\n%s", r.stdout)
+	}
+}
+
+// TestImportLoneSurrogateFailsWithoutWriting: Postgres cannot store a lone
+// surrogate (jsonb refuses the escape, text columns the bytes), so import
+// refuses a state holding one, naming file and field, before writing.
+func TestImportLoneSurrogateFailsWithoutWriting(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := fixture.WriteState(dir, []fixture.Route{fixture.Complete("syo", "prod"), fixture.Complete("opw", "prod")}); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "launchplane_provider_targets", record.FileName("syo", "prod"))
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, bytes.Replace(data, []byte(`"display_name": "syo-prod"`), []byte(`"display_name": "a\ud800b"`), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	url := pgtest.NewLaunchplaneDatabase(t)
+	r := e2eRun(t, "", nil, "import", "--state-dir", dir, "--database-url", url)
+	if r.code != cli.ExitConfig {
+		t.Fatalf("want exit 2\n%s", r)
+	}
+	want := "launchplane_provider_targets/" + record.FileName("syo", "prod") + ": field display_name holds a lone surrogate"
+	if !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "nothing was written") {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
+	out := filepath.Join(t.TempDir(), "exported")
+	if r := e2eRun(t, "", nil, "export", "--database-url", url, "--state-dir", out); r.code != 0 {
+		t.Fatalf("export: %s", r)
+	}
+	if files := dbRecordFiles(t, out); len(files) != 0 {
+		t.Errorf("a failed import left %d record(s)", len(files))
+	}
+}
+
+// TestImportReplaceRefusesEmptyState: `import --replace` of an empty state
+// directory used to empty the database and exit 0. It now refuses (exit 2,
+// the database untouched) unless --allow-empty says it is meant.
+func TestImportReplaceRefusesEmptyState(t *testing.T) {
+	t.Parallel()
+	src := t.TempDir()
+	if err := fixture.WriteState(src, []fixture.Route{fixture.Complete("syo", "prod")}); err != nil {
+		t.Fatal(err)
+	}
+	url := pgtest.NewLaunchplaneDatabase(t)
+	if r := e2eRun(t, "", nil, "import", "--state-dir", src, "--database-url", url); r.code != 0 {
+		t.Fatalf("import: %s", r)
+	}
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var name string
+	if err := conn.QueryRow(context.Background(), "SELECT current_database()").Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		t.Helper()
+		var n int
+		if err := conn.QueryRow(context.Background(), "SELECT (SELECT count(*) FROM launchplane_dokploy_targets) + (SELECT count(*) FROM launchplane_dokploy_target_ids) + (SELECT count(*) FROM launchplane_provider_targets)").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	empty := t.TempDir()
+	r := e2eRun(t, "", nil, "import", "--state-dir", empty, "--database-url", url, "--replace", "--confirm-database", name)
+	if r.code != cli.ExitConfig || !strings.Contains(r.stderr, "holds no records") || !strings.Contains(r.stderr, "--allow-empty") {
+		t.Fatalf("--replace of an empty state: want exit 2 naming --allow-empty\n%s", r)
+	}
+	if n := count(); n != 3 {
+		t.Fatalf("refused import changed the database: %d records, want 3", n)
+	}
+	// A plain import of an empty state is refused too: nothing to do is
+	// more likely a wrong path.
+	if r := e2eRun(t, "", nil, "import", "--state-dir", empty, "--database-url", url); r.code != cli.ExitConfig {
+		t.Fatalf("plain import of an empty state: %s", r)
+	}
+	r = e2eRun(t, "", nil, "import", "--state-dir", empty, "--database-url", url, "--replace", "--confirm-database", name, "--allow-empty")
+	if r.code != 0 {
+		t.Fatalf("--allow-empty: %s", r)
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("--replace --allow-empty left %d records", n)
 	}
 }

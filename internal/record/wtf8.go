@@ -1,6 +1,7 @@
 package record
 
 import (
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -57,6 +58,36 @@ func hasSurrogate(s string) bool {
 	}
 }
 
-// HasLoneSurrogate reports whether s holds a lone surrogate code point
-// decoded from a JSON escape. Postgres jsonb cannot store one.
-func HasLoneSurrogate(s string) bool { return hasSurrogate(s) }
+
+// FindLoneSurrogate returns the path (keys and indexes joined by ".") of
+// the first string in a payload tree that holds a lone surrogate: Postgres
+// can store neither the escape (jsonb) nor its bytes (text).
+func FindLoneSurrogate(v any) (string, bool) {
+	switch t := v.(type) {
+	case string:
+		return "", hasSurrogate(t)
+	case []any:
+		for i, e := range t {
+			if p, ok := FindLoneSurrogate(e); ok {
+				return joinPath(strconv.Itoa(i), p), true
+			}
+		}
+	case *Object:
+		for _, k := range t.Keys {
+			if hasSurrogate(k) {
+				return PyRepr(k), true
+			}
+			if p, ok := FindLoneSurrogate(t.Values[k]); ok {
+				return joinPath(k, p), true
+			}
+		}
+	}
+	return "", false
+}
+
+func joinPath(a, b string) string {
+	if b == "" {
+		return a
+	}
+	return a + "." + b
+}
