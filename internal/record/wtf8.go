@@ -58,7 +58,6 @@ func hasSurrogate(s string) bool {
 	}
 }
 
-
 // FindLoneSurrogate returns the path (keys and indexes joined by ".") of
 // the first string in a payload tree that holds a lone surrogate: Postgres
 // can store neither the escape (jsonb) nor its bytes (text).
