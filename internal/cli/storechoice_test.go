@@ -276,3 +276,48 @@ func TestImportReplaceRefusesEmptyState(t *testing.T) {
 		t.Fatalf("--replace --allow-empty left %d records", n)
 	}
 }
+
+// TestMissingLanesFileIsNeverSilent: without lanes.yaml every lane reads as
+// undeclared. Outside Actions that is a notice; in Actions (GITHUB_ACTIONS
+// or the action command) it is an error unless --no-lanes asks for it.
+func TestMissingLanesFileIsNeverSilent(t *testing.T) {
+	state := mustAbs(t, e2eState)
+	dir := t.TempDir()
+	notice := "lanegate: notice: no lanes.yaml found in " + dir + "; lanes are reported as undeclared (pass --lanes FILE, or --no-lanes to silence)"
+	r := e2eRun(t, dir, nil, "audit", "--state-dir", state, "--format", "json")
+	if r.code != cli.ExitBlocked || !strings.Contains(r.stderr, notice+"\n") {
+		t.Errorf("no notice:\n%s", r)
+	}
+	if r := e2eRun(t, dir, nil, "audit", "--state-dir", state, "--format", "json", "--no-lanes"); strings.Contains(r.stderr, "notice") {
+		t.Errorf("--no-lanes still prints the notice:\n%s", r)
+	}
+	actions := map[string]string{"GITHUB_ACTIONS": "true"}
+	r = e2eRun(t, dir, actions, "audit", "--state-dir", state, "--format", "json")
+	if r.code != cli.ExitConfig || !strings.Contains(r.stderr, "no lanes.yaml found in "+dir+": in GitHub Actions") || r.stdout != "" {
+		t.Errorf("in Actions: want exit 2 and no report\n%s", r)
+	}
+	if r := e2eRun(t, dir, actions, "audit", "--state-dir", state, "--format", "json", "--no-lanes"); r.code != cli.ExitBlocked {
+		t.Errorf("in Actions with --no-lanes: %s", r)
+	}
+	inputs := map[string]string{"LANEGATE_INPUT_COMMAND": "audit", "LANEGATE_INPUT_STATE_DIR": state, "LANEGATE_INPUT_LANES": "lanes.yaml"}
+	r = e2eRun(t, dir, inputs, "action")
+	if r.code != cli.ExitConfig || !strings.Contains(r.stderr, "in GitHub Actions every lane would be reported as undeclared") {
+		t.Errorf("action command: want exit 2\n%s", r)
+	}
+	// A lanes file that is there is read without a notice.
+	if err := os.WriteFile(filepath.Join(dir, "lanes.yaml"), mustRead(t, e2eLanes), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := e2eRun(t, dir, actions, "audit", "--state-dir", state, "--format", "json"); r.code != cli.ExitBlocked || strings.Contains(r.stderr, "notice") {
+		t.Errorf("with lanes.yaml: %s", r)
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
