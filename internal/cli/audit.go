@@ -72,6 +72,10 @@ func openScope(ctx context.Context, env *Env, fs *flag.FlagSet, sc *scopeFlags, 
 	if err != nil {
 		return filter, nil, nil, err
 	}
+	// The store is chosen (and printed) first, so it is the log's first line.
+	if _, err := sf.chooseAndAnnounce(env); err != nil {
+		return filter, nil, nil, err
+	}
 	plan, err := loadPlan(env, sc.lanesPath, flagWasSet(fs, "lanes"), sc.noLanes)
 	if err != nil {
 		return filter, nil, nil, err

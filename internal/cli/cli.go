@@ -346,7 +346,10 @@ func (env *Env) path(p string) string {
 }
 
 // loadPlan loads the lanes file: an explicit path must exist; the default
-// lanes.yaml is used only when present.
+// lanes.yaml is used only when present. Its absence is never silent: every
+// lane then reads as undeclared, so a notice says so, and in GitHub Actions
+// (where a missing checkout or wrong working directory is the likely cause)
+// it is an error unless --no-lanes asks for exactly that.
 func loadPlan(env *Env, path string, explicit, disabled bool) (*lanes.File, error) {
 	if disabled {
 		if explicit {
@@ -356,6 +359,14 @@ func loadPlan(env *Env, path string, explicit, disabled bool) (*lanes.File, erro
 	}
 	if !explicit {
 		if _, err := os.Stat(env.path(path)); errors.Is(err, os.ErrNotExist) {
+			dir := filepath.Dir(env.path(path))
+			if abs, err := filepath.Abs(dir); err == nil {
+				dir = abs
+			}
+			if env.Getenv("GITHUB_ACTIONS") == "true" || (len(env.Args) > 0 && env.Args[0] == "action") {
+				return nil, usageErr("no %s found in %s: in GitHub Actions every lane would be reported as undeclared; check out the repository, pass --lanes FILE (the lanes input), or pass --no-lanes to audit the store alone", filepath.Base(path), dir)
+			}
+			fmt.Fprintf(env.Stderr, "lanegate: notice: no %s found in %s; lanes are reported as undeclared (pass --lanes FILE, or --no-lanes to silence)\n", filepath.Base(path), dir)
 			return nil, nil
 		}
 	}

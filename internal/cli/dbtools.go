@@ -16,16 +16,22 @@ import (
 	"github.com/lanegate/lanegate/migrations"
 )
 
-// databaseURL resolves --database-url with the documented environment
-// fallbacks; commands that only make sense on Postgres require it.
+// databaseURL takes --database-url, else the environment's database URL
+// (the two variables must agree), and prints which database was chosen;
+// commands that only make sense on Postgres require it.
 func databaseURL(env *Env, flagValue string) (string, error) {
-	var sf storeFlags
-	sf.databaseURL = flagValue
-	u, _ := sf.resolve(env)
-	if u == "" {
+	c := postgresChoice(flagValue, "--database-url")
+	if flagValue == "" {
+		var err error
+		if c, err = databaseURLFromEnv(env); err != nil {
+			return "", err
+		}
+	}
+	if c.dbURL == "" {
 		return "", usageErr("this command needs --database-url URL (or LANEGATE_DATABASE_URL / LAUNCHPLANE_DATABASE_URL)")
 	}
-	return u, nil
+	fmt.Fprintf(env.Stderr, "lanegate: store: %s\n", c)
+	return c.dbURL, nil
 }
 
 func runMigrate(ctx context.Context, env *Env, args []string) error {
@@ -113,11 +119,12 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 }
 
 func runImport(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "import", "import --state-dir DIR --database-url URL [--replace --confirm-database NAME]")
+	fs := newFlagSet(env, "import", "import --state-dir DIR --database-url URL [--replace --confirm-database NAME] [--allow-empty]")
 	dbFlag := fs.String("database-url", "", "Postgres URL to load into (its Launchplane tables must be empty)")
 	dir := fs.String("state-dir", "", "Launchplane filesystem state to load")
 	replace := fs.Bool("replace", false, "delete the database's Launchplane records first (needs --confirm-database)")
 	confirm := fs.String("confirm-database", "", "the database name, repeated, to allow --replace")
+	allowEmpty := fs.Bool("allow-empty", false, "import a state that holds no records (with --replace: empty the database)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -142,6 +149,25 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 		for _, inv := range rr.Invalid {
 			bad = append(bad, inv.Detail())
 		}
+		// Postgres cannot store a lone surrogate (wtf8.go): refuse it here,
+		// by file and field, instead of failing half-way through the load.
+		for _, rec := range []struct {
+			kind    record.Kind
+			present bool
+			payload func() any
+		}{
+			{record.KindDokployTarget, rr.Target != nil, func() any { return rr.Target.Payload() }},
+			{record.KindDokployTargetID, rr.TargetID != nil, func() any { return rr.TargetID.Payload() }},
+			{record.KindProviderTarget, rr.Provider != nil, func() any { return rr.Provider.Payload() }},
+		} {
+			if !rec.present {
+				continue
+			}
+			if path, ok := record.FindLoneSurrogate(rec.payload()); ok {
+				bad = append(bad, fmt.Sprintf("%s/%s: field %s holds a lone surrogate (a \\udXXX escape without its pair), which Postgres cannot store",
+					rec.kind.Dir(), record.FileName(rr.Route.Context, rr.Route.Instance), path))
+			}
+		}
 		if rr.Target != nil {
 			rows.Targets = append(rows.Targets, rr.Target)
 		}
@@ -154,6 +180,15 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 	}
 	if len(bad) > 0 {
 		return usageErr("import refuses a state with invalid records (nothing was written):\n  %s", strings.Join(bad, "\n  "))
+	}
+	// An empty state is more often a wrong path than an intent, and with
+	// --replace it would silently empty the database.
+	if len(rows.Targets)+len(rows.TargetIDs)+len(rows.Providers) == 0 && !*allowEmpty {
+		what := "there is nothing to import"
+		if *replace {
+			what = "--replace would delete every Launchplane record and load none"
+		}
+		return usageErr("import refuses: state directory %s holds no records, so %s (nothing was written; pass --allow-empty if that is intended)", *dir, what)
 	}
 	st, err := pgstore.Open(ctx, url, pgstore.Options{})
 	if err != nil {

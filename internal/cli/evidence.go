@@ -46,13 +46,15 @@ func runEvidence(ctx context.Context, env *Env, args []string) error {
 // does not need Launchplane's tables: a role with only the evidence grants
 // can record and list.
 func openEvidence(ctx context.Context, env *Env, sf *storeFlags) (evidence.Store, func(), error) {
-	dbURL, stateDir := sf.resolve(env)
-	switch {
-	case dbURL != "":
+	c, err := sf.chooseAndAnnounce(env)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.Kind == storePostgres {
 		if sf.statementTimeout <= 0 {
 			return nil, nil, usageErr("--statement-timeout must be positive")
 		}
-		conn, err := pgstore.Connect(ctx, dbURL, pgstore.Options{})
+		conn, err := pgstore.Connect(ctx, c.dbURL, pgstore.Options{})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -64,14 +66,12 @@ func openEvidence(ctx context.Context, env *Env, sf *storeFlags) (evidence.Store
 		}
 		es.StatementTimeout = sf.statementTimeout
 		return es, closeConn, nil
-	case stateDir != "":
-		es, err := evidence.OpenFS(env.path(stateDir))
-		if err != nil {
-			return nil, nil, err
-		}
-		return es, func() {}, nil
 	}
-	return nil, nil, usageErr("no record store chosen: pass --state-dir DIR or --database-url URL (or set LAUNCHPLANE_STATE_DIR / LANEGATE_DATABASE_URL)")
+	es, err := evidence.OpenFS(env.path(c.stateDir))
+	if err != nil {
+		return nil, nil, err
+	}
+	return es, func() {}, nil
 }
 
 // sourceFlags say which CI run observed the evidence. In Actions they

@@ -349,7 +349,8 @@ func TestEvidenceRecordConcurrentProcesses(t *testing.T) {
 			if r.err != nil {
 				t.Fatalf("run %s: %v\n%s", r.runID, r.err, r.out)
 			}
-			if r.runID == "shared-run" && strings.HasPrefix(string(r.out), "recorded ") {
+			// Combined output: the store line comes first on stderr.
+			if r.runID == "shared-run" && strings.Contains("\n"+string(r.out), "\nrecorded ") {
 				recordedShared++
 			}
 		}

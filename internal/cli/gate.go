@@ -373,8 +373,7 @@ func writeScope(env *Env, f *gateFlags, pc *prContext, in gate.Input) error {
 // evidence by that plan's rules. Failing to reach the store is a problem
 // that blocks, never a pass.
 func gatherHealth(ctx context.Context, env *Env, sf *storeFlags, plan *lanes.File, now time.Time) (map[string]gate.LaneHealth, []string) {
-	db, dir := sf.resolve(env)
-	if db == "" && dir == "" {
+	if _, err := sf.choose(env); err == errNoStore {
 		return nil, []string{"no database credentials: set database-url (or state-dir); the gate cannot decide without auditing the lanes"}
 	}
 	st, err := openStore(ctx, env, sf)

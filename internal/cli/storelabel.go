@@ -9,15 +9,19 @@ import (
 )
 
 // storeLabel names the store a command reads, for the "store" key of its
-// JSON report. It follows sf.resolve's choice (a database URL wins over a
-// state directory) and never includes credentials: a Postgres store is named
-// host:port/database only.
+// JSON report. It is the store choose picked (the one precedence rule) and
+// never includes credentials: a Postgres store is named host:port/database
+// only. A command reaches it only after the store was opened, so choose has
+// already succeeded; an error here still names no store rather than guess.
 func storeLabel(env *Env, sf *storeFlags) report.Store {
-	dbURL, stateDir := sf.resolve(env)
-	if dbURL != "" {
-		return report.Store{Kind: "postgres", Name: postgresName(dbURL)}
+	c, err := sf.choose(env)
+	if err != nil {
+		return report.Store{Kind: "unknown", Name: "(no store chosen)"}
 	}
-	return report.Store{Kind: "filesystem", Name: stateDir}
+	if c.Kind == storePostgres {
+		return report.Store{Kind: storePostgres, Name: postgresName(c.dbURL)}
+	}
+	return report.Store{Kind: storeFilesystem, Name: c.stateDir}
 }
 
 // postgresName is host:port/database of a postgres:// URL or a key=value

@@ -3,7 +3,6 @@ package pgstore
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
@@ -107,8 +106,8 @@ func readTable(ctx context.Context, tx pgx.Tx, r tableRead, ncols int, scope sto
 		return
 	}
 	defer rows.Close()
-	if n := len(rows.FieldDescriptions()); n != ncols {
-		fail(fmt.Errorf("table read returned %d columns, want %d", n, ncols))
+	if err := checkColumns(rows, ncols, "table read"); err != nil {
+		fail(err)
 		return
 	}
 	var b *tableBatch

@@ -160,8 +160,8 @@ func queryProducer(tx pgx.Tx, scope store.Scope) producer {
 			return err
 		}
 		defer rows.Close()
-		if n := len(rows.FieldDescriptions()); n != routeColumns {
-			return fmt.Errorf("route query returned %d columns, want %d", n, routeColumns)
+		if err := checkColumns(rows, routeColumns, "route query"); err != nil {
+			return err
 		}
 		for rows.Next() {
 			b, ok := k.batch()
@@ -179,6 +179,23 @@ func queryProducer(tx pgx.Tx, scope store.Scope) producer {
 		k.flush()
 		return nil
 	}
+}
+
+// checkColumns checks a result's column count. pgx learns the columns of
+// a cached statement only from its first row, so a query that failed
+// before sending one (a statement timeout while the server sorts, a
+// cancellation) shows no columns: its error, in rows.Err after Close, is
+// the one to report, never the count.
+func checkColumns(rows pgx.Rows, want int, what string) error {
+	n := len(rows.FieldDescriptions())
+	if n == want {
+		return nil
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return fmt.Errorf("%s returned %d columns, want %d", what, n, want)
 }
 
 // routes streams the route query on tx through v in route order.

@@ -17,6 +17,10 @@ func FuzzFastDecoders(f *testing.F) {
 		`{"context": "c", "instance": "i", "updated_at": "u", "deploy_timeout_seconds": 0}`,
 		`{"context": "c", "instance": "i", "updated_at": "u", "context": "d"}`,
 		`{"context": "c\u0020", "instance": "i", "target_id": "t", "updated_at": "u", "schema_version": 2}`,
+		// Lone surrogates stay code points on both paths.
+		with(providerBase, `display_name="a\ud800b"`, `provider_evidence={"\udc00": "\ud83d"}`),
+		with(targetBase, `target_name=" \udfff "`, `context="c\udbff\udc00"`),
+		with(targetIDBase, `target_id="\ud800\u0041"`),
 	} {
 		f.Add([]byte(s))
 	}

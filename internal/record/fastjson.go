@@ -263,8 +263,9 @@ func (p *fastParser) escapedStr(start int) (string, error) {
 			}
 			p.pos += 4
 			if utf16.IsSurrogate(r) {
-				// A pair becomes one rune; a lone half becomes U+FFFD, as
-				// encoding/json does.
+				// A pair becomes one rune; a lone half stays that code
+				// point, as in Python (see wtf8.go), where encoding/json
+				// would make it U+FFFD.
 				if r2, ok := hexVal(safeSlice(p.data, p.pos+2)); ok && p.pos+1 < len(p.data) && p.data[p.pos] == '\\' && p.data[p.pos+1] == 'u' {
 					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
 						p.pos += 6
@@ -272,7 +273,8 @@ func (p *fastParser) escapedStr(start int) (string, error) {
 						continue
 					}
 				}
-				r = utf8.RuneError
+				buf = appendSurrogate(buf, r)
+				continue
 			}
 			buf = utf8.AppendRune(buf, r)
 		default:

@@ -94,6 +94,7 @@ func FuzzDecodeDokployTargetID(f *testing.F) {
 func FuzzDecodeTree(f *testing.F) {
 	f.Add([]byte(`{"a": [1, "x", true, null, {}], "b": {"c": -1.5e3}}`))
 	f.Add([]byte(`"\ud83d\ude00\u0000"`))
+	f.Add([]byte(`{"\ud800": "a\udc00\ud800b", "k": ["\udbff\u0041"]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v, err := DecodeTree(data)
 		if err != nil {

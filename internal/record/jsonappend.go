@@ -10,7 +10,8 @@ import (
 const hexDigits = "0123456789abcdef"
 
 // AppendJSONString appends s as a JSON string exactly as encoding/json does
-// with HTML escaping off. Reports are written through it because reflection
+// with HTML escaping off, except that a lone surrogate decoded from a JSON
+// escape (see wtf8.go) is written as that escape again. Reports are written through it because reflection
 // dominated the cost of large audits.
 func AppendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
@@ -39,6 +40,16 @@ func AppendJSONString(dst []byte, s string) []byte {
 				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
 			}
 			i++
+			start = i
+			continue
+		}
+		if r, ok := surrogateAt(s[i:]); ok {
+			// A lone surrogate from a JSON escape: written back as that
+			// escape, as Python's json.dumps does (encoding/json would
+			// write three U+FFFD).
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', hexDigits[r>>12], hexDigits[r>>8&0xF], hexDigits[r>>4&0xF], hexDigits[r&0xF])
+			i += 3
 			start = i
 			continue
 		}

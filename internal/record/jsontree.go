@@ -247,7 +247,8 @@ func newline(b *bytes.Buffer, indent int) {
 }
 
 // writePyString follows Python's ASCII-only JSON escaping: everything outside
-// printable ASCII becomes \uXXXX (with surrogate pairs above U+FFFF).
+// printable ASCII becomes \uXXXX (with surrogate pairs above U+FFFF, and a
+// lone surrogate as its own \udXXX).
 func writePyString(b *bytes.Buffer, s string) {
 	b.WriteByte('"')
 	// Most strings are printable ASCII without quotes or backslashes and
@@ -257,7 +258,9 @@ func writePyString(b *bytes.Buffer, s string) {
 		plain++
 	}
 	b.WriteString(s[:plain])
-	for _, r := range s[plain:] {
+	for i := plain; i < len(s); {
+		r, size := decodeRune(s[i:])
+		i += size
 		switch r {
 		case '"':
 			b.WriteString(`\"`)

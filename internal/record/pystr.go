@@ -27,27 +27,35 @@ func PyStrip(s string) string {
 // per-rune mapping: U+0130 (capital I with dot above) lowers to "i" followed
 // by U+0307, and U+03A3 (capital sigma) lowers to the final form U+03C2 when
 // it ends a word (Unicode's Final_Sigma context, which Python applies).
+//
+// A lone surrogate (wtf8.go) is kept as it is: it has no case, and Go's
+// strings.ToLower would turn its bytes into U+FFFD.
 func PyLower(s string) string {
-	if !strings.ContainsRune(s, '\u0130') && !strings.ContainsRune(s, '\u03a3') {
+	if !strings.ContainsRune(s, '\u0130') && !strings.ContainsRune(s, '\u03a3') && !hasSurrogate(s) {
 		return strings.ToLower(s)
 	}
-	rs := []rune(s)
-	var b strings.Builder
+	rs := make([]rune, 0, len(s))
+	for i := 0; i < len(s); {
+		r, size := decodeRune(s[i:])
+		rs = append(rs, r)
+		i += size
+	}
+	b := make([]byte, 0, len(s))
 	for i, r := range rs {
 		switch r {
 		case '\u0130':
-			b.WriteString("i\u0307")
+			b = append(b, "i\u0307"...)
 		case '\u03a3':
 			if finalSigma(rs, i) {
-				b.WriteRune('\u03c2')
+				b = utf8.AppendRune(b, '\u03c2')
 			} else {
-				b.WriteRune('\u03c3')
+				b = utf8.AppendRune(b, '\u03c3')
 			}
 		default:
-			b.WriteRune(unicode.ToLower(r))
+			b = appendRune(b, unicode.ToLower(r))
 		}
 	}
-	return b.String()
+	return string(b)
 }
 
 // finalSigma reports whether rs[i] is in the Final_Sigma context: preceded by
@@ -96,7 +104,7 @@ func PyRepr(s string) string {
 	var b strings.Builder
 	b.WriteByte(quote)
 	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := decodeRune(s[i:]) // a lone surrogate shows as \udXXX, as in Python
 		if r == utf8.RuneError && size == 1 {
 			// Invalid UTF-8 cannot come from Python; show the byte escaped.
 			b.WriteString(`\x`)
