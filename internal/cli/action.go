@@ -89,14 +89,28 @@ func actionArgv(env *Env) (string, []string, error) {
 			add("lanes", l)
 		}
 	}
-	addScope := func() {
-		addLanesFile()
+	// no-lanes audits the store alone; with it, a missing lanes.yaml is not
+	// an error in a workflow (loadPlan), and a lanes path would contradict it.
+	addScope := func() error {
+		noLanes, err := env.rt.BoolInput("no-lanes")
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		if noLanes {
+			if l := in("lanes"); l != "lanes.yaml" && l != "" {
+				return usageErr("inputs lanes and no-lanes contradict each other: set one")
+			}
+			flags = append(flags, "--no-lanes")
+		} else {
+			addLanesFile()
+		}
 		for _, l := range env.rt.MultilineInput("lane") {
 			add("lane", l)
 		}
 		add("context", in("context"))
 		add("instance", in("instance"))
 		add("provider-id", in("provider-id"))
+		return nil
 	}
 	addStore := func() {
 		add("database-url", in("database-url"))
@@ -127,7 +141,9 @@ func actionArgv(env *Env) (string, []string, error) {
 	}
 	switch command {
 	case "audit":
-		addScope()
+		if err := addScope(); err != nil {
+			return "", nil, err
+		}
 		addStore()
 		add("shard", in("shard"))
 		add("out", reportPath)
@@ -159,7 +175,9 @@ func actionArgv(env *Env) (string, []string, error) {
 		default:
 			return "", nil, usageErr("input mode %q: want backfill-dry-run or backfill-apply for command backfill", mode)
 		}
-		addScope()
+		if err := addScope(); err != nil {
+			return "", nil, err
+		}
 		addStore()
 		add("out", reportPath)
 		add("fail-on", failOn)

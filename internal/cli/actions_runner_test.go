@@ -821,7 +821,7 @@ func arTestArgsCannotApply(t *testing.T, bin string, step *arStepEnv) {
 	if err := fixture.WriteState(state, []fixture.Route{fixture.Complete("alpha", "prod"), missing}); err != nil {
 		t.Fatal(err)
 	}
-	dry := map[string]string{"command": "backfill", "mode": "backfill-dry-run", "state-dir": "state", "fail-on": "never"}
+	dry := map[string]string{"command": "backfill", "mode": "backfill-dry-run", "state-dir": "state", "fail-on": "never", "no-lanes": "true"}
 	s := r.run(t, dry)
 	if s.code != 0 {
 		t.Fatalf("dry run: want exit 0\n%s", s)
@@ -871,7 +871,7 @@ func arTestArgsCannotApply(t *testing.T, bin string, step *arStepEnv) {
 	// The control: the same plan applies through the inputs meant for it.
 	r.reset(t)
 	s = r.run(t, map[string]string{"command": "backfill", "mode": "backfill-apply", "state-dir": "state",
-		"plan-digest": digest, "reason": "reviewed", "confirmation": "APPLY PROVIDER TARGET BACKFILL"})
+		"plan-digest": digest, "reason": "reviewed", "confirmation": "APPLY PROVIDER TARGET BACKFILL", "no-lanes": "true"})
 	if s.code != 0 || fmt.Sprint(arTree(t, state)) == fmt.Sprint(before) {
 		t.Fatalf("a confirmed apply did not write\n%s", s)
 	}
@@ -942,6 +942,13 @@ func arTestHostileValues(t *testing.T, bin string, step *arStepEnv) {
 		return in
 	}
 	hostile("beta-prod-0123456789ab.json", "beta", "prod\n::warning title=X::y")
+	// The workspace has no lanes.yaml: audit the store alone.
+	audit0 := audit
+	audit = func(extra map[string]string) map[string]string {
+		in := audit0(extra)
+		in["no-lanes"] = "true"
+		return in
+	}
 	hostile("evil\n::warning title=F::file ##[add-mask]n.json", "gamma\r::error title=C::ctx ##[add-mask]q", "prod")
 
 	s := r.run(t, audit(map[string]string{"state-dir": "state", "instance": "prod\n::warning title=I::y"}))
@@ -961,7 +968,7 @@ func arTestHostileValues(t *testing.T, bin string, step *arStepEnv) {
 		}
 		arParseOutputs(t, s.outputRaw)
 		r.reset(t)
-		s = r.exec(t, nil, "audit", "--state-dir", "state", "--format", format, "--summary-file", "summary.md")
+		s = r.exec(t, nil, "audit", "--no-lanes", "--state-dir", "state", "--format", format, "--summary-file", "summary.md")
 		if s.code != 1 {
 			t.Fatalf("audit --format %s: want exit 1\n%s", format, s)
 		}

@@ -135,7 +135,10 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 	if *dir == "" {
 		return usageErr("import needs --state-dir DIR")
 	}
-	src, err := fsstore.Open(env.path(*dir))
+	src, err := fsstore.OpenWith(env.path(*dir), fsstore.Options{AllowEmpty: *allowEmpty})
+	if errors.Is(err, fsstore.ErrNotStateDir) {
+		return usageErr("%v; pass --allow-empty if an empty state is intended", err)
+	}
 	if err != nil {
 		return err
 	}

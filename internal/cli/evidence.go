@@ -18,6 +18,7 @@ import (
 	"github.com/lanegate/lanegate/internal/lanes"
 	"github.com/lanegate/lanegate/internal/pgstore"
 	"github.com/lanegate/lanegate/internal/probe"
+	"github.com/lanegate/lanegate/internal/verdict"
 )
 
 func init() {
@@ -421,15 +422,25 @@ func runEvidenceProbe(ctx context.Context, env *Env, args []string) error {
 		}
 		fmt.Fprintf(env.Stderr, "lanegate: recorded %d health evidence record(s) in %s\n", len(recs), st.Describe())
 	}
+	// The verdict is decided once; the JSON, the table header and the exit
+	// code all render it.
+	v, reason := evidence.ProbeVerdict(len(results), failed)
 	if f.format == "json" {
 		if err := writeJSON(env.Stdout, struct {
-			Probed  int        `json:"probed"`
-			Failed  int        `json:"failed"`
-			Results []probeRow `json:"results"`
-		}{len(results), failed, rows}); err != nil {
+			Status  verdict.Verdict `json:"status"`
+			Reason  string          `json:"reason,omitempty"`
+			Probed  int             `json:"probed"`
+			Failed  int             `json:"failed"`
+			Results []probeRow      `json:"results"`
+		}{v, reason, len(results), failed, rows}); err != nil {
 			return err
 		}
 	} else {
+		header := fmt.Sprintf("%s: %d probed, %d failed", v.Word(), len(results), failed)
+		if reason != "" {
+			header += " (" + reason + ")"
+		}
+		fmt.Fprintln(env.Stdout, header)
 		tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "LANE\tRESULT\tSTATUS\tLATENCY\tDETAIL")
 		for _, r := range rows {
@@ -448,8 +459,8 @@ func runEvidenceProbe(ctx context.Context, env *Env, args []string) error {
 			return runtimeErr("write table: %v", err)
 		}
 	}
-	if failed > 0 {
-		return &exitError{code: ExitBlocked, msg: fmt.Sprintf("%d of %d health probe(s) failed", failed, len(results))}
+	if v != verdict.OK {
+		return &exitError{code: v.ExitCode(), msg: reason}
 	}
 	return nil
 }

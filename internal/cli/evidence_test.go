@@ -449,6 +449,7 @@ func TestEvidenceProbe(t *testing.T) {
 		out := s.run(nil, "evidence", "probe", "--run-id", "probe-1", "--concurrency", "2", "--format", "json")
 		evWant(t, out, 1) // shop/testing answers 503, blog/prod is refused
 		var rep struct {
+			Status  string       `json:"status"`
 			Probed  int          `json:"probed"`
 			Failed  int          `json:"failed"`
 			Results []evProbeRow `json:"results"`
@@ -456,7 +457,7 @@ func TestEvidenceProbe(t *testing.T) {
 		if err := json.Unmarshal([]byte(out.stdout), &rep); err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
-		if rep.Probed != 4 || rep.Failed != 2 || len(rep.Results) != 5 {
+		if rep.Status != "blocked" || rep.Probed != 4 || rep.Failed != 2 || len(rep.Results) != 5 {
 			t.Fatalf("report = %+v", rep)
 		}
 		byLane := map[string]evProbeRow{}
@@ -509,11 +510,13 @@ func TestEvidenceProbe(t *testing.T) {
 		if recs := s.list(t, evidence.Query{Kinds: []string{"health"}}); len(recs) != 5 {
 			t.Fatalf("after filtered probe: %d records", len(recs))
 		}
-		// A lane without health_url is skipped with a note, not a failure.
+		// A lane without health_url is skipped with a note; a run that
+		// probed nothing proved nothing, so its verdict is blocked.
 		out = s.run(nil, "evidence", "probe", "--run-id", "probe-3", "--lane", "docs/prod")
-		evWant(t, out, 0)
-		if !strings.Contains(out.stdout, "no health_url") {
-			t.Fatalf("skip note missing:\n%s", out)
+		evWant(t, out, 1)
+		if !strings.Contains(out.stdout, "no health_url") || !strings.HasPrefix(out.stdout, "BLOCKED: 0 probed") ||
+			!strings.Contains(out.stderr, "nothing was probed") {
+			t.Fatalf("empty probe not blocked:\n%s", out)
 		}
 		// The same run again records nothing new.
 		evWant(t, s.run(nil, "evidence", "probe", "--run-id", "probe-2", "--lane", "shop/prod"), 0)

@@ -176,13 +176,13 @@ func runGate(ctx context.Context, env *Env, args []string) error {
 	res := gate.Decide(in)
 	body := report.GateMarkdown(res, info.RunURL, pc.statusSHA, ghapi.StickyBodyLimit("gate"))
 	if f.out != "" {
-		if err := writeFileAtomic(env.path(f.out), func(w io.Writer) error { return writeJSON(w, res) }); err != nil {
+		if err := writeFileAtomic(env.path(f.out), func(w io.Writer) error { return writeJSON(w, gateJSON(env, &f.storeFlags, res)) }); err != nil {
 			return err
 		}
 	}
 	switch f.format {
 	case "json":
-		err = writeJSON(env.Stdout, res)
+		err = writeJSON(env.Stdout, gateJSON(env, &f.storeFlags, res))
 	case "markdown":
 		_, err = io.WriteString(env.Stdout, body)
 	default:
@@ -465,4 +465,20 @@ func writeGateTable(w io.Writer, r gate.Result) error {
 		}
 	}
 	return nil
+}
+
+// gateReport is the gate's JSON report: the decision plus the store its
+// health was read from (absent when no store was chosen).
+type gateReport struct {
+	gate.Result
+	Store *report.Store `json:"store,omitempty"`
+}
+
+func gateJSON(env *Env, sf *storeFlags, res gate.Result) gateReport {
+	out := gateReport{Result: res}
+	if _, err := sf.choose(env); err == nil {
+		st := storeLabel(env, sf)
+		out.Store = &st
+	}
+	return out
 }

@@ -257,7 +257,7 @@ func TestImportReplaceRefusesEmptyState(t *testing.T) {
 	}
 	empty := t.TempDir()
 	r := e2eRun(t, "", nil, "import", "--state-dir", empty, "--database-url", url, "--replace", "--confirm-database", name)
-	if r.code != cli.ExitConfig || !strings.Contains(r.stderr, "holds no records") || !strings.Contains(r.stderr, "--allow-empty") {
+	if r.code != cli.ExitConfig || !(strings.Contains(r.stderr, "holds no records") || strings.Contains(r.stderr, "holds none of Launchplane's record directories")) || !strings.Contains(r.stderr, "--allow-empty") {
 		t.Fatalf("--replace of an empty state: want exit 2 naming --allow-empty\n%s", r)
 	}
 	if n := count(); n != 3 {

@@ -14,11 +14,12 @@ func TestStoreLabel(t *testing.T) {
 	}{
 		{"state dir flag", storeFlags{stateDir: "state"}, nil, "filesystem", "state"},
 		{"state dir env", storeFlags{}, map[string]string{"LAUNCHPLANE_STATE_DIR": "/srv/lp"}, "filesystem", "/srv/lp"},
-		{"url wins", storeFlags{stateDir: "state", databaseURL: "postgres://lp:s3cret-pw@db.internal:6432/launchplane?sslmode=require"}, nil,
+		{"url flag", storeFlags{databaseURL: "postgres://lp:s3cret-pw@db.internal:6432/launchplane?sslmode=require"}, nil,
 			"postgres", "db.internal:6432/launchplane"},
 		{"env url, default port", storeFlags{}, map[string]string{"LANEGATE_DATABASE_URL": "postgresql://u:pw@db/lp"}, "postgres", "db:5432/lp"},
 		{"ipv6", storeFlags{databaseURL: "postgres://u:pw@[::1]:5433/x"}, nil, "postgres", "[::1]:5433/x"},
 		{"key value", storeFlags{databaseURL: "host=db port=5433 dbname=lp user=u password=s3cret-pw"}, nil, "postgres", "db:5433/lp"},
+		{"two stores name none", storeFlags{stateDir: "state", databaseURL: "postgres://u:s3cret-pw@db/x"}, nil, "unknown", "(no store chosen)"},
 		{"unparsable", storeFlags{databaseURL: "postgres://u:s3cret-pw@db:port/x"}, nil, "postgres", "(unparsed URL)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
