@@ -132,6 +132,7 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 	}
 	label := storeLabel(env, &f.storeFlags)
 	res.store = &label
+	res.notices = env.notices
 	defer res.builder.Close()
 	if f.out != "" {
 		if err := writeFileAtomic(env.path(f.out), func(w io.Writer) error { return res.writeJSON(w) }); err != nil {
@@ -167,11 +168,12 @@ type auditResult struct {
 	verdict verdict.Verdict // decided once, by the audit, from the totals
 	shard   *report.ShardInfo
 	store   *report.Store
+	notices []string
 }
 
 // header is what every channel renders: the verdict, never recomputed.
 func (r *auditResult) header() report.Header {
-	return report.Header{Totals: r.totals, Verdict: r.verdict, Shard: r.shard, Store: r.store}
+	return report.Header{Totals: r.totals, Verdict: r.verdict, Shard: r.shard, Store: r.store, Notices: r.notices}
 }
 
 func (r *auditResult) writeJSON(w io.Writer) error {

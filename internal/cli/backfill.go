@@ -44,10 +44,11 @@ type backfillRun struct {
 	outcome    report.Outcome
 	verdict    verdict.Verdict // decided once by decide, rendered by every channel
 	store      *report.Store
+	notices    []string
 }
 
 func (r *backfillRun) header() report.BackfillHeader {
-	return report.BackfillHeader{Totals: r.totals, Digest: r.digest, Outcome: r.outcome, Verdict: r.verdict, Store: r.store}
+	return report.BackfillHeader{Totals: r.totals, Digest: r.digest, Outcome: r.outcome, Verdict: r.verdict, Store: r.store, Notices: r.notices}
 }
 
 // decide fixes the run's verdict once the outcome is known: backfill's rule
@@ -281,6 +282,7 @@ func runBackfill(ctx context.Context, env *Env, args []string) error {
 	}
 	label := storeLabel(env, &f.storeFlags)
 	run.store = &label
+	run.notices = env.notices
 	final, created, err := run.decide(f.apply)
 	if err != nil {
 		return runtimeErr("%v", err)

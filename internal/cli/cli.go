@@ -79,6 +79,7 @@ type Env struct {
 	Dir    string // working directory; "" = process cwd
 
 	secrets   []string         // every secret this invocation can see
+	notices   []string         // told on stderr and recorded in the JSON report
 	rt        *actions.Runtime // masks, annotations; file commands per command
 	rawStderr io.Writer        // unscrubbed: ::add-mask:: must carry the real value
 }
@@ -366,7 +367,9 @@ func loadPlan(env *Env, path string, explicit, disabled bool) (*lanes.File, erro
 			if env.Getenv("GITHUB_ACTIONS") == "true" || (len(env.Args) > 0 && env.Args[0] == "action") {
 				return nil, usageErr("no %s found in %s: in GitHub Actions every lane would be reported as undeclared; check out the repository, pass --lanes FILE (the lanes input), or pass --no-lanes to audit the store alone", filepath.Base(path), dir)
 			}
-			fmt.Fprintf(env.Stderr, "lanegate: notice: no %s found in %s; lanes are reported as undeclared (pass --lanes FILE, or --no-lanes to silence)\n", filepath.Base(path), dir)
+			notice := fmt.Sprintf("no %s found in %s; lanes are reported as undeclared (pass --lanes FILE, or --no-lanes to silence)", filepath.Base(path), dir)
+			fmt.Fprintf(env.Stderr, "lanegate: notice: %s\n", notice)
+			env.notices = append(env.notices, notice)
 			return nil, nil
 		}
 	}

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -287,6 +288,17 @@ func TestMissingLanesFileIsNeverSilent(t *testing.T) {
 	r := e2eRun(t, dir, nil, "audit", "--state-dir", state, "--format", "json")
 	if r.code != cli.ExitBlocked || !strings.Contains(r.stderr, notice+"\n") {
 		t.Errorf("no notice:\n%s", r)
+	}
+	// The notice is part of the report too, not only of the log.
+	var rep struct {
+		Notices []string `json:"notices"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || len(rep.Notices) != 1 || !strings.HasPrefix(notice, "lanegate: notice: "+rep.Notices[0]) {
+		t.Errorf("report notices = %q (%v), want the missing lanes.yaml notice", rep.Notices, err)
+	}
+	r = e2eRun(t, dir, nil, "backfill", "--state-dir", state, "--format", "json")
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || len(rep.Notices) != 1 {
+		t.Errorf("backfill report notices = %q (%v)\n%s", rep.Notices, err, r)
 	}
 	if r := e2eRun(t, dir, nil, "audit", "--state-dir", state, "--format", "json", "--no-lanes"); strings.Contains(r.stderr, "notice") {
 		t.Errorf("--no-lanes still prints the notice:\n%s", r)

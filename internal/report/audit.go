@@ -157,6 +157,10 @@ type Header struct {
 	Verdict verdict.Verdict
 	Shard   *ShardInfo
 	Store   *Store
+	// Notices are things the run could not do as asked and that a reader of
+	// the report must see (for example: no lanes.yaml, so every route is
+	// undeclared). Written as "notices" when there are any.
+	Notices []string
 }
 
 // AuditHeader is the header of a finished audit: its verdict as the audit
@@ -174,6 +178,20 @@ func (h Header) check() error {
 	if h.Verdict == verdict.Refused {
 		return fmt.Errorf("audit report verdict: an audit is never refused")
 	}
+	return nil
+}
+
+// writeNotices writes the "notices" key (with its trailing comma) when
+// there are any.
+func writeNotices(w *bufio.Writer, notices []string) error {
+	if len(notices) == 0 {
+		return nil
+	}
+	nj, err := json.MarshalIndent(notices, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  \"notices\": %s,\n", nj)
 	return nil
 }
 
@@ -208,7 +226,11 @@ func (b *AuditBuilder) WriteJSON(w io.Writer, h Header) error {
 	if err := writeArray(bw, b.lanes); err != nil {
 		return err
 	}
-	fmt.Fprintf(bw, ",\n  \"schema\": %q,\n", AuditSchema)
+	bw.WriteString(",\n")
+	if err := writeNotices(bw, h.Notices); err != nil {
+		return err
+	}
+	fmt.Fprintf(bw, "  \"schema\": %q,\n", AuditSchema)
 	if h.Shard != nil {
 		sj, err := json.MarshalIndent(h.Shard, "  ", "  ")
 		if err != nil {

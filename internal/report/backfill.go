@@ -103,6 +103,7 @@ type BackfillHeader struct {
 	// read back from a report); renderers print it and never recompute it.
 	Verdict verdict.Verdict
 	Store   *Store
+	Notices []string // as Header.Notices
 }
 
 // check refuses to render a header whose verdict is missing or disagrees
@@ -338,7 +339,11 @@ func (b *BackfillBuilder) WriteJSON(w io.Writer, h BackfillHeader) error {
 	if h.Outcome.Applied {
 		mode = ModeApply
 	}
-	fmt.Fprintf(bw, ",\n  \"mode\": %q,\n  \"plan_digest\": %q,\n", mode, h.Digest)
+	fmt.Fprintf(bw, ",\n  \"mode\": %q,\n", mode)
+	if err := writeNotices(bw, h.Notices); err != nil {
+		return err
+	}
+	fmt.Fprintf(bw, "  \"plan_digest\": %q,\n", h.Digest)
 	if h.Outcome.Refusal != "" {
 		r, _ := json.Marshal(h.Outcome.Refusal)
 		fmt.Fprintf(bw, "  \"refusal\": %s,\n", r)
