@@ -23,12 +23,11 @@ const redacted = "***"
 // strings (host=db password=...), preferring to return too much over too
 // little. It returns nil when u holds no secret.
 func SecretsFromDatabaseURL(u string) []string {
-	u = strings.TrimSpace(u)
 	found := DatabasePasswords(u)
 	if len(found) == 0 {
 		return nil
 	}
-	return dedupe(append(found, u))
+	return dedupe(append(found, strings.TrimSpace(u), u))
 }
 
 // DatabasePasswords returns every value that may be a password (or

@@ -57,7 +57,7 @@ func TestSecretsFromDatabaseURL(t *testing.T) {
 	}{
 		{"", nil},
 		{"postgres://user:secret@host:5432/db", []string{"secret", "postgres://user:secret@host:5432/db"}},
-		{" postgres://user:secret@host/db ", []string{"secret", "postgres://user:secret@host/db"}},
+		{" postgres://user:secret@host/db ", []string{"secret", "postgres://user:secret@host/db", " postgres://user:secret@host/db "}},
 		{"postgres://user:p%40ss%2Fw%3Ard@host/db", []string{"p@ss/w:rd", "p%40ss%2Fw%3Ard", "postgres://user:p%40ss%2Fw%3Ard@host/db"}},
 		{"postgres://user:a+b%20c@host/db", []string{"a+b c", "a+b%20c", "a%2Bb+c", "postgres://user:a+b%20c@host/db"}},
 		{"postgres://user@host/db", nil},
@@ -79,7 +79,7 @@ func TestSecretsFromDatabaseURL(t *testing.T) {
 		{"host=db password='it\\'s a secret'", []string{"it's a secret", "it\\'s a secret", "it%27s%20a%20secret", "it%27s+a+secret", "host=db password='it\\'s a secret'"}},
 		{"host=db password='plain quoted'", []string{"plain quoted", "plain%20quoted", "plain+quoted", "host=db password='plain quoted'"}},
 		{"host=db user=app", nil},
-		{"host=db password='unterminated", []string{"unterminated", "host=db password='unterminated"}},
+		{"host=db password='unterminated", []string{"unterminated", "'unterminated", "%27unterminated", "host=db password='unterminated"}},
 		{"mydatabase", nil},
 	}
 	for _, tt := range tests {

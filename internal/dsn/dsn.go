@@ -75,10 +75,11 @@ func HasURLScheme(s string) bool {
 // Parse takes s apart (see the package comment). It never fails: what it
 // cannot understand it reports as Malformed, with every candidate password.
 func Parse(s string) Conn {
-	s = strings.TrimSpace(s)
-	if HasURLScheme(s) {
-		return parseURL(s)
+	// Trailing whitespace is kept: pgx reads it as part of the last value.
+	if t := strings.TrimLeft(s, " \t\r\n\v\f"); HasURLScheme(t) {
+		return parseURL(t)
 	}
+	// Untrimmed: surrounding whitespace may belong to a malformed value.
 	return parseKeywordValue(s)
 }
 
@@ -161,13 +162,20 @@ func parseURL(s string) Conn {
 		if rest[i] != '?' {
 			continue
 		}
-		for _, p := range strings.Split(rest[i+1:], "&") {
+		pieces := strings.Split(rest[i+1:], "&")
+		for j, p := range pieces {
 			k, v, ok := strings.Cut(p, "=")
-			if !ok || v == "" {
+			if !ok || !(IsSecretKey(k) || IsSecretKey(unescapeOr(k))) {
 				continue
 			}
-			if IsSecretKey(k) || IsSecretKey(unescapeOr(k)) {
-				v, _, _ = strings.Cut(v, "#")
+			addPassword(v, url.QueryUnescape)
+			// An unescaped '&' in the password leaves pieces without '='
+			// (malformed, and echoed by pgx): they belong to the value.
+			for _, more := range pieces[j+1:] {
+				if strings.Contains(more, "=") {
+					break
+				}
+				v += "&" + more
 				addPassword(v, url.QueryUnescape)
 			}
 		}
@@ -384,12 +392,17 @@ func parseKeywordValue(s string) Conn {
 				if !strings.HasPrefix(tail, "=") {
 					continue
 				}
-				tail = strings.TrimLeft(tail[1:], " \t\r\n\v\f")
 				add := func(v string) {
 					if v != "" {
 						pw = append(pw, Password{v, v})
 					}
 				}
+				// Whitespace included too: where libpq splits a
+				// malformed string is not certain.
+				tail = tail[1:]
+				add(tail)
+				tail = strings.TrimLeft(tail, " \t\r\n\v\f")
+				add(tail)
 				add(strings.Trim(tail, " \t\r\n\v\f'"))
 				if strings.HasPrefix(tail, "'") {
 					q := tail[1:]
