@@ -19,10 +19,12 @@ const fragmentLen = 4
 //     and "ssw0rd" is no exact match of anything.
 //
 // Delimiters are the bytes that split connection strings and messages: the
-// URL delimiters : @ / ? & = % ', whitespace, quotes and brackets, and the
-// start and end of the text. A run bounded on both sides by ordinary
-// characters is kept, so a password sharing four letters with a word does
-// not blank that word everywhere.
+// URL delimiters : @ / ? & = % ', whitespace, the quotes drivers quote input
+// with (" and `), , ; ( ), and the start and end of the text. A run bounded
+// on both sides by ordinary characters is kept, so a password sharing four
+// letters with a word does not blank that word everywhere. Over-scrubbing
+// is the safe side: with a password holding "2025", a timestamp
+// "2025-06-01T..." prints as "***-06-01T...".
 //
 // A Scrubber is not safe for concurrent use; Runtime guards its own.
 type Scrubber struct {
@@ -179,7 +181,7 @@ func gram(s string, i int) uint32 {
 // string or a message.
 func isFragmentDelim(c byte) bool {
 	switch c {
-	case ':', '@', '/', '?', '&', '=', '%', '\'', '"', '`', ',', ';', '(', ')', '[', ']', '<', '>',
+	case ':', '@', '/', '?', '&', '=', '%', '\'', '"', '`', ',', ';', '(', ')',
 		' ', '\t', '\n', '\v', '\f', '\r':
 		return true
 	}
