@@ -178,6 +178,13 @@ func parseURL(s string) Conn {
 				v += "&" + more
 				addPassword(v, url.QueryUnescape)
 			}
+			_, tail, _ := strings.Cut(strings.Join(pieces[j:], "&"), "=")
+			loose := slices.ContainsFunc(pieces[j+1:], func(p string) bool { return strings.Count(p, "=") != 1 })
+			if c.Malformed || loose || strings.ContainsAny(tail, " \t\r\n\v\f") {
+				// Where such a value ends is anyone's guess: also take
+				// the rest of the string.
+				addPassword(tail, url.QueryUnescape)
+			}
 		}
 	}
 	c.Passwords = dedupe(pw)
