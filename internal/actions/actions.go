@@ -29,6 +29,8 @@ import (
 	"sync"
 
 	githubactions "github.com/sethvargo/go-githubactions"
+
+	"github.com/lanegate/lanegate/internal/dsn"
 )
 
 // minMaskLen is the shortest value Mask accepts. Masking shorter values
@@ -66,7 +68,7 @@ type Runtime struct {
 	random io.Reader
 
 	mu               sync.Mutex
-	masks            map[string]struct{}
+	scrub            *Scrubber // what Redact removes; guarded by mu
 	summaryWritten   int64
 	summaryTruncated bool
 	annotated        map[string]int  // annotations emitted per level
@@ -106,7 +108,7 @@ func New(cfg Config) *Runtime {
 		summaryFile: summary,
 		outputFile:  output,
 		random:      rand.Reader,
-		masks:       map[string]struct{}{},
+		scrub:       NewScrubber(),
 		annotated:   map[string]int{},
 		overflowed:  map[string]bool{},
 	}
@@ -129,6 +131,11 @@ func (r *Runtime) InActions() bool { return r.inActions }
 // Actions) and remembers it so Redact scrubs it too. Empty values and values
 // shorter than 4 bytes are ignored. A multi-line secret is additionally
 // masked line by line, because the runner masks log lines one at a time.
+//
+// A secret that is a database connection string also has its passwords
+// registered (see DatabasePasswords), exactly and for fragment scrubbing
+// (see Scrubber), so whatever a driver's partial redaction leaves of them
+// is scrubbed too.
 func (r *Runtime) Mask(secret string) {
 	candidates := []string{secret}
 	if strings.ContainsAny(secret, "\r\n") {
@@ -136,21 +143,31 @@ func (r *Runtime) Mask(secret string) {
 			candidates = append(candidates, line)
 		}
 	}
+	var passwords []string
+	if dsn.Looks(secret) {
+		passwords = DatabasePasswords(secret)
+		candidates = append(candidates, passwords...)
+	}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, v := range candidates {
-		if len(v) < minMaskLen {
-			continue
-		}
-		if _, seen := r.masks[v]; seen {
-			continue
-		}
-		r.masks[v] = struct{}{}
-		if r.inActions {
+		if r.scrub.AddExact(v) && r.inActions {
 			r.gha.AddMask(v)
 		}
 	}
+	for _, p := range passwords {
+		r.scrub.AddFragments(p)
+	}
+}
+
+// MaskFragments is Mask for a password: beyond the exact value, Redact
+// also scrubs every delimited piece of it (see Scrubber).
+func (r *Runtime) MaskFragments(password string) {
+	r.Mask(password)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.scrub.AddFragments(password)
 }
 
 // Masking reports whether any value is registered for masking, so callers
@@ -158,68 +175,25 @@ func (r *Runtime) Mask(secret string) {
 func (r *Runtime) Masking() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return len(r.masks) > 0
+	return !r.scrub.Empty()
 }
 
-// Redact replaces every masked value in s with "***". Overlapping or
-// adjacent secrets collapse into a single "***", so no byte of any masked
-// value survives (for non-overlapping values this is the same as replacing
-// longest first).
+// Redact replaces every masked value, and every delimited fragment of a
+// masked password, in s with "***". Overlapping or adjacent hits collapse
+// into a single "***", so no byte of any of them survives.
 func (r *Runtime) Redact(s string) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.redactLocked(s)
 }
 
-func (r *Runtime) redactLocked(s string) string {
-	if len(r.masks) == 0 || s == "" {
-		return s
-	}
-	covered := make([]bool, len(s))
-	hit := false
-	for m := range r.masks {
-		for off := 0; off <= len(s)-len(m); {
-			i := strings.Index(s[off:], m)
-			if i < 0 {
-				break
-			}
-			start := off + i
-			for j := start; j < start+len(m); j++ {
-				covered[j] = true
-			}
-			hit = true
-			off = start + 1 // overlapping occurrences count too
-		}
-	}
-	if !hit {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; i < len(s); {
-		if !covered[i] {
-			b.WriteByte(s[i])
-			i++
-			continue
-		}
-		b.WriteString("***")
-		for i < len(s) && covered[i] {
-			i++
-		}
-	}
-	return b.String()
-}
+func (r *Runtime) redactLocked(s string) string { return r.scrub.Scrub(s) }
 
-// containsSecret reports whether s contains any masked value.
+// containsSecret reports whether Redact would change s.
 func (r *Runtime) containsSecret(s string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for m := range r.masks {
-		if strings.Contains(s, m) {
-			return true
-		}
-	}
-	return false
+	return r.scrub.Contains(s)
 }
 
 // Group opens a collapsible log group (::group::title) in Actions and

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/url"
 	"strings"
+
+	"github.com/lanegate/lanegate/internal/dsn"
 )
 
 // UnparsableDatabaseURL is what RedactURL returns for input it cannot take
@@ -13,35 +15,34 @@ const UnparsableDatabaseURL = "(unparsable database URL)"
 // redacted replaces secret values in redacted database URLs.
 const redacted = "***"
 
-// secretParams are the connection parameters whose values are secrets, in
-// URL queries and in key=value connection strings (compared
-// case-insensitively).
-var secretParams = map[string]bool{"password": true, "sslpassword": true}
-
 // SecretsFromDatabaseURL returns the values a caller should Mask for the
-// database connection string u: the password (decoded, and also as written
-// when that differs, e.g. percent-encoded or backslash-escaped), any
-// password/sslpassword query parameter, and, when any secret was found, the
-// whole connection string. It understands URLs
-// (postgres://user:pass@host/db) and libpq key=value strings
-// (host=db password=...). For URLs it cannot parse it falls back to a
-// best-effort guess, preferring to return too much over too little. It
-// returns nil when u holds no secret.
+// database connection string u: every candidate password (see
+// DatabasePasswords) and, when any was found, the whole connection string.
+// It understands URLs (postgres://user:pass@host/db, malformed ones
+// included: an unescaped '@' or ':' in the password) and libpq key=value
+// strings (host=db password=...), preferring to return too much over too
+// little. It returns nil when u holds no secret.
 func SecretsFromDatabaseURL(u string) []string {
-	u = strings.TrimSpace(u)
-	if u == "" {
-		return nil
-	}
-	var found []string
-	if hasURLScheme(u) {
-		found = urlSecrets(u)
-	} else {
-		found = dsnSecrets(u)
-	}
+	found := DatabasePasswords(u)
 	if len(found) == 0 {
 		return nil
 	}
-	return dedupe(append(found, u))
+	return dedupe(append(found, strings.TrimSpace(u), u))
+}
+
+// DatabasePasswords returns every value that may be a password (or
+// sslpassword) in the connection string u, under every plausible reading of
+// a malformed URL, each as written, percent-decoded and percent-encoded the
+// ways a URL printer would write it. These are the values whose fragments
+// the scrubber hunts for (see Scrubber).
+func DatabasePasswords(u string) []string {
+	var out []string
+	for _, p := range dsn.Parse(u).Passwords {
+		out = append(out, p.Value, p.Written,
+			strings.TrimPrefix(url.UserPassword("", p.Value).String(), ":"),
+			url.QueryEscape(p.Value))
+	}
+	return dedupe(out)
 }
 
 // RedactURL returns u with its password replaced by "***", keeping
@@ -57,7 +58,7 @@ func RedactURL(u string) string {
 	if u == "" {
 		return ""
 	}
-	if hasURLScheme(u) {
+	if dsn.HasURLScheme(u) {
 		out, err := redactURLForm(u)
 		if err != nil {
 			return UnparsableDatabaseURL
@@ -69,24 +70,6 @@ func RedactURL(u string) string {
 		return UnparsableDatabaseURL
 	}
 	return out
-}
-
-// hasURLScheme reports whether s starts with "scheme://".
-func hasURLScheme(s string) bool {
-	i := strings.Index(s, "://")
-	if i <= 0 {
-		return false
-	}
-	for j := 0; j < i; j++ {
-		c := s[j]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
-		case j > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // dbURL is a database URL split the way net/url splits it, keeping the raw
@@ -175,28 +158,11 @@ func redactQuery(q string) string {
 	parts := strings.Split(q, "&")
 	for i, p := range parts {
 		k, v, ok := strings.Cut(p, "=")
-		if ok && v != "" && isSecretParam(queryUnescapeOr(k)) {
+		if ok && v != "" && dsn.IsSecretKey(queryUnescapeOr(k)) {
 			parts[i] = k + "=" + redacted
 		}
 	}
 	return strings.Join(parts, "&")
-}
-
-// querySecrets returns the values (raw and decoded) of secret parameters in
-// a raw query.
-func querySecrets(q string) []string {
-	var out []string
-	for _, p := range strings.Split(q, "&") {
-		k, v, ok := strings.Cut(p, "=")
-		if !ok || v == "" || !isSecretParam(queryUnescapeOr(k)) {
-			continue
-		}
-		if dv, err := url.QueryUnescape(v); err == nil && dv != "" {
-			out = append(out, dv)
-		}
-		out = append(out, v)
-	}
-	return out
 }
 
 func queryUnescapeOr(s string) string {
@@ -206,176 +172,19 @@ func queryUnescapeOr(s string) string {
 	return s
 }
 
-func isSecretParam(k string) bool { return secretParams[strings.ToLower(strings.TrimSpace(k))] }
-
-func urlSecrets(s string) []string {
-	var out []string
-	d, _, err := parseDBURL(s)
-	if err == nil {
-		if d.password != "" {
-			out = append(out, d.password, d.rawPass)
-		}
-		if _, q, ok := strings.Cut(d.rest, "?"); ok {
-			out = append(out, querySecrets(q)...)
-		}
-		return out
-	}
-
-	// Best effort for URLs net/url rejects or would misread: the password
-	// is whatever sits between the first ':' and the last '@' after the
-	// scheme.
-	after := s[strings.Index(s, "://")+3:]
-	if at := strings.LastIndex(after, "@"); at >= 0 {
-		if _, p, ok := strings.Cut(after[:at], ":"); ok && p != "" {
-			if dp, err := url.PathUnescape(p); err == nil && dp != "" {
-				out = append(out, dp)
-			}
-			out = append(out, p)
-		}
-	}
-	if _, q, ok := strings.Cut(after, "?"); ok {
-		q, _, _ = strings.Cut(q, "#")
-		out = append(out, querySecrets(q)...)
-	}
-	return out
-}
-
-// dsnPair is one key=value pair of a libpq connection string. start and end
-// delimit the value as written, quotes included.
-type dsnPair struct {
-	key, value string
-	start, end int
-}
-
-var (
-	errDSNMissingEquals = errors.New("connection string: missing '=' after key")
-	errDSNUnterminated  = errors.New("connection string: unterminated quoted value")
-)
-
-func isDSNSpace(c byte) bool {
-	switch c {
-	case ' ', '\t', '\n', '\v', '\f', '\r':
-		return true
-	}
-	return false
-}
-
-// parseDSN parses a libpq key=value connection string: pairs separated by
-// whitespace, optional whitespace around '=', values either bare (ending at
-// whitespace) or single-quoted; a backslash escapes the next byte in both.
-func parseDSN(s string) ([]dsnPair, error) {
-	var pairs []dsnPair
-	i := 0
-	for {
-		for i < len(s) && isDSNSpace(s[i]) {
-			i++
-		}
-		if i >= len(s) {
-			return pairs, nil
-		}
-		keyStart := i
-		for i < len(s) && s[i] != '=' && !isDSNSpace(s[i]) {
-			i++
-		}
-		key := s[keyStart:i]
-		for i < len(s) && isDSNSpace(s[i]) {
-			i++
-		}
-		if i >= len(s) || s[i] != '=' || key == "" {
-			return nil, errDSNMissingEquals
-		}
-		i++
-		for i < len(s) && isDSNSpace(s[i]) {
-			i++
-		}
-
-		p := dsnPair{key: key, start: i}
-		var v strings.Builder
-		if i < len(s) && s[i] == '\'' {
-			i++
-			for {
-				if i >= len(s) {
-					return nil, errDSNUnterminated
-				}
-				c := s[i]
-				if c == '\\' {
-					i++
-					if i < len(s) {
-						v.WriteByte(s[i])
-						i++
-					}
-					continue
-				}
-				i++
-				if c == '\'' {
-					break
-				}
-				v.WriteByte(c)
-			}
-		} else {
-			for i < len(s) && !isDSNSpace(s[i]) {
-				if s[i] == '\\' {
-					i++
-					if i < len(s) {
-						v.WriteByte(s[i])
-						i++
-					}
-					continue
-				}
-				v.WriteByte(s[i])
-				i++
-			}
-		}
-		p.end = i
-		p.value = v.String()
-		pairs = append(pairs, p)
-	}
-}
-
 func redactDSN(s string) (string, error) {
-	pairs, err := parseDSN(s)
-	if err != nil {
-		return "", err
-	}
-	if len(pairs) == 0 {
-		return "", errDSNMissingEquals
+	pairs, ok := dsn.ParseKeywordValue(s)
+	if !ok || len(pairs) == 0 {
+		return "", errUnreliable
 	}
 	out := s
 	for i := len(pairs) - 1; i >= 0; i-- {
 		p := pairs[i]
-		if p.value != "" && isSecretParam(p.key) {
-			out = out[:p.start] + redacted + out[p.end:]
+		if p.Value != "" && dsn.IsSecretKey(p.Key) {
+			out = out[:p.Start] + redacted + out[p.End:]
 		}
 	}
 	return out, nil
-}
-
-func dsnSecrets(s string) []string {
-	pairs, err := parseDSN(s)
-	if err != nil {
-		// Best effort: everything after the first "password" key's '='.
-		lower := strings.ToLower(s)
-		if k := strings.Index(lower, "password"); k >= 0 {
-			if _, tail, ok := strings.Cut(s[k:], "="); ok {
-				if tail = strings.Trim(tail, " \t\r\n'"); tail != "" {
-					return []string{tail}
-				}
-			}
-		}
-		return nil
-	}
-	var out []string
-	for _, p := range pairs {
-		if p.value == "" || !isSecretParam(p.key) {
-			continue
-		}
-		raw := s[p.start:p.end]
-		if strings.HasPrefix(raw, "'") {
-			raw = strings.TrimSuffix(raw[1:], "'")
-		}
-		out = append(out, p.value, raw)
-	}
-	return out
 }
 
 // dedupe drops empty and repeated values, keeping first occurrences in

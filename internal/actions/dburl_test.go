@@ -57,24 +57,29 @@ func TestSecretsFromDatabaseURL(t *testing.T) {
 	}{
 		{"", nil},
 		{"postgres://user:secret@host:5432/db", []string{"secret", "postgres://user:secret@host:5432/db"}},
-		{" postgres://user:secret@host/db ", []string{"secret", "postgres://user:secret@host/db"}},
+		{" postgres://user:secret@host/db ", []string{"secret", "postgres://user:secret@host/db", " postgres://user:secret@host/db "}},
 		{"postgres://user:p%40ss%2Fw%3Ard@host/db", []string{"p@ss/w:rd", "p%40ss%2Fw%3Ard", "postgres://user:p%40ss%2Fw%3Ard@host/db"}},
-		{"postgres://user:a+b%20c@host/db", []string{"a+b c", "a+b%20c", "postgres://user:a+b%20c@host/db"}},
+		{"postgres://user:a+b%20c@host/db", []string{"a+b c", "a+b%20c", "a%2Bb+c", "postgres://user:a+b%20c@host/db"}},
 		{"postgres://user@host/db", nil},
 		{"postgres://user:@host/db", nil},
 		{"postgres://host/db?sslmode=disable", nil},
 		{"postgres://h/db?password=hunter%2B22", []string{"hunter+22", "hunter%2B22", "postgres://h/db?password=hunter%2B22"}},
 		{"postgres://u:pw12@h/db?sslpassword=keypass", []string{"pw12", "keypass", "postgres://u:pw12@h/db?sslpassword=keypass"}},
 		// Best effort when net/url cannot be trusted.
-		{"postgres://user:pa#ss@host/db", []string{"pa#ss", "postgres://user:pa#ss@host/db"}},
-		{"postgres://user:12/ss@host/db", []string{"12/ss", "postgres://user:12/ss@host/db"}},
-		{"postgres://user:pw%ZZ@host/db", []string{"pw%ZZ", "postgres://user:pw%ZZ@host/db"}},
+		{"postgres://user:pa#ss@host/db", []string{"pa#ss", "pa%23ss", "postgres://user:pa#ss@host/db"}},
+		{"postgres://user:12/ss@host/db", []string{"12/ss", "12%2Fss", "postgres://user:12/ss@host/db"}},
+		{"postgres://user:pw%ZZ@host/db", []string{"pw%ZZ", "pw%25ZZ", "postgres://user:pw%ZZ@host/db"}},
+		// Unescaped '@' and ':' in the password: every reading counts (pgx
+		// and libpq stop at the first '@', net/url at the last).
+		{"postgres://ro:P@ssw0rd:2024@db.internal:5432/launchplane", []string{"P", "P@ssw0rd:2024", "P%40ssw0rd%3A2024",
+			"postgres://ro:P@ssw0rd:2024@db.internal:5432/launchplane"}},
+		{"postgres://ro:abc%@PART@h/db", []string{"abc%", "abc%25", "abc%@PART", "abc%25%40PART", "postgres://ro:abc%@PART@h/db"}},
 		// libpq key=value strings.
 		{"host=db user=app password=s3cr3t dbname=app", []string{"s3cr3t", "host=db user=app password=s3cr3t dbname=app"}},
-		{"host=db password='it\\'s a secret'", []string{"it's a secret", "it\\'s a secret", "host=db password='it\\'s a secret'"}},
-		{"host=db password='plain quoted'", []string{"plain quoted", "host=db password='plain quoted'"}},
+		{"host=db password='it\\'s a secret'", []string{"it's a secret", "it\\'s a secret", "it%27s%20a%20secret", "it%27s+a+secret", "host=db password='it\\'s a secret'"}},
+		{"host=db password='plain quoted'", []string{"plain quoted", "plain%20quoted", "plain+quoted", "host=db password='plain quoted'"}},
 		{"host=db user=app", nil},
-		{"host=db password='unterminated", []string{"unterminated", "host=db password='unterminated"}},
+		{"host=db password='unterminated", []string{"unterminated", "'unterminated", "%27unterminated", "host=db password='unterminated"}},
 		{"mydatabase", nil},
 	}
 	for _, tt := range tests {

@@ -68,10 +68,6 @@ var detailKeyRE = regexp.MustCompile(`^[a-z0-9_.-]+$`)
 // credential invites a value that is one.
 var forbiddenKeyParts = []string{"token", "password", "passwd", "secret", "key", "credential"}
 
-// secretMarkers are prefixes of well-known credential formats; a detail
-// value containing one is refused.
-var secretMarkers = []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "bearer ", "basic ", "-----begin"}
-
 // Source is the provenance of a record: the CI run that observed it.
 type Source struct {
 	RunURL     string `json:"run_url"`
@@ -264,7 +260,11 @@ func checkText(field, s string, limit int) error {
 // MaxDetailKeys keys; each key at most MaxDetailKeyLen bytes of [a-z0-9_.-]
 // and not naming a credential (token, password, secret, key, ...); each
 // value at most MaxDetailValueLen bytes of printable UTF-8 that does not look
-// like a credential. Values are trimmed. nil becomes an empty map.
+// like a credential (a well-known token shape, a private key, a
+// key=/token=/secret=/password= assignment, a URL with credentials: see
+// tokens.go). Such values are refused, not redacted: the caller gets a
+// ValidationError (exit 2) naming the key, so nothing half-scrubbed is
+// stored as evidence. Values are trimmed. nil becomes an empty map.
 func NormalizeDetail(in map[string]string) (map[string]string, error) {
 	out := make(map[string]string, len(in))
 	if len(in) > MaxDetailKeys {
@@ -304,11 +304,10 @@ func CheckDetail(k, v string) error {
 	if err := checkText(field, v, MaxDetailValueLen); err != nil {
 		return err
 	}
-	lv := strings.ToLower(v)
-	for _, m := range secretMarkers {
-		if strings.Contains(lv, m) {
-			return invalid(field, "value looks like a credential and is refused")
-		}
+	if kind := credentialKind(v); kind != "" {
+		// Name the key and the kind, never the value: this error is
+		// printed.
+		return invalid(field, "value looks like a credential (%s) and is refused: evidence must not carry secrets", kind)
 	}
 	if strings.Contains(v, "://") {
 		if u, err := url.Parse(v); err == nil && u.User != nil {

@@ -230,3 +230,81 @@ func TestValidationErrorAs(t *testing.T) {
 		t.Fatalf("err = %#v", err)
 	}
 }
+
+// TestDetailCredentialShapes: values shaped like well-known credentials are
+// refused with an error naming the key and the kind, never the value; near
+// misses pass. Fake tokens are assembled from pieces so that no scanner
+// mistakes this file for a leak.
+func TestDetailCredentialShapes(t *testing.T) {
+	j := func(parts ...string) string { return strings.Join(parts, "") }
+	tests := []struct {
+		value string
+		kind  string // "" = accepted
+	}{
+		{j("AKIA", "IOSFODNN7EXAMPLE"), "AWS access key id"},
+		{j("key id ", "ASIA", "ABCDEFGHIJKLMNOP", " in use"), "AWS access key id"},
+		{j("xox", "b-1234567890-abcdefghij"), "Slack token"},
+		{j("xox", "p-11-22-33-abcdef"), "Slack token"},
+		{j("sk_", "live_", "4eC39HqLyjWDarjtT1zdp7dc"), "Stripe key"},
+		{j("rk_", "live_", "abcdefgh1234"), "Stripe key"},
+		{j("sk_", "test_", "abcdefgh1234"), "Stripe key"},
+		{j("glpat-", "xxxxxxxxxxxxxxxxxxxx"), "GitLab token"},
+		{j("ghp_", "abcdefabcdef"), "GitHub token"},
+		{j("gho_", "abcdefabcdef"), "GitHub token"},
+		{j("ghu_", "abcdefabcdef"), "GitHub token"},
+		{j("ghs_", "abcdefabcdef"), "GitHub token"},
+		{j("ghr_", "abcdefabcdef"), "GitHub token"},
+		{j("github_", "pat_", "11ABCDEFG0_abcdefghijkl"), "GitHub token"},
+		{j("eyJ", "hbGciOiJIUzI1NiJ9", ".", "eyJ", "zdWIiOiIxMjM0In0", ".", "abcDEF123_-"), "JSON web token"},
+		{j("-----BEGIN ", "RSA PRIVATE KEY-----"), "private key"},
+		{j("-----BEGIN ", "OPENSSH PRIVATE KEY-----"), "private key"},
+		{"api_key=abc123", "credential assignment"},
+		{"see https://example.com/health?token=abc", "credential assignment"},
+		{"password = hunter2", "credential assignment"},
+		{"Secret=x", "credential assignment"},
+		{"api-key=abc", "credential assignment"},
+		{"client_secret=abc", "credential assignment"},
+		{"key=v", "credential assignment"},
+		{"Bearer abc", "credential marker"},
+		// Near misses.
+		{j("AKIA", "IOSFODNN7EXAMPL"), ""},                   // 15 characters
+		{j("akia", "iosfodnn7example"), ""},                  // lower case
+		{j("XAKIA", "IOSFODNN7EXAMPLEX"), ""},                // inside a longer word
+		{j("xox", "z-1234567890"), ""},                       // no such Slack prefix
+		{"xoxb", ""},                                         // prefix alone
+		{j("desk_", "live_", "abcdefgh1234"), ""},            // not at a word start
+		{j("sk_", "live_"), ""},                              // prefix alone
+		{j("glpat-", "short"), ""},                           // too short
+		{"eyJhbGciOiJIUzI1NiJ9", ""},                         // one part only
+		{"-----BEGIN CERTIFICATE-----", "credential marker"}, // legacy rule: any armour
+		{"monkey=3", ""},                                     // "key" inside a word
+		{"keyboard layout", ""},                              // no assignment
+		{"token expired", ""},                                // no assignment
+		{"password reset page ok", ""},                       // no assignment
+		{"tokens=3", ""},                                     // another word
+		{"status=ok latency=12ms", ""},
+		{"https://example.com/health?check=deep", ""},
+		{"sha256:9f86d081884c7d659a2feaa0c55ad015", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.value, func(t *testing.T) {
+			_, err := NormalizeDetail(map[string]string{"note": tc.value})
+			if tc.kind == "" {
+				if err != nil {
+					t.Fatalf("%q refused: %v", tc.value, err)
+				}
+				return
+			}
+			if err == nil || !IsValidationError(err) {
+				t.Fatalf("%q accepted (err %v), want a ValidationError", tc.value, err)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, `detail "note"`) || !strings.Contains(msg, "("+tc.kind+")") {
+				t.Errorf("error %q does not name the key and %q", msg, tc.kind)
+			}
+			if strings.Contains(msg, tc.value) {
+				t.Errorf("error %q repeats the value", msg)
+			}
+		})
+	}
+}

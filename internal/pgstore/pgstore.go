@@ -9,8 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -74,12 +72,13 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	return s, nil
 }
 
-// Connect opens a connection and turns failures into one clear sentence with
-// the password masked.
+// Connect opens a connection and turns failures into one clear sentence
+// that names host, port, database and user, never the connection string
+// (see connerr.go).
 func Connect(ctx context.Context, url string, opt Options) (*pgx.Conn, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
-		return nil, store.Errorf(nil, "invalid database URL %s: %s", actions.RedactURL(url), scrub(err.Error(), url))
+		return nil, parseError(url, err)
 	}
 	cfg.ConnectTimeout = opt.ConnectTimeout
 	if cfg.ConnectTimeout <= 0 {
@@ -90,38 +89,6 @@ func Connect(ctx context.Context, url string, opt Options) (*pgx.Conn, error) {
 		return nil, connectError(url, cfg, err)
 	}
 	return conn, nil
-}
-
-func connectError(url string, cfg *pgx.ConnConfig, err error) error {
-	where := fmt.Sprintf("%s:%d", cfg.Host, cfg.Port)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		switch pgErr.Code {
-		case "28P01", "28000":
-			return store.Errorf(nil, "Postgres at %s rejected user %q: %s", where, cfg.User, pgErr.Message)
-		case "3D000":
-			return store.Errorf(nil, "Postgres at %s has no database %q", where, cfg.Database)
-		}
-		return store.Errorf(nil, "cannot connect to Postgres at %s: %s (SQLSTATE %s)", where, pgErr.Message, pgErr.Code)
-	}
-	var netErr net.Error
-	reason := scrub(err.Error(), url)
-	if errors.As(err, &netErr) && netErr.Timeout() {
-		reason = "connection timed out"
-	} else if strings.Contains(reason, "connection refused") {
-		reason = "connection refused (is the server running?)"
-	}
-	return store.Errorf(nil, "cannot connect to Postgres at %s: %s", where, reason)
-}
-
-// scrub removes the URL's secrets from a driver message.
-func scrub(msg, url string) string {
-	for _, s := range actions.SecretsFromDatabaseURL(url) {
-		if s != "" {
-			msg = strings.ReplaceAll(msg, s, "***")
-		}
-	}
-	return msg
 }
 
 // Describe names the store with the password masked.
@@ -178,7 +145,7 @@ func (s *Store) queryError(what string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	return store.Errorf(nil, "%s: %s", what, scrub(err.Error(), s.url))
+	return store.Errorf(nil, "%s: %s", what, actions.ScrubDatabaseSecrets(err.Error(), s.url))
 }
 
 // BeginRead starts the read-only snapshot every audit and dry run uses.
