@@ -82,6 +82,7 @@ type bfReport struct {
 	Mode         string         `json:"mode"`
 	PlanDigest   string         `json:"plan_digest"`
 	Refusal      string         `json:"refusal"`
+	Notices      []string       `json:"notices"`
 	Schema       string         `json:"schema"`
 	Status       string         `json:"status"`
 	Store        *bfStoreKey    `json:"store"`
