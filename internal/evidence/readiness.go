@@ -82,14 +82,28 @@ func Decide(facts []LaneFacts) map[string]Readiness {
 		return fs[i].Lane < fs[j].Lane
 	})
 	out := make(map[string]Readiness, len(fs))
+	byLane := make(map[string]LaneFacts, len(fs))
+	for _, f := range fs {
+		byLane[f.Lane] = f
+	}
+	// notDone holds the lanes of finished earlier waves that are not done,
+	// so each lane's check is linear in what it reports, not in the fleet.
+	var notDone, waveNotDone []string
 	for i, f := range fs {
+		if i > 0 && f.Wave != fs[i-1].Wave {
+			notDone = append(notDone, waveNotDone...)
+			waveNotDone = waveNotDone[:0]
+		}
 		r := own(f)
 		if r.Level == Ready { // a lane already cut over waits for nothing
-			if w := waitingFor(f, fs[:i], fs, out); w != "" {
+			if w := waitingFor(f, notDone, byLane, out); w != "" {
 				r = Readiness{Level: Waiting, Next: w}
 			}
 		}
 		out[f.Lane] = r
+		if r.Level != Done {
+			waveNotDone = append(waveNotDone, fmt.Sprintf("%s (wave %d)", f.Lane, f.Wave))
+		}
 	}
 	return out
 }
@@ -106,7 +120,7 @@ func own(f LaneFacts) Readiness {
 	for _, k := range f.Required {
 		switch {
 		case !k.Present:
-			return Readiness{Level: Blocked, Next: fmt.Sprintf("record %s evidence (`lanegate evidence record --kind %s`)", k.Kind, k.Kind)}
+			return Readiness{Level: Blocked, Next: fmt.Sprintf("record %s evidence (lanegate evidence record --kind %s)", k.Kind, k.Kind)}
 		case !k.Passed:
 			return Readiness{Level: Blocked, Next: fmt.Sprintf("fix the failed %s and record a passing one", k.Kind)}
 		case !k.Fresh:
@@ -144,46 +158,38 @@ func auditStep(f LaneFacts) string {
 	return "resolve the audit finding `" + strings.ReplaceAll(f.AuditStatus, "`", "'") + "`"
 }
 
-// waitingFor names the earlier-wave and required lanes not yet done, or "".
-func waitingFor(f LaneFacts, earlier, all []LaneFacts, decided map[string]Readiness) string {
+// waitingFor names the earlier-wave lanes not yet done (notDone) and the
+// required lanes not yet done, or "".
+func waitingFor(f LaneFacts, notDone []string, byLane map[string]LaneFacts, decided map[string]Readiness) string {
 	var pending []string
-	seen := map[string]bool{}
-	add := func(o LaneFacts) {
-		if seen[o.Lane] || o.Lane == f.Lane {
-			return
-		}
-		seen[o.Lane] = true
-		if r, ok := decided[o.Lane]; !ok || r.Level != Done {
-			pending = append(pending, fmt.Sprintf("%s (wave %d)", o.Lane, o.Wave))
-		}
-	}
-	for _, o := range earlier {
-		if o.Wave < f.Wave {
-			add(o)
-		}
-	}
-	byLane := map[string]LaneFacts{}
-	for _, o := range all {
-		byLane[o.Lane] = o
-	}
+	total := len(notDone)
+	pending = append(pending, notDone[:min(3, len(notDone))]...)
 	reqs := append([]string(nil), f.Requires...)
 	sort.Strings(reqs)
 	for _, req := range reqs {
 		o, ok := byLane[req]
-		if !ok {
-			if !seen[req] {
-				seen[req] = true
-				pending = append(pending, req+" (not declared)")
+		var entry string
+		switch {
+		case !ok:
+			entry = req + " (not declared)"
+		case o.Wave < f.Wave:
+			continue // already among the earlier waves
+		default:
+			if r, ok := decided[req]; ok && r.Level == Done {
+				continue
 			}
-			continue
+			entry = fmt.Sprintf("%s (wave %d)", o.Lane, o.Wave)
 		}
-		add(o)
+		total++
+		if len(pending) < 3 {
+			pending = append(pending, entry)
+		}
 	}
-	if len(pending) == 0 {
+	if total == 0 {
 		return ""
 	}
-	if len(pending) > 3 {
-		pending = append(pending[:3:3], fmt.Sprintf("%d more", len(pending)-3))
+	if total > len(pending) {
+		pending = append(pending, fmt.Sprintf("%d more", total-len(pending)))
 	}
 	return "wait for the earlier lanes to cut over: " + strings.Join(pending, ", ")
 }
