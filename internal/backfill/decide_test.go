@@ -105,7 +105,8 @@ func TestDecideFollowsLaunchplaneBackfillTable(t *testing.T) {
 		want    want
 	}{
 		{"would-create: pair without row", rr(nil, T, I), nil,
-			want{backfill.StatusWouldCreate, audit.SeverityOK, dWouldCreate, "dokploy", X}},
+			// The planned row is the one apply writes: lanegate's source label.
+			want{backfill.StatusWouldCreate, audit.SeverityOK, dWouldCreate, "dokploy", bfCopy(X, func(q *record.ProviderTarget) { q.SourceLabel = backfill.SourceLabel })}},
 		{"skipped-exists: identical row", rr(bfCopy(X, nil), T, I), nil,
 			want{backfill.StatusSkippedExists, audit.SeverityOK, dExists, "dokploy", X}},
 		{"skipped-exists: only updated_at/source_label/schema_version differ", rr(sameAuthority, T, I), nil,

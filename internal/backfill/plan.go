@@ -33,8 +33,12 @@ const (
 // Schema identifies lanegate's backfill report format.
 const Schema = "lanegate.backfill/v1"
 
-// SourceLabelPrefix marks rows lanegate created; the run id follows.
-const SourceLabelPrefix = "lanegate:backfill:"
+// SourceLabel is the source_label of every row a backfill apply writes. It
+// is one stable value, not per run: the plan shows and the digest covers
+// exactly the row apply writes, and a reviewed digest must still match at
+// apply time, so nothing run-specific can be in the row. The run that wrote
+// a row is recorded separately (run_id in the run record).
+const SourceLabel = "lanegate:backfill"
 
 // Item is one route's plan entry, with exactly Launchplane's item keys.
 type Item struct {
@@ -147,6 +151,12 @@ func Decide(rr *store.RouteRecords, claimed []store.Route) Item {
 				"projected identity %s/%s/%s is already bound to another route: %s",
 				X.ProviderID, X.TargetCategory, X.TargetID, strings.Join(keys, ", ")))
 		}
+		// The item shows the row exactly as apply writes it: the projection
+		// with lanegate's source label (a copy: the projection is shared
+		// with the audit).
+		row := *X
+		row.SourceLabel = SourceLabel
+		it.Projected = &row
 		return set(StatusWouldCreate, audit.SeverityOK, "would create explicit provider-target row")
 	}
 	if P.AuthorityEqual(X) {
@@ -241,11 +251,11 @@ func (p *Planner) Prepare(rr *store.RouteRecords) {
 }
 
 // createBlob appends what one create adds to the digest: the route, the row
-// as apply writes it (source label as the placeholder "lanegate:backfill:<run>"),
-// the absence of a row, and both source records.
+// exactly as apply writes it (source label SourceLabel), the absence of a
+// row, and both source records.
 func createBlob(dst []byte, c Create) []byte {
 	row := *c.Record
-	row.SourceLabel = SourceLabelPrefix + "<run>"
+	row.SourceLabel = SourceLabel
 	dst = append(dst, "create\x1f"...)
 	dst = append(dst, c.Route.Context...)
 	dst = append(dst, '\x1f')

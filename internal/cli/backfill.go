@@ -45,10 +45,11 @@ type backfillRun struct {
 	verdict    verdict.Verdict // decided once by decide, rendered by every channel
 	store      *report.Store
 	notices    []string
+	apply      *report.ApplyInputs // the workflow inputs that apply this dry run, when it can say them
 }
 
 func (r *backfillRun) header() report.BackfillHeader {
-	return report.BackfillHeader{Totals: r.totals, Digest: r.digest, Outcome: r.outcome, Verdict: r.verdict, Store: r.store, Notices: r.notices}
+	return report.BackfillHeader{Totals: r.totals, Digest: r.digest, Outcome: r.outcome, Verdict: r.verdict, Store: r.store, Notices: r.notices, Apply: r.apply}
 }
 
 // decide fixes the run's verdict once the outcome is known: backfill's rule
@@ -283,6 +284,15 @@ func runBackfill(ctx context.Context, env *Env, args []string) error {
 	label := storeLabel(env, &f.storeFlags)
 	run.store = &label
 	run.notices = env.notices
+	if !f.apply && filter.Context == "" && filter.Instance == "" {
+		// The workflow selects routes by lanes only; a plan narrowed by
+		// --context or --instance has no inputs that reproduce it.
+		in := &report.ApplyInputs{Confirmation: ApplyConfirmation}
+		for _, l := range filter.Lanes {
+			in.Lanes = append(in.Lanes, l.Key())
+		}
+		run.apply = in
+	}
 	final, created, err := run.decide(f.apply)
 	if err != nil {
 		return runtimeErr("%v", err)
@@ -374,7 +384,7 @@ func publishBackfill(env *Env, a *actionsFlags, run *backfillRun, final backfill
 	return nil
 }
 
-// runID names this apply in source labels and records: the workflow run when
+// runID names this apply in its run record: the workflow run when
 // there is one, else a local id.
 func runID(info actions.RunInfo) string {
 	if info.RunID != "" {
@@ -430,7 +440,7 @@ func backfillPostgres(ctx context.Context, env *Env, s *pgstore.Store, filter au
 	// table meanwhile. Nothing reaches Launchplane's table unless every
 	// check below passes; otherwise the rollback drops the staged rows.
 	id := runID(info)
-	label := backfill.SourceLabelPrefix + id
+	label := backfill.SourceLabel
 	prog := &progress{w: env.Stderr, verb: "staged", last: time.Now()}
 	var stager *pgstore.Stager
 	var wrap func(*report.BackfillBuilder) backfill.Sink
@@ -536,7 +546,7 @@ func backfillPostgres(ctx context.Context, env *Env, s *pgstore.Store, filter au
 	if err := tx.Commit(ctx); err != nil {
 		return nil, runtimeErr("commit the backfill: %v", err)
 	}
-	fmt.Fprintf(env.Stderr, "lanegate: created %d provider-target row(s); recorded as lanegate run %d (%s)\n", created, runRowID, label)
+	fmt.Fprintf(env.Stderr, "lanegate: created %d provider-target row(s); recorded as lanegate run %d (run id %s, source_label %s)\n", created, runRowID, id, label)
 	return run, nil
 }
 
@@ -561,7 +571,7 @@ func backfillFiles(ctx context.Context, env *Env, s *fsstore.Store, filter audit
 		return run, nil
 	}
 	id := runID(info)
-	label := backfill.SourceLabelPrefix + id
+	label := backfill.SourceLabel
 	var rows []*record.ProviderTarget
 	if err := run.builder.EachCreate(func(p *record.ProviderTarget) error {
 		p.SourceLabel = label

@@ -168,7 +168,7 @@ func TestBackfillApplyThenReapply(t *testing.T) {
 		}
 		run := runs[0]
 		if !bfLocalRunID.MatchString(run.RunID) || run.Reason != bfReason || run.Actor != bfActor ||
-			run.Digest != plan.PlanDigest || run.SourceLabel != backfill.SourceLabelPrefix+run.RunID {
+			run.Digest != plan.PlanDigest || run.SourceLabel != backfill.SourceLabel {
 			t.Errorf("recorded run = %+v", run)
 		}
 		var wantItems []string
@@ -422,7 +422,7 @@ func TestBackfillApplyWithinScope(t *testing.T) {
 				t.Errorf("%v: recorded run %+v", step.args, run)
 			}
 			for k, p := range bfExpected(fleet, step.creates...) {
-				p.SourceLabel = backfill.SourceLabelPrefix + run.RunID
+				p.SourceLabel = backfill.SourceLabel
 				want[k] = p
 			}
 			got := s.created(t)

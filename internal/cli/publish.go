@@ -39,6 +39,7 @@ type publishFlags struct {
 	runURL   string
 	artifact string
 	summaryF string
+	status   bool
 }
 
 // rendered is one report ready to publish.
@@ -46,6 +47,16 @@ type rendered struct {
 	kind   string // sticky name
 	body   string
 	sticky string // body for the sticky comment when it differs from body
+	// check is the evidence comment's latest check, for the job summary
+	// and the commit status: the comment itself only changes with its result.
+	check *lastCheck
+}
+
+// lastCheck is when publish last checked an evidence result and since when
+// that result is unchanged.
+type lastCheck struct {
+	at, since string
+	verdict   verdict.Verdict
 }
 
 func runPublish(ctx context.Context, env *Env, args []string) error {
@@ -61,6 +72,7 @@ func runPublish(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.name, "name", "", "sticky comment name (default: the report kind: evidence, backfill, gate)")
 	fs.StringVar(&f.lanes, "lanes", "lanes.yaml", "lanes file (waves, requires, evidence requirements)")
 	fs.StringVar(&f.runURL, "run-url", "", "link to the run (default: this workflow run)")
+	fs.BoolVar(&f.status, "check-status", false, "record each evidence check as commit status lanegate/evidence-check on GITHUB_SHA (one write per run)")
 	fs.StringVar(&f.artifact, "artifact", "", "name of the uploaded report artifact, linked when the comment is condensed")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -141,6 +153,7 @@ func runPublish(ctx context.Context, env *Env, args []string) error {
 		data := lr.data
 		name := f.name
 		var body, sticky string
+		var check *lastCheck
 		var err error
 		limit := ghapi.MaxCommentBody - 1024
 		switch lr.schema {
@@ -159,11 +172,14 @@ func runPublish(ctx context.Context, env *Env, args []string) error {
 				}
 			}
 			var digest string
+			now := time.Now().UTC().Format(time.RFC3339)
 			body, digest, err = evidenceComment(ctx, env, &f.storeFlags, plan, lr.audit, data, prev, runURL, f.artifact, ghapi.StickyBodyLimit(name))
+			check = &lastCheck{at: now, since: now, verdict: lr.audit.Header().Verdict}
 			if err == nil && prev != nil && prev.ResultDigest != "" && prev.ResultDigest == digest {
 				// Unchanged result: keep the previous comment byte for byte
 				// (its time, run link and ages), so the upsert writes nothing.
 				sticky = prevBody
+				check.since = prev.Time
 			}
 		case backfill.Schema:
 			if name == "" {
@@ -179,24 +195,17 @@ func runPublish(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		outs = append(outs, rendered{kind: name, body: body, sticky: sticky})
+		outs = append(outs, rendered{kind: name, body: body, sticky: sticky, check: check})
 	}
 	if f.stdout {
 		for _, o := range outs {
 			fmt.Fprint(env.Stdout, o.body)
 		}
 	}
-	if f.summary {
-		a := actionsFlags{summaryFile: f.summaryF}
-		rt := a.runtime(env)
-		for _, o := range outs {
-			if err := rt.AddSummary(o.body + "\n"); err != nil {
-				return runtimeErr("write job summary: %v", err)
-			}
-		}
-	}
+	// The comments first, so that the job summary can link to them.
+	urls := make([]string, len(outs))
 	if gh != nil {
-		for _, o := range outs {
+		for i, o := range outs {
 			body := o.body
 			if o.sticky != "" {
 				body = o.sticky
@@ -205,11 +214,65 @@ func runPublish(ctx context.Context, env *Env, args []string) error {
 			if err != nil {
 				return runtimeErr("%v", err)
 			}
-			fmt.Fprintf(env.Stderr, "lanegate: %s sticky comment %q on #%d: %s (comment %d, %d API request(s))\n",
-				owner+"/"+repo, o.kind, number, res.Action, res.CommentID, gh.Requests())
+			urls[i] = res.URL
+			where := res.URL
+			if where == "" {
+				where = fmt.Sprintf("comment %d", res.CommentID)
+			}
+			fmt.Fprintf(env.Stderr, "lanegate: %s sticky comment %q on #%d: %s %s (%d API request(s))\n",
+				owner+"/"+repo, o.kind, number, res.Action, where, gh.Requests())
+			if o.check != nil && f.status {
+				postCheckStatus(ctx, env, gh, owner, repo, info.SHA, o, res.URL)
+			}
+		}
+	}
+	if f.summary {
+		a := actionsFlags{summaryFile: f.summaryF}
+		rt := a.runtime(env)
+		for i, o := range outs {
+			if err := rt.AddSummary(summaryLinks(o, urls[i]) + o.body + "\n"); err != nil {
+				return runtimeErr("write job summary: %v", err)
+			}
 		}
 	}
 	return nil
+}
+
+// summaryLinks heads a report's job summary with the comment it published
+// and, for the evidence comment, when this run checked it.
+func summaryLinks(o rendered, url string) string {
+	var lines []string
+	if url != "" {
+		lines = append(lines, fmt.Sprintf("Sticky comment `%s`: %s", o.kind, url))
+	}
+	if o.check != nil {
+		lines = append(lines, fmt.Sprintf("Checked %s: result unchanged since %s.", o.check.at, o.check.since))
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	return "> " + strings.Join(lines, "<br>\n> ") + "\n\n"
+}
+
+// postCheckStatus records the latest check as a commit status
+// (lanegate/evidence-check) linking to the comment: the comment is only
+// rewritten when its result changes. The status is reporting only; when it
+// cannot be posted (no statuses: write permission, no commit SHA) publish
+// says so and goes on.
+func postCheckStatus(ctx context.Context, env *Env, gh *ghapi.Client, owner, repo, sha string, o rendered, url string) {
+	if sha == "" {
+		fmt.Fprintln(env.Stderr, "lanegate: warning: no GITHUB_SHA: the latest check is not recorded as a commit status")
+		return
+	}
+	state := "failure" // anything but an ok verdict: never a green status
+	if o.check.verdict == verdict.OK {
+		state = "success"
+	}
+	st := ghapi.Status{State: state, Context: "lanegate/evidence-check", TargetURL: url,
+		Description: fmt.Sprintf("checked %s: %s; result unchanged since %s", o.check.at, o.check.verdict, o.check.since)}
+	if err := gh.CreateStatus(ctx, owner, repo, sha, st); err != nil {
+		fmt.Fprintf(env.Stderr, "lanegate: warning: could not record the latest check as a commit status: %v\n", err)
+	}
 }
 
 // previousState reads the state block of our existing sticky comment and
@@ -303,9 +366,19 @@ func evidenceComment(ctx context.Context, env *Env, sf *storeFlags, plan *lanes.
 	if plan != nil {
 		st.ConfigDigest = plan.Digest()
 	}
+	// Each lane's worst finding's records, for the finding details.
+	for i := range rows {
+		for _, f := range rep.Findings {
+			if f.Context+"/"+f.Instance == rows[i].Lane && f.Status == rows[i].Status {
+				rows[i].Physical, rows[i].Projected = f.Physical, f.Projected
+				break
+			}
+		}
+	}
 	h := rep.Header()
 	in := report.CommentInput{Plan: plan, Lanes: rows, Totals: h.Totals, Verdict: h.Verdict, Previous: prev, State: st,
 		RunURL: runURL, Artifact: artifact, Limit: limit, EvidenceNotRead: !evidenceRead, Shard: rep.Shard, ShardLanes: len(rep.Lanes)}
+	report.DecideReadiness(&in)
 	in.State.ResultDigest = report.CommentDigest(in)
 	return report.RenderComment(in), in.State.ResultDigest, nil
 }

@@ -132,12 +132,13 @@ func TestPublishStickyLifecycle(t *testing.T) {
 	}
 	for _, want := range []string{
 		"## lanegate migration evidence\n",
-		"❌ **complete 6/9** · blocked 3 · warnings 1",
+		"❌ **done 0/9** · ready 1 · waiting 0 · blocked 8 · audit warnings 1",
 		"[run](" + pubRunURL("101") + ")",
 		"head `111111111111`",
 		"### Since last run\n\nFirst run: no previous state.\n",
-		"| ✅ | `discord-blue/prod` | generic-web | dokploy | `complete` | [✅ 1h](https://github.example/o/r/actions/runs/55) | – | [✅ 2h](https://github.example/o/r/actions/runs/56) |",
-		"| ❌ | `sellyouroutboard/prod` | generic-web | dokploy | `missing_provider_target` | ❌ missing | – | ❌ missing |",
+		"| 🚀 | `discord-blue/prod`<br><sub>generic-web · dokploy</sub> | `complete` | deploy [✅ 1h](https://github.example/o/r/actions/runs/55)<br>health [✅ 2h](https://github.example/o/r/actions/runs/56) | open the cutover pull request (stage: provider-target in lanes.yaml) |",
+		"| ❌ | `sellyouroutboard/prod`<br><sub>generic-web · dokploy</sub> | `missing_provider_target` | deploy ❌ missing<br>health ❌ missing | run the provider-target backfill: dry run, review, apply |",
+		"target_id: physical `cmp-verireel-prod-2025` ≠ projected `cmp-verireel-prod`", // finding details, field by field
 		"```mermaid\n",
 		"  L_sellyouroutboard_testing --> L_sellyouroutboard_prod\n",
 	} {
@@ -153,7 +154,7 @@ func TestPublishStickyLifecycle(t *testing.T) {
 		!strings.HasPrefix(st.ReportDigest, "sha256:") || st.ConfigDigest == "" || st.ResultDigest == "" || st.HeadSHA != strings.Repeat("1", 40) {
 		t.Errorf("state = %+v", st)
 	}
-	if !strings.Contains(o.stderr, fmt.Sprintf(`sticky comment "evidence" on #1: created (comment %d`, first.ID)) {
+	if !strings.Contains(o.stderr, fmt.Sprintf(`sticky comment "evidence" on #1: created https://github.example/o/r/issues/1#issuecomment-%d`, first.ID)) {
 		t.Errorf("stderr:\n%s", o.stderr)
 	}
 
@@ -166,7 +167,7 @@ func TestPublishStickyLifecycle(t *testing.T) {
 	if got := pubOurs(f, 1); len(got) != 1 || got[0].Body != first.Body {
 		t.Errorf("unchanged re-run changed the comment")
 	}
-	if !strings.Contains(o.stderr, ": unchanged (comment ") {
+	if !strings.Contains(o.stderr, ": unchanged https://github.example/o/r/issues/1#issuecomment-") {
 		t.Errorf("stderr:\n%s", o.stderr)
 	}
 
@@ -197,7 +198,7 @@ func TestPublishStickyLifecycle(t *testing.T) {
 		t.Fatalf("want the same single comment, have %+v", f.issueComments(1))
 	}
 	for _, want := range []string{
-		"❌ **complete 7/9** · blocked 2 · warnings 1",
+		"❌ **done 0/9** · ready 1 · waiting 0 · blocked 8 · audit warnings 1",
 		"### Since last run\n\n- ✅ newly complete: `sellyouroutboard/prod`\n\n",
 		"[run](" + pubRunURL("104") + ")",
 	} {
@@ -208,7 +209,7 @@ func TestPublishStickyLifecycle(t *testing.T) {
 	if st, ok := report.ReadCommentState(ours[0].Body); !ok || st.Lanes["sellyouroutboard/prod"] != "complete" || st.RunURL != pubRunURL("104") {
 		t.Errorf("state after the edit: %+v", st)
 	}
-	if !strings.Contains(o.stderr, fmt.Sprintf(": updated (comment %d", first.ID)) {
+	if !strings.Contains(o.stderr, fmt.Sprintf(": updated https://github.example/o/r/issues/1#issuecomment-%d", first.ID)) {
 		t.Errorf("stderr:\n%s", o.stderr)
 	}
 }
@@ -282,7 +283,7 @@ func TestPublishSummaryAndStdout(t *testing.T) {
 	// Local preview: no GitHub at all, not even a token.
 	o := fghRun(dir, map[string]string{}, "publish", "--summary", "--summary-file", "sum.md", "--stdout", "--state-dir", "state", "r.json")
 	fghWant(t, o, 0)
-	if !strings.HasPrefix(o.stdout, "## lanegate migration evidence\n") || !strings.Contains(o.stdout, "❌ **complete 6/9**") ||
+	if !strings.HasPrefix(o.stdout, "## lanegate migration evidence\n") || !strings.Contains(o.stdout, "❌ **done 0/9**") ||
 		!strings.Contains(o.stdout, "First run: no previous state.") || strings.Contains(o.stdout, pubMarker) {
 		t.Errorf("stdout:\n%s", o.stdout)
 	}
@@ -290,8 +291,10 @@ func TestPublishSummaryAndStdout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(sum) != o.stdout+"\n" {
-		t.Errorf("summary differs from stdout\n--- summary ---\n%s", sum)
+	// The summary says when this run checked, then carries the comment.
+	head, rest, _ := strings.Cut(string(sum), "\n\n")
+	if !regexp.MustCompile(`^> Checked \S+Z: result unchanged since \S+Z\.$`).MatchString(head) || rest != o.stdout+"\n" {
+		t.Errorf("summary is not the check line and stdout\n--- summary ---\n%s", sum)
 	}
 	if len(f.callList()) != 0 {
 		t.Errorf("API calls without an issue: %q", f.log())
@@ -305,7 +308,12 @@ func TestPublishSummaryAndStdout(t *testing.T) {
 		t.Fatal(err)
 	}
 	ours := pubOurs(f, 1)
-	if len(ours) != 1 || ours[0].Body != pubMarker+"\n"+strings.TrimSuffix(string(sum), "\n") {
+	head, rest, _ = strings.Cut(string(sum), "\n\n")
+	// The summary links to the comment it published (issue #15 item 3).
+	if len(ours) == 1 && !strings.Contains(head, fmt.Sprintf("Sticky comment `evidence`: https://github.example/o/r/issues/1#issuecomment-%d", ours[0].ID)) {
+		t.Errorf("summary does not link to the comment:\n%s", head)
+	}
+	if len(ours) != 1 || ours[0].Body != pubMarker+"\n"+strings.TrimSuffix(rest, "\n") {
 		t.Errorf("comment and summary differ\n--- summary ---\n%s\n--- comments ---\n%+v", sum, ours)
 	}
 	if o.stdout != "" {

@@ -22,6 +22,7 @@ type UpsertResult struct {
 	Action            string // ActionCreated, ActionUpdated or ActionUnchanged
 	CommentID         int64  // the surviving sticky comment
 	DeletedDuplicates int    // duplicate copies deleted
+	URL               string // the surviving comment's html_url, for links in logs and summaries
 }
 
 var stickyNameRE = regexp.MustCompile(`^[a-z0-9._-]{1,100}$`)
@@ -113,14 +114,14 @@ func (c *Client) UpsertSticky(ctx context.Context, owner, repo string, number in
 		if err != nil {
 			return UpsertResult{}, err
 		}
-		res := UpsertResult{Action: ActionCreated, CommentID: created.ID}
+		res := UpsertResult{Action: ActionCreated, CommentID: created.ID, URL: created.URL}
 		after, err := c.stickyCopies(ctx, owner, repo, number, marker, identity)
 		if err != nil {
 			return res, fmt.Errorf("created comment %d but could not check for duplicates: %w", created.ID, err)
 		}
 		if len(after) > 0 && after[0].ID < created.ID {
 			// A racing run got there first; its copy survives.
-			res.CommentID = after[0].ID
+			res.CommentID, res.URL = after[0].ID, after[0].URL
 			if err := c.deleteDuplicate(ctx, owner, repo, created.ID); err != nil {
 				return res, err
 			}
@@ -130,7 +131,7 @@ func (c *Client) UpsertSticky(ctx context.Context, owner, repo string, number in
 	}
 
 	keep := mine[0]
-	res := UpsertResult{Action: ActionUnchanged, CommentID: keep.ID}
+	res := UpsertResult{Action: ActionUnchanged, CommentID: keep.ID, URL: keep.URL}
 	if keep.Body != full {
 		if err := c.EditComment(ctx, owner, repo, keep.ID, full); err != nil {
 			return UpsertResult{}, err

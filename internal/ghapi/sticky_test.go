@@ -68,7 +68,7 @@ func TestUpsertStickyLifecycle(t *testing.T) {
 	if want := "<!-- lanegate:sticky:evidence -->\nreport v1"; got[0].Body != want {
 		t.Fatalf("body = %q, want %q", got[0].Body, want)
 	}
-	if res != (UpsertResult{Action: ActionCreated, CommentID: got[0].ID}) {
+	if res != (UpsertResult{Action: ActionCreated, CommentID: got[0].ID, URL: stURL(got[0].ID)}) {
 		t.Fatalf("result = %+v", res)
 	}
 	for _, call := range f.rawCalls() {
@@ -88,7 +88,7 @@ func TestUpsertStickyLifecycle(t *testing.T) {
 	if w := f.writes(); len(w) != 0 {
 		t.Fatalf("unchanged upsert wrote: %v", w)
 	}
-	if res != (UpsertResult{Action: ActionUnchanged, CommentID: id}) {
+	if res != (UpsertResult{Action: ActionUnchanged, CommentID: id, URL: stURL(id)}) {
 		t.Fatalf("result = %+v", res)
 	}
 
@@ -99,7 +99,7 @@ func TestUpsertStickyLifecycle(t *testing.T) {
 		t.Fatalf("UpsertSticky (changed): %v", err)
 	}
 	assertCalls(t, f, listPR7, editCall(id))
-	if res != (UpsertResult{Action: ActionUpdated, CommentID: id}) {
+	if res != (UpsertResult{Action: ActionUpdated, CommentID: id, URL: stURL(id)}) {
 		t.Fatalf("result = %+v", res)
 	}
 	got = stickies(f, "evidence")
@@ -124,7 +124,7 @@ func TestUpsertStickyFoundOnLastPage(t *testing.T) {
 		t.Fatalf("UpsertSticky: %v", err)
 	}
 	assertCalls(t, f, listPR7, listPR7p2, listPR7p3)
-	if res != (UpsertResult{Action: ActionUnchanged, CommentID: id}) {
+	if res != (UpsertResult{Action: ActionUnchanged, CommentID: id, URL: stURL(id)}) {
 		t.Fatalf("result = %+v, want unchanged %d", res, id)
 	}
 
@@ -210,7 +210,7 @@ func TestUpsertStickyRaceLoserDeletesOwnCopy(t *testing.T) {
 	}
 	ours := racer + 1
 	assertCalls(t, f, listPR7, createPR7, listPR7, deleteCall(ours))
-	if res != (UpsertResult{Action: ActionCreated, CommentID: racer, DeletedDuplicates: 1}) {
+	if res != (UpsertResult{Action: ActionCreated, CommentID: racer, DeletedDuplicates: 1, URL: stURL(racer)}) {
 		t.Fatalf("result = %+v (racer %d)", res, racer)
 	}
 	left := stickies(f, "evidence")
@@ -247,7 +247,7 @@ func TestUpsertStickyRaceWinnerKeepsOwnCopy(t *testing.T) {
 	}
 	assertCalls(t, f, listPR7, deleteCall(racer))
 	left := stickies(f, "evidence")
-	if len(left) != 1 || left[0].ID != res.CommentID || res2 != (UpsertResult{Action: ActionUnchanged, CommentID: res.CommentID, DeletedDuplicates: 1}) {
+	if len(left) != 1 || left[0].ID != res.CommentID || res2 != (UpsertResult{Action: ActionUnchanged, CommentID: res.CommentID, DeletedDuplicates: 1, URL: stURL(res.CommentID)}) {
 		t.Fatalf("want only %d to survive: %+v, %+v", res.CommentID, left, res2)
 	}
 }
@@ -265,7 +265,7 @@ func TestUpsertStickyCleansUpExistingDuplicates(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertCalls(t, f, listPR7, editCall(a), deleteCall(b), deleteCall(d))
-	if res != (UpsertResult{Action: ActionUpdated, CommentID: a, DeletedDuplicates: 2}) {
+	if res != (UpsertResult{Action: ActionUpdated, CommentID: a, DeletedDuplicates: 2, URL: stURL(a)}) {
 		t.Fatalf("result = %+v", res)
 	}
 	left := stickies(f, "evidence")
@@ -339,4 +339,10 @@ func TestUpsertStickyValidation(t *testing.T) {
 		}
 	}
 	assertCalls(t, f)
+}
+
+// stURL is the fake's html_url of comment id on issue 7: UpsertSticky
+// returns the surviving comment's URL.
+func stURL(id int64) string {
+	return fmt.Sprintf("https://github.example/acme/shop/issues/7#issuecomment-%d", id)
 }

@@ -116,9 +116,9 @@ func (s *Store) InsertStaged(ctx context.Context, tx pgx.Tx, n int) ([]store.Rou
 	if int(tag.RowsAffected()) == n {
 		return nil, nil
 	}
-	// A shortfall: name the routes whose row is not the one staged. Staged
-	// rows carry this run's unique source label, so a row that differs was
-	// written by someone else.
+	// A shortfall: name the routes whose row is not the one staged; a row
+	// that differs was written by someone else. (An identical row leaves
+	// the counts apart and fails below, closed.)
 	rows, err := tx.Query(ctx, "SELECT q.context, q.instance FROM "+pendingTable+" q JOIN launchplane_provider_targets p"+
 		" ON p.context = q.context AND p.instance = q.instance WHERE p.payload IS DISTINCT FROM q.payload"+
 		" ORDER BY q.context COLLATE \"C\", q.instance COLLATE \"C\"")

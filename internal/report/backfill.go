@@ -104,6 +104,15 @@ type BackfillHeader struct {
 	Verdict verdict.Verdict
 	Store   *Store
 	Notices []string // as Header.Notices
+	// Apply, when set, makes a dry run's Markdown end with the inputs that
+	// apply it (only when there is something to create and nothing blocks).
+	Apply *ApplyInputs
+}
+
+// applyReady says whether the Markdown ends with the apply inputs: a dry
+// run whose verdict is ok and that creates something.
+func (h BackfillHeader) applyReady() bool {
+	return h.Apply != nil && !h.Outcome.Applied && h.Verdict == verdict.OK && h.Totals.Creates > 0
 }
 
 // check refuses to render a header whose verdict is missing or disagrees
@@ -396,8 +405,18 @@ func (b *BackfillBuilder) WriteTable(w io.Writer, h BackfillHeader) error {
 	}
 	for _, sev := range severityOrder {
 		if err := b.eachLite(h.Outcome, func(it itemLite) error {
-			if it.Severity == sev {
-				fmt.Fprintf(bw, "%-*s  %-*s  %s\n", width[0], it.Context+"/"+it.Instance, width[1], it.Status, oneLine(it.Detail))
+			if it.Severity != sev {
+				return nil
+			}
+			fmt.Fprintf(bw, "%-*s  %-*s  %s\n", width[0], it.Context+"/"+it.Instance, width[1], it.Status, oneLine(it.Detail))
+			// The values under the line, indented: what apply writes, or
+			// where a stored row differs from the projection.
+			extra, err := reviewText(it, plainValue)
+			if err != nil {
+				return fmt.Errorf("%s/%s: read the planned row: %w", it.Context, it.Instance, err)
+			}
+			if extra != "" {
+				fmt.Fprintf(bw, "%-*s  %s\n", width[0]+width[1]+2, "", extra)
 			}
 			return nil
 		}); err != nil {
@@ -418,8 +437,12 @@ func (b *BackfillBuilder) WriteMarkdown(w io.Writer, h BackfillHeader, budget in
 		return err
 	}
 	out := &budgetWriter{}
+	tail := ""
+	if h.applyReady() {
+		tail = "\n" + applyInputsBlock(h)
+	}
 	if budget > 0 {
-		out.limit = budget - 512
+		out.limit = budget - 512 - len(tail)
 	}
 	out.write(fmt.Sprintf("## %s lanegate provider-target backfill (%s)\n\n", h.Verdict.Icon(t.Warning), h.mode()))
 	out.write(fmt.Sprintf("**%d route(s) inspected, %d to create, %d created, %d blocked, %d warning(s)**\n\n", t.Inspected, h.Totals.Creates, created, t.Blocked, t.Warning))
@@ -434,7 +457,15 @@ func (b *BackfillBuilder) WriteMarkdown(w io.Writer, h BackfillHeader, budget in
 			if it.Severity != sev {
 				return nil
 			}
-			if !out.write(fmt.Sprintf("| %s | `%s/%s` | `%s` | %s |\n", marker(it.Severity), mdCell(it.Context), mdCell(it.Instance), it.Status, mdCell(it.Detail))) {
+			detail := mdCell(it.Detail)
+			extra, err := reviewText(it, mdCode)
+			if err != nil {
+				return fmt.Errorf("%s/%s: read the planned row: %w", it.Context, it.Instance, err)
+			}
+			if extra != "" {
+				detail += "<br>" + extra
+			}
+			if !out.write(fmt.Sprintf("| %s | `%s/%s` | `%s` | %s |\n", marker(it.Severity), mdCell(it.Context), mdCell(it.Instance), it.Status, detail)) {
 				omitted++
 			}
 			return nil
@@ -444,6 +475,9 @@ func (b *BackfillBuilder) WriteMarkdown(w io.Writer, h BackfillHeader, budget in
 	}
 	if omitted > 0 {
 		out.force(fmt.Sprintf("\n> %d row(s) left out to stay within GitHub's size limit; the full report is in the JSON file.\n", omitted))
+	}
+	if tail != "" {
+		out.force(tail)
 	}
 	_, err = io.WriteString(w, strings.TrimRight(out.b.String(), "\n")+"\n")
 	return err

@@ -12,7 +12,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/lanegate/lanegate/internal/audit"
+	"github.com/lanegate/lanegate/internal/evidence"
 	"github.com/lanegate/lanegate/internal/lanes"
+	"github.com/lanegate/lanegate/internal/record"
 	"github.com/lanegate/lanegate/internal/verdict"
 )
 
@@ -39,6 +41,40 @@ type CommentLane struct {
 	Severity string
 	Detail   string
 	Evidence map[string]EvidenceCell // by kind: deploy, promotion, health
+	// Readiness is decided by evidence.Decide (see DecideReadiness); the
+	// comment renders it and never judges a lane itself. A zero value
+	// renders as blocked.
+	Readiness evidence.Readiness
+	// Physical and Projected are the lane's worst finding's records, shown
+	// field by field in the finding details.
+	Physical, Projected *record.ProviderTarget
+}
+
+// DecideReadiness fills every lane's Readiness from evidence.Decide over
+// the lane's audit status, required evidence (per the plan) and stage.
+func DecideReadiness(in *CommentInput) {
+	facts := make([]evidence.LaneFacts, len(in.Lanes))
+	for i, l := range in.Lanes {
+		f := evidence.LaneFacts{Lane: l.Lane, Wave: l.Wave, Stage: l.Stage, AuditStatus: l.Status, AuditSeverity: l.Severity,
+			EvidenceRead: !in.EvidenceNotRead}
+		if in.Plan != nil {
+			if pl, ok := in.Plan.Lane(l.Lane); ok {
+				f.Requires = pl.Requires
+			}
+		}
+		req := requiredKinds(*in, l.Lane)
+		for _, k := range lanes.EvidenceKinds {
+			if req[k] {
+				c := l.Evidence[k]
+				f.Required = append(f.Required, evidence.KindState{Kind: k, Present: c.Present, Passed: c.Passed, Fresh: c.Fresh})
+			}
+		}
+		facts[i] = f
+	}
+	got := evidence.Decide(facts)
+	for i := range in.Lanes {
+		in.Lanes[i].Readiness = got[in.Lanes[i].Lane]
+	}
 }
 
 // CommentState is the machine-readable block a later run reads back.
@@ -100,6 +136,7 @@ func CommentDigest(in CommentInput) string {
 		Lane, Driver, Stage, Status, Severity, Detail string
 		Wave                                          int
 		Evidence                                      []cellKey
+		Level, Next, Diffs                            string
 	}
 	doc := struct {
 		Title, Report, Config, Version, Artifact string
@@ -110,7 +147,8 @@ func CommentDigest(in CommentInput) string {
 	}{Title: in.Title, Report: in.State.ReportDigest, Config: in.State.ConfigDigest, Version: in.State.Version,
 		Artifact: in.Artifact, Totals: in.Totals, EvidenceNotRead: in.EvidenceNotRead, Shard: in.Shard}
 	for _, l := range in.sorted() {
-		k := laneKey{Lane: l.Lane, Driver: l.Driver, Stage: l.Stage, Status: l.Status, Severity: l.Severity, Detail: l.Detail, Wave: l.Wave}
+		k := laneKey{Lane: l.Lane, Driver: l.Driver, Stage: l.Stage, Status: l.Status, Severity: l.Severity, Detail: l.Detail, Wave: l.Wave,
+			Level: string(l.Readiness.Level), Next: l.Readiness.Next, Diffs: findingDiffs(l)}
 		kinds := make([]string, 0, len(l.Evidence))
 		for kind := range l.Evidence {
 			kinds = append(kinds, kind)
@@ -285,17 +323,19 @@ func fitState(in CommentInput) CommentState {
 }
 
 func verdictLine(in CommentInput) string {
-	complete, blocked := 0, 0
+	n := map[evidence.Level]int{}
 	for _, l := range in.Lanes {
-		if l.Status == audit.StatusComplete && l.Severity == audit.SeverityOK {
-			complete++
-		}
-		if l.Severity == audit.SeverityBlocked {
-			blocked++
-		}
+		n[l.Readiness.Level]++
 	}
-	// The icon is the report's verdict; the lane counts only describe it.
-	line := fmt.Sprintf("%s **complete %d/%d** · blocked %d · warnings %d", in.Verdict.Icon(in.Totals.Warning), complete, len(in.Lanes), blocked, in.Totals.Warning)
+	// The icon is the report's verdict; the readiness counts only describe it.
+	line := fmt.Sprintf("%s **done %d/%d** · ready %d · waiting %d · blocked %d", in.Verdict.Icon(in.Totals.Warning),
+		n[evidence.Done], len(in.Lanes), n[evidence.Ready], n[evidence.Waiting], len(in.Lanes)-n[evidence.Done]-n[evidence.Ready]-n[evidence.Waiting]-n[evidence.Unknown])
+	if n[evidence.Unknown] > 0 {
+		line += fmt.Sprintf(" · unknown %d", n[evidence.Unknown])
+	}
+	if in.Totals.Warning > 0 {
+		line += fmt.Sprintf(" · audit warnings %d", in.Totals.Warning)
+	}
 	if in.EvidenceNotRead {
 		line += " · evidence not read (no store given)"
 	}
@@ -305,6 +345,10 @@ func verdictLine(in CommentInput) string {
 	return line
 }
 
+// header is the title, the verdict line and the provenance line. The
+// comment is only rewritten when its result changes, so its time is when the
+// result last changed; each run's job summary and commit status say when it
+// was last checked.
 func header(in CommentInput) string {
 	title := in.Title
 	if title == "" {
@@ -313,17 +357,17 @@ func header(in CommentInput) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## %s\n\n%s\n\n", mdCell(title), verdictLine(in))
 	meta := []string{}
-	if in.State.HeadSHA != "" {
-		meta = append(meta, "head `"+shortSHA(in.State.HeadSHA)+"`")
+	if in.State.Time != "" {
+		meta = append(meta, "result unchanged since "+in.State.Time)
 	}
 	if in.RunURL != "" {
 		meta = append(meta, "[run]("+in.RunURL+")")
 	}
-	if in.State.Time != "" {
-		meta = append(meta, "updated "+in.State.Time)
+	if in.State.HeadSHA != "" {
+		meta = append(meta, "head `"+shortSHA(in.State.HeadSHA)+"`")
 	}
 	if len(meta) > 0 {
-		b.WriteString("<sub>" + strings.Join(meta, " · ") + "</sub>\n\n")
+		b.WriteString("<sub>" + strings.Join(meta, " · ") + " · latest check: the run summary and commit status</sub>\n\n")
 	}
 	return b.String()
 }
@@ -399,46 +443,129 @@ func requiredKinds(in CommentInput, lane string) map[string]bool {
 	return out
 }
 
+// evidenceCell combines a lane's evidence into one cell, one kind a line:
+// required kinds always, others when present; "–" when there is none.
+func evidenceCell(in CommentInput, l CommentLane) string {
+	if in.EvidenceNotRead {
+		return notRead
+	}
+	req := requiredKinds(in, l.Lane)
+	var parts []string
+	for _, k := range lanes.EvidenceKinds {
+		c, ok := l.Evidence[k]
+		if !req[k] && (!ok || !c.Present) {
+			continue
+		}
+		parts = append(parts, k+" "+cell(c, req[k], true))
+	}
+	if len(parts) == 0 {
+		return "–"
+	}
+	return strings.Join(parts, "<br>")
+}
+
+// laneCell is the lane name with its driver and stage beneath.
+func laneCell(l CommentLane) string {
+	return "`" + mdCell(l.Lane) + "`<br><sub>" + mdCell(l.Driver) + " · " + mdCell(l.Stage) + "</sub>"
+}
+
+// nextCell is the lane's next step as decided, "–" when there is none.
+func nextCell(l CommentLane) string {
+	if l.Readiness.Next == "" {
+		return "–"
+	}
+	return mdCell(l.Readiness.Next)
+}
+
+// findingDiffs is "field: physical X ≠ projected Y" for the lane's worst
+// finding, or "" without both records.
+func findingDiffs(l CommentLane) string {
+	if l.Physical == nil || l.Projected == nil {
+		return ""
+	}
+	return fieldDiffs(l.Physical, l.Projected, mdCode)
+}
+
+// commentFull has one five-column table per wave for the lanes that are not
+// done, the done lanes collapsed, the finding details collapsed, the
+// changes since the last run and the wave diagram. Five columns fit
+// GitHub's ~760 px comment width.
 func commentFull(in CommentInput) string {
 	var b strings.Builder
 	b.WriteString(header(in))
-	wave := -1
-	for _, l := range in.sorted() {
-		if l.Wave != wave {
-			wave = l.Wave
-			fmt.Fprintf(&b, "\n### Wave %d\n\n| | lane | driver | stage | audit | deploy | promotion | health |\n|---|---|---|---|---|---|---|---|\n", wave)
+	ls := in.sorted()
+	for i := 0; i < len(ls); {
+		j := i
+		for j < len(ls) && ls[j].Wave == ls[i].Wave {
+			j++
 		}
-		req := requiredKinds(in, l.Lane)
-		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | `%s` | %s | %s | %s |\n", marker(l.Severity), mdCell(l.Lane), mdCell(l.Driver), mdCell(l.Stage),
-			mdCell(l.Status), cell(l.Evidence["deploy"], req["deploy"], !in.EvidenceNotRead), cell(l.Evidence["promotion"], req["promotion"], !in.EvidenceNotRead), cell(l.Evidence["health"], req["health"], !in.EvidenceNotRead))
+		wave := ls[i:j]
+		fmt.Fprintf(&b, "\n### Wave %d\n\n", ls[i].Wave)
+		var done []CommentLane
+		open := false
+		for _, l := range wave {
+			if l.Readiness.Level == evidence.Done {
+				done = append(done, l)
+				continue
+			}
+			if !open {
+				b.WriteString("| | lane | audit | evidence | next step |\n|---|---|---|---|---|\n")
+				open = true
+			}
+			fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s |\n", l.Readiness.Level.Icon(), laneCell(l), mdCell(l.Status), evidenceCell(in, l), nextCell(l))
+		}
+		if len(done) > 0 {
+			if open {
+				b.WriteString("\n")
+			}
+			fmt.Fprintf(&b, "<details><summary>✅ %d done lane(s)</summary>\n\n| | lane | audit | evidence |\n|---|---|---|---|\n", len(done))
+			for _, l := range done {
+				fmt.Fprintf(&b, "| %s | %s | `%s` | %s |\n", l.Readiness.Level.Icon(), laneCell(l), mdCell(l.Status), evidenceCell(in, l))
+			}
+			b.WriteString("\n</details>\n")
+		}
+		i = j
 	}
 	b.WriteString("\n")
+	b.WriteString(findingDetails(in))
 	b.WriteString(sinceLastRun(in))
 	b.WriteString(mermaid(in))
 	b.WriteString(stateBlock(in))
 	return b.String()
 }
 
+// findingDetails lists, collapsed, each lane's audit finding with its
+// detail and, when both records exist, the fields where they differ.
+func findingDetails(in CommentInput) string {
+	var items []string
+	for _, l := range in.sorted() {
+		if l.Status == audit.StatusComplete && l.Severity == audit.SeverityOK {
+			continue
+		}
+		line := "- `" + mdCell(l.Lane) + "` `" + mdCell(l.Status) + "`"
+		if d := mdCell(l.Detail); d != "" {
+			line += ": " + d
+		}
+		if diffs := findingDiffs(l); diffs != "" {
+			line += "<br>" + diffs
+		}
+		items = append(items, line)
+	}
+	if len(items) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("<details><summary>Finding details (%d)</summary>\n\n%s\n\n</details>\n\n", len(items), strings.Join(items, "\n"))
+}
+
 func commentCondensed(in CommentInput) string {
 	var b strings.Builder
 	b.WriteString(header(in))
-	b.WriteString("| wave | lane | audit | evidence |\n|---:|---|---|---|\n")
+	// The readiness word, not the next step: one short row per lane.
+	b.WriteString("| wave | lane | audit |\n|---:|---|---|\n")
 	for _, l := range in.sorted() {
-		ev := "ok"
-		req := requiredKinds(in, l.Lane)
-		for _, k := range lanes.EvidenceKinds {
-			if in.EvidenceNotRead {
-				ev = notRead
-				break
-			}
-			c := l.Evidence[k]
-			if req[k] && !c.Fresh {
-				ev = "needs " + k
-				break
-			}
-		}
-		fmt.Fprintf(&b, "| %d | `%s` | %s `%s` | %s |\n", l.Wave, mdCell(l.Lane), marker(l.Severity), mdCell(l.Status), ev)
+		fmt.Fprintf(&b, "| %d | `%s` | %s `%s` |\n", l.Wave, mdCell(l.Lane), l.Readiness.Level.Icon(), mdCell(l.Status))
 	}
+	b.WriteString("\n_Readiness: ✅ done · 🚀 ready · ⏳ waiting · ❌ blocked · ❔ unknown._\n")
 	b.WriteString("\n")
 	b.WriteString(sinceLastRun(in))
 	b.WriteString("_Condensed to fit GitHub's comment limit; the wave diagram is in the run summary._\n\n")
@@ -452,7 +579,7 @@ func commentMinimal(in CommentInput) string {
 	fmt.Fprintf(&b, "Counts: %s\n\n", mdCell(CountsText(in.Totals.Counts)))
 	var blocked []string
 	for _, l := range in.sorted() {
-		if l.Severity == audit.SeverityBlocked {
+		if lv := l.Readiness.Level; lv != evidence.Done && lv != evidence.Ready && lv != evidence.Waiting {
 			blocked = append(blocked, "`"+mdCell(l.Lane)+"` ("+mdCell(l.Status)+")")
 		}
 	}
@@ -477,6 +604,17 @@ func runLink(in CommentInput) string {
 	return where
 }
 
+// mermaidClass colours a node by the lane's readiness.
+func mermaidClass(l evidence.Level) string {
+	switch l {
+	case evidence.Done, evidence.Ready:
+		return "ok"
+	case evidence.Waiting, evidence.Unknown:
+		return "warning"
+	}
+	return "blocked"
+}
+
 var mermaidID = regexp.MustCompile(`[^A-Za-z0-9_]`)
 
 func nodeID(lane string) string { return "L_" + mermaidID.ReplaceAllString(lane, "_") }
@@ -496,7 +634,7 @@ func mermaid(in CommentInput) string {
 			fmt.Fprintf(&b, "  subgraph W%d[\"wave %d\"]\n", wave, wave)
 		}
 		label := strings.NewReplacer(`"`, "'", "[", "(", "]", ")").Replace(l.Lane + " · " + l.Stage)
-		fmt.Fprintf(&b, "    %s[\"%s\"]:::%s\n", nodeID(l.Lane), label, l.Severity)
+		fmt.Fprintf(&b, "    %s[\"%s\"]:::%s\n", nodeID(l.Lane), label, mermaidClass(l.Readiness.Level))
 	}
 	if wave != -1 {
 		b.WriteString("  end\n")
