@@ -299,7 +299,7 @@ func writePreflight(env *Env, format string, rep *preflightReport) error {
 	}
 	labels := map[string]string{checkPass: "ok", checkFail: "FAIL", checkError: "ERROR", checkSkip: "skip"}
 	for _, c := range rep.Checks {
-		fmt.Fprintf(env.Stdout, "%-5s %-17s %s\n", labels[c.Status], c.Check, c.Message)
+		fmt.Fprintf(env.Stdout, "%-5s %s: %s\n", labels[c.Status], c.Check, c.Message)
 	}
 	switch rep.Status {
 	case "pass":
