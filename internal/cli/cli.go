@@ -19,6 +19,7 @@ import (
 
 	"github.com/lanegate/lanegate/internal/actions"
 	"github.com/lanegate/lanegate/internal/lanes"
+	"github.com/lanegate/lanegate/internal/pgstore"
 	"github.com/lanegate/lanegate/internal/safeio"
 	"github.com/lanegate/lanegate/internal/store"
 )
@@ -268,6 +269,11 @@ func exitCode(stderr io.Writer, err error) int {
 	var le lanes.Errors
 	if errors.As(err, &le) {
 		fmt.Fprintf(stderr, "lanegate: the lanes file is invalid (%d error(s)):\n%s\n", len(le), le.Error())
+		return ExitConfig
+	}
+	var pe *pgstore.ParseError
+	if errors.As(err, &pe) {
+		fmt.Fprintf(stderr, "lanegate: %s\n", pe.Error())
 		return ExitConfig
 	}
 	var se *store.Error
