@@ -262,7 +262,8 @@ func runBackfill(ctx context.Context, env *Env, args []string) error {
 	info := rt.RunInfo()
 
 	var run *backfillRun
-	endGroup := env.rt.Group("lanegate backfill " + mode)
+	// No log group here: planning prints nothing, and an empty ::group::
+	// is noise in the action log.
 	switch s := st.(type) {
 	case *pgstore.Store:
 		run, err = backfillPostgres(ctx, env, s, filter, plan, f, info)
@@ -271,7 +272,6 @@ func runBackfill(ctx context.Context, env *Env, args []string) error {
 	default:
 		err = runtimeErr("store %s does not support backfill", st.Describe())
 	}
-	endGroup()
 	if err != nil {
 		return err
 	}
