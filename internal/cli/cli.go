@@ -187,11 +187,36 @@ func Run(ctx context.Context, env *Env) int {
 				return stop.ExitCode()
 			}
 			annotateLanesErrors(env, err)
-			return exitCode(env.Stderr, err)
+			code := exitCode(env.Stderr, err)
+			if code == ExitConfig {
+				annotateConfigError(env, err)
+			}
+			return code
 		}
 	}
 	fmt.Fprintf(env.Stderr, "lanegate: unknown command %q\nrun 'lanegate --help' for usage\n", args[0])
 	return ExitConfig
+}
+
+// annotateConfigError gives a configuration error (exit 2) one ::error::
+// annotation in Actions, so the run's summary says why it stopped. The
+// runtime escapes and redacts the message: a value quoted in it cannot
+// start a workflow command. Lanes-file errors have their own annotations.
+func annotateConfigError(env *Env, err error) {
+	var le lanes.Errors
+	if env.rt == nil || errors.As(err, &le) {
+		return
+	}
+	msg := "invalid command line; see the log"
+	var ee *exitError
+	var pe *pgstore.ParseError
+	switch {
+	case errors.As(err, &ee) && ee.msg != "":
+		msg = ee.msg
+	case errors.As(err, &pe):
+		msg = pe.Error()
+	}
+	env.rt.Annotate([]actions.Annotation{{Level: actions.LevelError, Title: "lanegate configuration error", Message: msg}})
 }
 
 // actionMode reports whether this invocation talks to the Actions runner:
