@@ -265,7 +265,8 @@ func dokployChecks(ctx context.Context, rep *preflightReport, route store.Route,
 	case err == nil:
 	case errors.Is(err, dokploy.ErrNotFound):
 		rep.add(preflightCheck{Check: "dokploy", Status: checkFail, Field: "target_id", Actual: p.TargetID,
-			Message: fmt.Sprintf("Dokploy has no %s with id %s for %s: %v.", p.ProviderTargetType, record.PyRepr(p.TargetID), key, err)})
+			// err says the same ("Dokploy has no … with id …"): once is enough.
+			Message: fmt.Sprintf("Dokploy has no %s with id %s for %s.", p.ProviderTargetType, record.PyRepr(p.TargetID), key)})
 		return
 	case errors.As(err, &authErr):
 		checkMsg = fmt.Sprintf("Dokploy refused the preflight lookup of %s %s for %s: %v", p.ProviderTargetType, record.PyRepr(p.TargetID), key, authErr)

@@ -188,6 +188,12 @@ func pfCheck(t *testing.T, name string, out evOut, tc pfCase) {
 			t.Errorf("%s: stderr lacks %q:\n%s", name, s, out)
 		}
 	}
+	// Each message says its thing once (issue #15).
+	for _, line := range strings.Split(out.stdout+out.stderr, "\n") {
+		if strings.Count(line, "Dokploy has no") > 1 || doubled.MatchString(line) {
+			t.Errorf("%s: a line says its thing twice: %q", name, line)
+		}
+	}
 }
 
 func TestPreflightRecords(t *testing.T) {
