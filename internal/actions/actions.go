@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 
@@ -67,6 +68,10 @@ type Runtime struct {
 	// replaceable by tests.
 	random io.Reader
 
+	// sink identifies the stream workflow commands go to, for masks told
+	// once per stream (see told).
+	sink any
+
 	mu               sync.Mutex
 	scrub            *Scrubber // what Redact removes; guarded by mu
 	summaryWritten   int64
@@ -97,7 +102,15 @@ func New(cfg Config) *Runtime {
 		output = getenv("GITHUB_OUTPUT")
 	}
 
+	// A command may build several Runtimes on one stream; the runner needs
+	// each mask once. A writer that cannot be a map key is its own stream.
+	var sink any = cfg.Stderr
+	if cfg.Stderr == nil || !reflect.TypeOf(cfg.Stderr).Comparable() {
+		sink = new(int)
+	}
+
 	return &Runtime{
+		sink:   sink,
 		getenv: getenv,
 		stderr: w,
 		gha: githubactions.New(
@@ -152,13 +165,39 @@ func (r *Runtime) Mask(secret string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, v := range candidates {
-		if r.scrub.AddExact(v) && r.inActions {
+		if r.scrub.AddExact(v) && r.inActions && told.first(r.sink, v) {
 			r.gha.AddMask(v)
 		}
 	}
 	for _, p := range passwords {
 		r.scrub.AddFragments(p)
 	}
+}
+
+// told remembers which values each stream has already sent to the runner's
+// masker: once told, the runner masks a value for the rest of the job.
+var told = maskLog{seen: map[maskKey]struct{}{}}
+
+type maskKey struct {
+	sink  any
+	value string
+}
+
+type maskLog struct {
+	mu   sync.Mutex
+	seen map[maskKey]struct{}
+}
+
+// first reports whether value is new on sink, and records it.
+func (l *maskLog) first(sink any, value string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := maskKey{sink, value}
+	if _, ok := l.seen[k]; ok {
+		return false
+	}
+	l.seen[k] = struct{}{}
+	return true
 }
 
 // MaskFragments is Mask for a password: beyond the exact value, Redact

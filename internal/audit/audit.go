@@ -268,17 +268,19 @@ func Compare(rr *store.RouteRecords, P, X *record.ProviderTarget) []Finding {
 
 // LaneEntry summarises one inspected route for the report's lanes array.
 type LaneEntry struct {
-	Lane        string   `json:"lane"`
+	// Fields in key order: reports sort their keys (like Launchplane's
+	// sort_keys), and AppendJSON writes them in this order.
 	Context     string   `json:"context"`
-	Instance    string   `json:"instance"`
 	Declared    bool     `json:"declared"`
-	Product     string   `json:"product"`
+	Detail      string   `json:"detail"`
 	Driver      string   `json:"driver"`
-	Wave        int      `json:"wave"`
-	WorstStatus string   `json:"worst_status"`
+	Instance    string   `json:"instance"`
+	Lane        string   `json:"lane"`
+	Product     string   `json:"product"`
 	Severity    string   `json:"severity"`
 	Statuses    []string `json:"statuses"`
-	Detail      string   `json:"detail"`
+	Wave        int      `json:"wave"`
+	WorstStatus string   `json:"worst_status"`
 }
 
 // Route returns the entry's route.
@@ -487,22 +489,20 @@ func (f Finding) AppendJSON(dst []byte) []byte {
 // writes for the struct (field order, HTML escaping off), without reflection:
 // one entry is spooled per route.
 func (e LaneEntry) AppendJSON(dst []byte) []byte {
-	dst = append(dst, `{"lane":`...)
-	dst = record.AppendJSONString(dst, e.Lane)
-	dst = append(dst, `,"context":`...)
+	dst = append(dst, `{"context":`...)
 	dst = record.AppendJSONString(dst, e.Context)
-	dst = append(dst, `,"instance":`...)
-	dst = record.AppendJSONString(dst, e.Instance)
 	dst = append(dst, `,"declared":`...)
 	dst = strconv.AppendBool(dst, e.Declared)
-	dst = append(dst, `,"product":`...)
-	dst = record.AppendJSONString(dst, e.Product)
+	dst = append(dst, `,"detail":`...)
+	dst = record.AppendJSONString(dst, e.Detail)
 	dst = append(dst, `,"driver":`...)
 	dst = record.AppendJSONString(dst, e.Driver)
-	dst = append(dst, `,"wave":`...)
-	dst = strconv.AppendInt(dst, int64(e.Wave), 10)
-	dst = append(dst, `,"worst_status":`...)
-	dst = record.AppendJSONString(dst, e.WorstStatus)
+	dst = append(dst, `,"instance":`...)
+	dst = record.AppendJSONString(dst, e.Instance)
+	dst = append(dst, `,"lane":`...)
+	dst = record.AppendJSONString(dst, e.Lane)
+	dst = append(dst, `,"product":`...)
+	dst = record.AppendJSONString(dst, e.Product)
 	dst = append(dst, `,"severity":`...)
 	dst = record.AppendJSONString(dst, e.Severity)
 	dst = append(dst, `,"statuses":`...)
@@ -518,7 +518,9 @@ func (e LaneEntry) AppendJSON(dst []byte) []byte {
 		}
 		dst = append(dst, ']')
 	}
-	dst = append(dst, `,"detail":`...)
-	dst = record.AppendJSONString(dst, e.Detail)
+	dst = append(dst, `,"wave":`...)
+	dst = strconv.AppendInt(dst, int64(e.Wave), 10)
+	dst = append(dst, `,"worst_status":`...)
+	dst = record.AppendJSONString(dst, e.WorstStatus)
 	return append(dst, '}')
 }

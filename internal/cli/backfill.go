@@ -262,7 +262,8 @@ func runBackfill(ctx context.Context, env *Env, args []string) error {
 	info := rt.RunInfo()
 
 	var run *backfillRun
-	endGroup := env.rt.Group("lanegate backfill " + mode)
+	// No log group here: planning prints nothing, and an empty ::group::
+	// is noise in the action log.
 	switch s := st.(type) {
 	case *pgstore.Store:
 		run, err = backfillPostgres(ctx, env, s, filter, plan, f, info)
@@ -271,7 +272,6 @@ func runBackfill(ctx context.Context, env *Env, args []string) error {
 	default:
 		err = runtimeErr("store %s does not support backfill", st.Describe())
 	}
-	endGroup()
 	if err != nil {
 		return err
 	}
@@ -279,7 +279,7 @@ func runBackfill(ctx context.Context, env *Env, args []string) error {
 	if !f.apply && len(run.auditBlock) > 0 {
 		// Say now what would stop the apply, so a dry run never looks
 		// approvable when it is not.
-		run.outcome.Refusal = "an apply would be refused: " + run.refusal("")
+		run.outcome.Refusal = report.DryRunRefusalLead + ": " + run.refusal("")
 	}
 	label := storeLabel(env, &f.storeFlags)
 	run.store = &label
@@ -361,7 +361,11 @@ func publishBackfill(env *Env, a *actionsFlags, run *backfillRun, final backfill
 	var anns []actions.Annotation
 	more := 0
 	if run.outcome.Refusal != "" {
-		anns = append(anns, actions.Annotation{Level: actions.LevelError, Title: "lanegate: backfill apply refused", Message: run.outcome.Refusal})
+		title := "lanegate: backfill apply refused"
+		if !run.outcome.Applied {
+			title = "lanegate: backfill blocked"
+		}
+		anns = append(anns, actions.Annotation{Level: actions.LevelError, Title: title, Message: run.outcome.Refusal})
 	}
 	err := run.builder.EachItemSummary(run.outcome, func(it backfill.Item) error {
 		if it.Severity == audit.SeverityBlocked {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/lanegate/lanegate/internal/actions"
 	"github.com/lanegate/lanegate/internal/lanes"
+	"github.com/lanegate/lanegate/internal/pgstore"
 	"github.com/lanegate/lanegate/internal/safeio"
 	"github.com/lanegate/lanegate/internal/store"
 )
@@ -186,11 +187,36 @@ func Run(ctx context.Context, env *Env) int {
 				return stop.ExitCode()
 			}
 			annotateLanesErrors(env, err)
-			return exitCode(env.Stderr, err)
+			code := exitCode(env.Stderr, err)
+			if code == ExitConfig {
+				annotateConfigError(env, err)
+			}
+			return code
 		}
 	}
 	fmt.Fprintf(env.Stderr, "lanegate: unknown command %q\nrun 'lanegate --help' for usage\n", args[0])
 	return ExitConfig
+}
+
+// annotateConfigError gives a configuration error (exit 2) one ::error::
+// annotation in Actions, so the run's summary says why it stopped. The
+// runtime escapes and redacts the message: a value quoted in it cannot
+// start a workflow command. Lanes-file errors have their own annotations.
+func annotateConfigError(env *Env, err error) {
+	var le lanes.Errors
+	if env.rt == nil || errors.As(err, &le) {
+		return
+	}
+	msg := "invalid command line; see the log"
+	var ee *exitError
+	var pe *pgstore.ParseError
+	switch {
+	case errors.As(err, &ee) && ee.msg != "":
+		msg = ee.msg
+	case errors.As(err, &pe):
+		msg = pe.Error()
+	}
+	env.rt.Annotate([]actions.Annotation{{Level: actions.LevelError, Title: "lanegate configuration error", Message: msg}})
 }
 
 // actionMode reports whether this invocation talks to the Actions runner:
@@ -268,6 +294,11 @@ func exitCode(stderr io.Writer, err error) int {
 	var le lanes.Errors
 	if errors.As(err, &le) {
 		fmt.Fprintf(stderr, "lanegate: the lanes file is invalid (%d error(s)):\n%s\n", len(le), le.Error())
+		return ExitConfig
+	}
+	var pe *pgstore.ParseError
+	if errors.As(err, &pe) {
+		fmt.Fprintf(stderr, "lanegate: %s\n", pe.Error())
 		return ExitConfig
 	}
 	var se *store.Error

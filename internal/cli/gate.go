@@ -215,7 +215,7 @@ func runGate(ctx context.Context, env *Env, args []string) error {
 			}
 		}
 	}
-	fmt.Fprintf(env.Stderr, "lanegate: gate %s: %s\n", res.Verdict, res.Summary)
+	fmt.Fprintf(env.Stderr, "lanegate: gate %s: %s\n", res.Verdict, report.GateReason(res))
 	if res.Verdict != gate.Pass {
 		return errBlocked
 	}
@@ -454,7 +454,7 @@ func retireWindow(audits []evidence.Record, window time.Duration, now time.Time)
 }
 
 func writeGateTable(w io.Writer, r gate.Result) error {
-	fmt.Fprintf(w, "%s: %s\n", strings.ToUpper(r.Verdict), r.Summary)
+	fmt.Fprintf(w, "%s: %s\n", strings.ToUpper(r.Verdict), report.GateReason(r))
 	for _, p := range r.Problems {
 		fmt.Fprintf(w, "  problem: %s\n", p)
 	}

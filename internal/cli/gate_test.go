@@ -889,7 +889,7 @@ func TestGateFailsClosed(t *testing.T) {
 		if r.Verdict != gate.Blocked || len(r.Problems) == 0 || r.Problems[0] != "no GitHub token: set the github-token input or GITHUB_TOKEN" {
 			t.Errorf("result %+v", r)
 		}
-		if !strings.Contains(o.stderr, "lanegate: gate blocked: blocked: no GitHub token") {
+		if !strings.Contains(o.stderr, "lanegate: gate blocked: no GitHub token") {
 			t.Errorf("stderr:\n%s", o.stderr)
 		}
 		if calls := g.f.callList(); len(calls) != 0 {

@@ -265,7 +265,8 @@ func dokployChecks(ctx context.Context, rep *preflightReport, route store.Route,
 	case err == nil:
 	case errors.Is(err, dokploy.ErrNotFound):
 		rep.add(preflightCheck{Check: "dokploy", Status: checkFail, Field: "target_id", Actual: p.TargetID,
-			Message: fmt.Sprintf("Dokploy has no %s with id %s for %s: %v.", p.ProviderTargetType, record.PyRepr(p.TargetID), key, err)})
+			// err says the same ("Dokploy has no … with id …"): once is enough.
+			Message: fmt.Sprintf("Dokploy has no %s with id %s for %s.", p.ProviderTargetType, record.PyRepr(p.TargetID), key)})
 		return
 	case errors.As(err, &authErr):
 		checkMsg = fmt.Sprintf("Dokploy refused the preflight lookup of %s %s for %s: %v", p.ProviderTargetType, record.PyRepr(p.TargetID), key, authErr)
@@ -299,7 +300,7 @@ func writePreflight(env *Env, format string, rep *preflightReport) error {
 	}
 	labels := map[string]string{checkPass: "ok", checkFail: "FAIL", checkError: "ERROR", checkSkip: "skip"}
 	for _, c := range rep.Checks {
-		fmt.Fprintf(env.Stdout, "%-5s %-17s %s\n", labels[c.Status], c.Check, c.Message)
+		fmt.Fprintf(env.Stdout, "%-5s %s: %s\n", labels[c.Status], c.Check, c.Message)
 	}
 	switch rep.Status {
 	case "pass":

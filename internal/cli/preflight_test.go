@@ -188,13 +188,19 @@ func pfCheck(t *testing.T, name string, out evOut, tc pfCase) {
 			t.Errorf("%s: stderr lacks %q:\n%s", name, s, out)
 		}
 	}
+	// Each message says its thing once (issue #15).
+	for _, line := range strings.Split(out.stdout+out.stderr, "\n") {
+		if strings.Count(line, "Dokploy has no") > 1 || doubled.MatchString(line) {
+			t.Errorf("%s: a line says its thing twice: %q", name, line)
+		}
+	}
 }
 
 func TestPreflightRecords(t *testing.T) {
 	cases := []pfCase{
 		{lane: "ok/app", code: 0, stdout: []string{
-			"ok    provider-target", "ok    provider ", "ok    type ", "ok    category ", "ok    target-id ", "ok    supported-type",
-			"skip  dokploy           live Dokploy check skipped (no --dokploy-url)", "preflight passed for ok/app"}},
+			"ok    provider-target: ", "ok    provider: ", "ok    type: ", "ok    category: ", "ok    target-id: ", "ok    supported-type: ",
+			"skip  dokploy: live Dokploy check skipped (no --dokploy-url)", "preflight passed for ok/app"}},
 		{lane: "ok/compose", code: 0, stdout: []string{"provider_target_type 'compose' matches", "preflight passed"}},
 		{lane: "bad/provider", code: 1,
 			stdout: []string{"FAIL  provider", "provider_id expected 'dokploy', provider-target has 'fly'", "preflight BLOCKED for bad/provider"},
@@ -211,7 +217,7 @@ func TestPreflightRecords(t *testing.T) {
 		{lane: "bad/unsupported", code: 1,
 			stdout: []string{"FAIL  supported-type", "Dokploy execution only supports provider_target_type 'application' or 'compose'; bad/unsupported has 'container'."}},
 		{lane: "missing/row", code: 1,
-			stdout: []string{"FAIL  provider-target   Missing provider-target authority for missing/row. Run provider-target audit/backfill before deploying."},
+			stdout: []string{"FAIL  provider-target: Missing provider-target authority for missing/row. Run provider-target audit/backfill before deploying."},
 			stderr: []string{"lanegate: Missing provider-target authority for missing/row. Run provider-target audit/backfill before deploying."}},
 		{lane: "nowhere/at-all", code: 1,
 			stderr: []string{"Missing provider-target authority for nowhere/at-all."}},
@@ -278,14 +284,14 @@ func TestPreflightDokploy(t *testing.T) {
 	evBoth(t, evLanesYAML, pfRoutes(), func(t *testing.T, s evStore) {
 		d := pfNewDokploy(t, "", pfKey)
 		cases := []pfCase{
-			{lane: "ok/app", code: 0, stdout: []string{"ok    dokploy ", "Dokploy application 'app-ok-app' exists", "ok    dokploy-name", "preflight passed"}},
+			{lane: "ok/app", code: 0, stdout: []string{"ok    dokploy: ", "Dokploy application 'app-ok-app' exists", "ok    dokploy-name", "preflight passed"}},
 			{lane: "ok/compose", code: 0, stdout: []string{"Dokploy compose 'com-ok-compose' exists", "preflight passed"}},
-			{lane: "dk/missing", code: 1, stdout: []string{"FAIL  dokploy "},
+			{lane: "dk/missing", code: 1, stdout: []string{"FAIL  dokploy: "},
 				stderr: []string{"Dokploy has no application with id 'app-dk-missing' for dk/missing"}},
-			{lane: "dk/renamed", code: 1, stdout: []string{"ok    dokploy ", "FAIL  dokploy-name"},
+			{lane: "dk/renamed", code: 1, stdout: []string{"ok    dokploy: ", "FAIL  dokploy-name"},
 				stderr: []string{"Provider-target name mismatch for dk/renamed: display_name is 'dk-renamed' in the provider-target row, Dokploy compose 'com-dk-renamed' is named 'dk-renamed-v2'."}},
 			// Disagreeing records are not sent to Dokploy.
-			{lane: "bad/id", code: 1, stdout: []string{"skip  dokploy           live Dokploy check skipped: the records disagree"}},
+			{lane: "bad/id", code: 1, stdout: []string{"skip  dokploy: live Dokploy check skipped: the records disagree"}},
 		}
 		for _, tc := range cases {
 			out := s.run(env, "preflight", "--lane", tc.lane, "--dokploy-url", d.srv.URL)

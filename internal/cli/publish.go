@@ -67,7 +67,7 @@ func runPublish(ctx context.Context, env *Env, args []string) error {
 	fs.IntVar(&f.issue, "issue", 0, "sticky comment on this issue (default: tracking_issue from lanes.yaml when no other target is given)")
 	fs.IntVar(&f.pr, "pr", 0, "sticky comment on this pull request")
 	fs.BoolVar(&f.summary, "summary", false, "append to the job summary ($GITHUB_STEP_SUMMARY or --summary-file)")
-	fs.StringVar(&f.summaryF, "summary-file", "", "job summary file (local preview)")
+	fs.StringVar(&f.summaryF, "summary-file", "", "job summary file (local preview); implies --summary")
 	fs.BoolVar(&f.stdout, "stdout", false, "print the rendered Markdown")
 	fs.StringVar(&f.name, "name", "", "sticky comment name (default: the report kind: evidence, backfill, gate)")
 	fs.StringVar(&f.lanes, "lanes", "lanes.yaml", "lanes file (waves, requires, evidence requirements)")
@@ -79,6 +79,11 @@ func runPublish(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 		return &exitError{code: ExitConfig}
+	}
+	if f.summaryF != "" {
+		// Naming a summary file asks for a summary; without this it was
+		// silently ignored and nothing was written.
+		f.summary = true
 	}
 	paths := fs.Args()
 	if len(paths) == 0 {

@@ -28,6 +28,15 @@ import (
 // percent-encoded: the usual reason such a URL fails to parse.
 const escapeHint = "; percent-encode special characters in the password (@ as %40, : as %3A, / as %2F, ? as %3F, # as %23, % as %25)"
 
+// ParseError is a connection string that cannot be parsed: a
+// configuration mistake (exit 2), unlike a database that cannot be reached
+// (a plain store.Error, exit 3). It is still a store.Error for callers that
+// only ask whether the store failed.
+type ParseError struct{ Err *store.Error }
+
+func (e *ParseError) Error() string { return e.Err.Error() }
+func (e *ParseError) Unwrap() error { return e.Err }
+
 // parseError describes a connection string pgx could not parse.
 func parseError(url string, err error) error {
 	c := dsn.Parse(url)
@@ -42,7 +51,7 @@ func parseError(url string, err error) error {
 	if c.URL && c.PasswordNeedsEscaping {
 		msg += escapeHint
 	}
-	return store.Errorf(nil, "%s", actions.ScrubDatabaseSecrets(msg, url))
+	return &ParseError{store.Errorf(nil, "%s", actions.ScrubDatabaseSecrets(msg, url))}
 }
 
 // parseReason is pgx's reason for refusing a connection string, without

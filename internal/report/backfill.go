@@ -127,6 +127,23 @@ func (h BackfillHeader) check(t backfill.Totals) error {
 	return nil
 }
 
+// DryRunRefusalLead starts a dry run's refusal (the JSON "refusal" key):
+// what the apply would do, before why.
+const DryRunRefusalLead = "an apply would be refused"
+
+// refusalLead and refusalReason split the refusal so the renderers say
+// "refused" once: a dry run's refusal already carries its lead.
+func (h BackfillHeader) refusalLead() string {
+	if h.Outcome.Applied {
+		return "apply refused"
+	}
+	return DryRunRefusalLead
+}
+
+func (h BackfillHeader) refusalReason() string {
+	return strings.TrimPrefix(h.Outcome.Refusal, DryRunRefusalLead+": ")
+}
+
 // mode names what was run, for every format.
 func (h BackfillHeader) mode() string {
 	switch {
@@ -386,7 +403,7 @@ func (b *BackfillBuilder) WriteTable(w io.Writer, h BackfillHeader) error {
 	}
 	fmt.Fprintf(bw, "\nplan digest: %s\n", h.Digest)
 	if h.Outcome.Refusal != "" {
-		fmt.Fprintf(bw, "apply refused: %s\n", h.Outcome.Refusal)
+		fmt.Fprintf(bw, "%s: %s\n", h.refusalLead(), h.refusalReason())
 	}
 	width := [2]int{len("LANE"), len("STATUS")}
 	if err := b.eachLite(h.Outcome, func(it itemLite) error {
@@ -448,7 +465,8 @@ func (b *BackfillBuilder) WriteMarkdown(w io.Writer, h BackfillHeader, budget in
 	out.write(fmt.Sprintf("**%d route(s) inspected, %d to create, %d created, %d blocked, %d warning(s)**\n\n", t.Inspected, h.Totals.Creates, created, t.Blocked, t.Warning))
 	out.write(fmt.Sprintf("Plan digest: `%s`\n\n", h.Digest))
 	if h.Outcome.Refusal != "" {
-		out.write(fmt.Sprintf("> **Apply refused:** %s\n\n", mdCell(h.Outcome.Refusal)))
+		lead := h.refusalLead()
+		out.write(fmt.Sprintf("> **%s:** %s\n\n", strings.ToUpper(lead[:1])+lead[1:], mdCell(h.refusalReason())))
 	}
 	out.write("| | lane | status | detail |\n|---|---|---|---|\n")
 	omitted := 0

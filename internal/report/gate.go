@@ -7,6 +7,13 @@ import (
 	"github.com/lanegate/lanegate/internal/gate"
 )
 
+// GateReason is the gate's summary without its leading verdict word, for
+// outputs that name the verdict already ("BLOCKED: …", "gate blocked: …").
+// The summary keeps the word for the commit status, which has no other.
+func GateReason(r gate.Result) string {
+	return strings.TrimPrefix(r.Summary, r.Verdict+": ")
+}
+
 // GateMarkdown renders a gate decision for the PR comment and job summary.
 // Reasons are listed per lane; past limit bytes the list is cut and the
 // verdict line kept.
@@ -16,7 +23,7 @@ func GateMarkdown(r gate.Result, runURL, headSHA string, limit int) string {
 	if r.Verdict != gate.Pass {
 		icon = "❌"
 	}
-	fmt.Fprintf(&b, "## %s lanegate cutover gate: %s\n\n%s\n\n", icon, r.Verdict, mdCell(r.Summary))
+	fmt.Fprintf(&b, "## %s lanegate cutover gate: %s\n\n%s\n\n", icon, r.Verdict, mdCell(GateReason(r)))
 	var meta []string
 	if headSHA != "" {
 		meta = append(meta, "head `"+shortSHA(headSHA)+"`")

@@ -1,0 +1,73 @@
+package cli_test
+
+import (
+	"strings"
+	"testing"
+)
+
+// actionVars is a runner's environment with a token to mask.
+func actionVars() map[string]string {
+	return map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_TOKEN": "ghs_tokenvalue0123456789"}
+}
+
+// TestActionLogMasksOnce: issue #15. The token's ::add-mask:: was printed
+// by every Runtime of the process; the runner needs it once.
+func TestActionLogMasksOnce(t *testing.T) {
+	t.Parallel()
+	dir := fghWorkDir(t)
+	for _, args := range [][]string{
+		{"audit", "--state-dir", "state"},
+		{"backfill", "--state-dir", "state"},
+	} {
+		o := fghRun(dir, actionVars(), args...)
+		if n := strings.Count(o.stderr, "::add-mask::ghs_tokenvalue0123456789\n"); n != 1 {
+			t.Errorf("%v: token masked %d times, want once\n%s", args, n, o)
+		}
+	}
+}
+
+// TestActionLogGroupsAreNotEmpty: issue #15. A ::group:: opened and closed
+// with nothing between is noise in the log.
+func TestActionLogGroupsAreNotEmpty(t *testing.T) {
+	t.Parallel()
+	dir := fghWorkDir(t)
+	for _, args := range [][]string{
+		{"audit", "--state-dir", "state"},
+		{"backfill", "--state-dir", "state"},
+	} {
+		o := fghRun(dir, actionVars(), args...)
+		lines := strings.Split(o.stderr, "\n")
+		for i := 0; i+1 < len(lines); i++ {
+			if strings.HasPrefix(lines[i], "::group::") && lines[i+1] == "::endgroup::" {
+				t.Errorf("%v: empty group %q\n%s", args, lines[i], o)
+			}
+		}
+	}
+}
+
+// TestActionLogAnnotatesConfigErrors: issue #15. A configuration error
+// (exit 2) in action mode gets one ::error:: annotation whose message is
+// escaped, so a value in it cannot start a workflow command.
+func TestActionLogAnnotatesConfigErrors(t *testing.T) {
+	t.Parallel()
+	dir := fghWorkDir(t)
+	o := fghRun(dir, actionVars(), "audit", "--state-dir", "state", "--lane", "x%0A::warning::pwned\n::set-output name=a::b")
+	fghWant(t, o, 2)
+	var errs []string
+	for _, l := range strings.Split(o.stderr, "\n") {
+		if strings.HasPrefix(l, "::") && !strings.HasPrefix(l, "::add-mask::") {
+			if !strings.HasPrefix(l, "::error title=lanegate configuration error::") {
+				t.Errorf("unexpected workflow command %q\n%s", l, o)
+			}
+			errs = append(errs, l)
+		}
+	}
+	if len(errs) != 1 {
+		t.Fatalf("want one ::error:: annotation, got %d\n%s", len(errs), o)
+	}
+	// Outside Actions: no annotation.
+	o = fghRun(dir, nil, "audit", "--state-dir", "state", "--lane", "bad lane")
+	if o.code != 2 || strings.Contains(o.stderr, "::error") {
+		t.Errorf("outside Actions: want exit 2 without annotations\n%s", o)
+	}
+}
