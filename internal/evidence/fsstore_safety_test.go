@@ -62,7 +62,7 @@ func TestFSListRefusesNonRegularFiles(t *testing.T) {
 					t.Fatal(err)
 				}
 			} else if err := syscall.Mkfifo(path, 0o644); err != nil {
-				t.Skipf("mkfifo: %v", err)
+				t.Fatalf("mkfifo: %v", err)
 			}
 			done := make(chan error, 1)
 			go func() { _, err := st.List(context.Background(), Query{}); done <- err }()

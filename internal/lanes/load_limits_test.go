@@ -55,7 +55,7 @@ func TestLoadReadsOnlyRegularFiles(t *testing.T) {
 	}
 	fifo := filepath.Join(dir, "fifo.yaml")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
-		t.Skipf("mkfifo: %v", err)
+		t.Fatalf("mkfifo: %v", err)
 	}
 	for _, p := range []string{link, fifo} {
 		done := make(chan error, 1)
