@@ -349,6 +349,18 @@ func ParseKeywordValue(s string) (pairs []Pair, ok bool) {
 	}
 }
 
+// asciiLower lower-cases ASCII letters and keeps every other byte, so the
+// result has the same length and byte offsets as s.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
+}
+
 func isSpace(c byte) bool {
 	switch c {
 	case ' ', '\t', '\n', '\v', '\f', '\r':
@@ -387,7 +399,10 @@ func parseKeywordValue(s string) Conn {
 		// Best effort: after every secret key and its '=', the bare word,
 		// the quoted value and, for an unterminated quote, the rest of the
 		// string.
-		lower := strings.ToLower(s)
+		// Offsets found in lower index s, so lower-case ASCII only:
+		// strings.ToLower would turn each invalid UTF-8 byte into a
+		// three-byte U+FFFD and shift every offset after it.
+		lower := asciiLower(s)
 		for k := range secretKeys {
 			for off := 0; ; {
 				i := strings.Index(lower[off:], k)

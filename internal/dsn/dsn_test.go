@@ -93,3 +93,25 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestParseInvalidUTF8BeforeASecretKey: found by FuzzStoreLabelName. Bytes
+// that are not UTF-8 before "password=" once shifted the offsets of the
+// malformed-string scan and panicked (slice bounds out of range).
+func TestParseInvalidUTF8BeforeASecretKey(t *testing.T) {
+	for _, s := range []string{
+		"\xc9\xc9\xc9\xc90 password=000000",
+		"\xff password='s3cret' \xfe",
+		"host=\xc9 PASSWORD=s3cret x",
+	} {
+		c := Parse(s) // must not panic
+		found := false
+		for _, p := range c.Passwords {
+			if strings.Contains(p.Value, "s3cret") || strings.Contains(p.Value, "000000") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("Parse(%q) passwords = %+v, want the password among them", s, c.Passwords)
+		}
+	}
+}
