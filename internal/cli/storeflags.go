@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lanegate/lanegate/internal/actions"
+	"github.com/lanegate/lanegate/internal/dsn"
 	"github.com/lanegate/lanegate/internal/fsstore"
 	"github.com/lanegate/lanegate/internal/pgstore"
 	"github.com/lanegate/lanegate/internal/store"
@@ -164,6 +165,12 @@ func databaseName(u string) string {
 			}
 		}
 	}
+	// A string that is half URL, half keyword/value ("postgres://h/d
+	// password=x") puts the rest into the path: never print a part that
+	// holds white space or an '@', nor any candidate password (below).
+	if strings.ContainsAny(host+port+db, "@ \t\r\n") {
+		return actions.UnparsableDatabaseURL
+	}
 	if host == "" {
 		host = "(default host)"
 	}
@@ -173,11 +180,19 @@ func databaseName(u string) string {
 	if db == "" {
 		db = "(default database)"
 	}
+	var name string
 	if strings.HasPrefix(host, "/") {
 		// A Unix socket directory: host:port would read as a path.
-		return host + " port " + port + "/" + db
+		name = host + " port " + port + "/" + db
+	} else {
+		name = net.JoinHostPort(host, port) + "/" + db
 	}
-	return net.JoinHostPort(host, port) + "/" + db
+	for _, p := range dsn.Parse(u).Passwords {
+		if p.Value != "" && (strings.Contains(name, p.Value) || (p.Written != "" && strings.Contains(name, p.Written))) {
+			return actions.UnparsableDatabaseURL
+		}
+	}
+	return name
 }
 
 // announce prints the chosen store once per command, so a reader of the

@@ -20,7 +20,7 @@ func TestStoreLabel(t *testing.T) {
 		{"ipv6", storeFlags{databaseURL: "postgres://u:pw@[::1]:5433/x"}, nil, "postgres", "[::1]:5433/x"},
 		{"key value", storeFlags{databaseURL: "host=db port=5433 dbname=lp user=u password=s3cret-pw"}, nil, "postgres", "db:5433/lp"},
 		{"two stores name none", storeFlags{stateDir: "state", databaseURL: "postgres://u:s3cret-pw@db/x"}, nil, "unknown", "(no store chosen)"},
-		{"unparsable", storeFlags{databaseURL: "postgres://u:s3cret-pw@db:port/x"}, nil, "postgres", "(unparsed URL)"},
+		{"unparsable", storeFlags{databaseURL: "postgres://u:s3cret-pw@db:port/x"}, nil, "postgres", "(unparsable database URL)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := &Env{Getenv: func(k string) string { return tc.env[k] }}
@@ -35,8 +35,9 @@ func TestStoreLabel(t *testing.T) {
 	}
 }
 
-// FuzzPostgresName: whatever the URL, the name never carries its password.
-func FuzzPostgresName(f *testing.F) {
+// FuzzStoreLabelName: whatever the URL, the store name in a report never
+// carries its password.
+func FuzzStoreLabelName(f *testing.F) {
 	for _, s := range []string{"postgres://u:pw@h:1/d", "host=h password=pw", "postgres://u:p%40w@h/d", "pw", "postgres://:pw@/"} {
 		f.Add(s, "Secr3tPass")
 	}
@@ -50,8 +51,9 @@ func FuzzPostgresName(f *testing.F) {
 			raw + " password=" + pass,
 			"host=db password=" + pass + " " + raw,
 		} {
-			if name := postgresName(u); strings.Contains(name, pass) {
-				t.Fatalf("postgresName(%q) = %q leaks the password", u, name)
+			env := &Env{Getenv: func(string) string { return "" }}
+			if name := storeLabel(env, &storeFlags{databaseURL: u}).Name; strings.Contains(name, pass) {
+				t.Fatalf("store name for %q = %q leaks the password", u, name)
 			}
 		}
 	})
