@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/lanegate/lanegate/internal/audit"
@@ -19,6 +19,7 @@ import (
 	"github.com/lanegate/lanegate/internal/ghapi"
 	"github.com/lanegate/lanegate/internal/lanes"
 	"github.com/lanegate/lanegate/internal/report"
+	"github.com/lanegate/lanegate/internal/safeio"
 	"github.com/lanegate/lanegate/internal/store"
 )
 
@@ -323,30 +324,11 @@ var fullSHA = regexp.MustCompile(`^(?:[0-9a-f]{40}|[0-9a-f]{64})$`)
 // by a pull request's own code: a regular file (not a symlink, FIFO or
 // device), at most gate.MaxScopeFileSize bytes, parsed strictly.
 func readScopeFile(path string) (int, error) {
-	fi, err := os.Lstat(path)
-	if err != nil {
-		return 0, err
+	data, err := safeio.ReadRegularFile(path, gate.MaxScopeFileSize)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // the caller names the file
 	}
-	if !fi.Mode().IsRegular() {
-		return 0, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
-	}
-	// O_NOFOLLOW and O_NONBLOCK: a file swapped for a symlink or FIFO after
-	// the Lstat neither redirects nor hangs the open.
-	fh, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return 0, err
-	}
-	defer fh.Close()
-	if fi, err = fh.Stat(); err != nil {
-		return 0, err
-	}
-	if !fi.Mode().IsRegular() {
-		return 0, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
-	}
-	if fi.Size() > gate.MaxScopeFileSize {
-		return 0, fmt.Errorf("%d bytes, over the %d-byte limit", fi.Size(), gate.MaxScopeFileSize)
-	}
-	data, err := io.ReadAll(io.LimitReader(fh, gate.MaxScopeFileSize+1))
 	if err != nil {
 		return 0, err
 	}

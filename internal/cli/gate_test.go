@@ -773,24 +773,24 @@ func TestGateScopeFromIsStrict(t *testing.T) {
 		}, `unknown key "extra"`},
 		{"too large", func(t *testing.T, path string) {
 			writeFile(t, path, `{"schema":"lanegate.gate-scope/v1","pr":5,"lanes":["`+strings.Repeat("x", gate.MaxScopeFileSize)+`"]}`)
-		}, "over the 1048576-byte limit"},
+		}, "larger than the 1 MiB limit"},
 		{"symlink", func(t *testing.T, path string) {
 			target := path + ".real"
 			writeFile(t, target, `{"schema":"lanegate.gate-scope/v1","pr":7}`)
 			if err := os.Symlink(target, path); err != nil {
 				t.Fatal(err)
 			}
-		}, "not a regular file (L"},
+		}, "not a regular file: it is a symbolic link"},
 		{"fifo", func(t *testing.T, path string) {
 			if err := syscall.Mkfifo(path, 0o600); err != nil {
 				t.Fatalf("mkfifo: %v", err)
 			}
-		}, "not a regular file (p"},
+		}, "not a regular file: it is a named pipe (FIFO)"},
 		{"directory", func(t *testing.T, path string) {
 			if err := os.Mkdir(path, 0o755); err != nil {
 				t.Fatal(err)
 			}
-		}, "not a regular file (d"},
+		}, "not a regular file: it is a directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
