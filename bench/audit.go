@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lanegate/lanegate/internal/pgstore"
-	"github.com/lanegate/lanegate/internal/pgtest"
+	pgstore "github.com/lanegate/lanegate/internal/backend/pg"
+	"github.com/lanegate/lanegate/internal/backend/pg/pgtest"
 )
 
 // baselineQuery is the audit's own query with both scope parameters empty.

@@ -10,9 +10,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	pgstore "github.com/lanegate/lanegate/internal/backend/pg"
+	"github.com/lanegate/lanegate/internal/backend/pg/pgtest"
 	"github.com/lanegate/lanegate/internal/fixture"
-	"github.com/lanegate/lanegate/internal/pgstore"
-	"github.com/lanegate/lanegate/internal/pgtest"
 )
 
 // dbURL returns the admin URL with its database replaced by name.

@@ -25,7 +25,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/lanegate/lanegate/internal/pgtest"
+	"github.com/lanegate/lanegate/internal/backend/pg/pgtest"
 )
 
 type config struct {

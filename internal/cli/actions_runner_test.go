@@ -28,8 +28,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/lanegate/lanegate/internal/backend/pg/pgtest"
 	"github.com/lanegate/lanegate/internal/fixture"
-	"github.com/lanegate/lanegate/internal/pgtest"
 	"github.com/lanegate/lanegate/internal/report"
 )
 

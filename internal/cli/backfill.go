@@ -13,10 +13,10 @@ import (
 
 	"github.com/lanegate/lanegate/internal/actions"
 	"github.com/lanegate/lanegate/internal/audit"
+	fsstore "github.com/lanegate/lanegate/internal/backend/fs"
+	pgstore "github.com/lanegate/lanegate/internal/backend/pg"
 	"github.com/lanegate/lanegate/internal/backfill"
-	"github.com/lanegate/lanegate/internal/fsstore"
 	"github.com/lanegate/lanegate/internal/lanes"
-	"github.com/lanegate/lanegate/internal/pgstore"
 	"github.com/lanegate/lanegate/internal/record"
 	"github.com/lanegate/lanegate/internal/report"
 	"github.com/lanegate/lanegate/internal/store"

@@ -20,8 +20,8 @@ import (
 	"testing"
 	"time"
 
+	fsstore "github.com/lanegate/lanegate/internal/backend/fs"
 	"github.com/lanegate/lanegate/internal/fixture"
-	"github.com/lanegate/lanegate/internal/fsstore"
 	"github.com/lanegate/lanegate/internal/record"
 )
 

@@ -23,12 +23,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	fsstore "github.com/lanegate/lanegate/internal/backend/fs"
+	pgstore "github.com/lanegate/lanegate/internal/backend/pg"
+	"github.com/lanegate/lanegate/internal/backend/pg/pgtest"
 	"github.com/lanegate/lanegate/internal/backfill"
 	"github.com/lanegate/lanegate/internal/cli"
 	"github.com/lanegate/lanegate/internal/fixture"
-	"github.com/lanegate/lanegate/internal/fsstore"
-	"github.com/lanegate/lanegate/internal/pgstore"
-	"github.com/lanegate/lanegate/internal/pgtest"
 	"github.com/lanegate/lanegate/internal/record"
 )
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/lanegate/lanegate/internal/pgtest"
+	"github.com/lanegate/lanegate/internal/backend/pg/pgtest"
 
 	"github.com/lanegate/lanegate/internal/backfill"
 )

@@ -18,8 +18,8 @@ import (
 	"syscall"
 
 	"github.com/lanegate/lanegate/internal/actions"
+	pgstore "github.com/lanegate/lanegate/internal/backend/pg"
 	"github.com/lanegate/lanegate/internal/lanes"
-	"github.com/lanegate/lanegate/internal/pgstore"
 	"github.com/lanegate/lanegate/internal/safeio"
 	"github.com/lanegate/lanegate/internal/store"
 )

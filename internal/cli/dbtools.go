@@ -9,9 +9,9 @@ import (
 	"strings"
 
 	"github.com/lanegate/lanegate/internal/actions"
-	"github.com/lanegate/lanegate/internal/fsstore"
-	"github.com/lanegate/lanegate/internal/migrate"
-	"github.com/lanegate/lanegate/internal/pgstore"
+	fsstore "github.com/lanegate/lanegate/internal/backend/fs"
+	pgstore "github.com/lanegate/lanegate/internal/backend/pg"
+	"github.com/lanegate/lanegate/internal/backend/pg/migrate"
 	"github.com/lanegate/lanegate/internal/record"
 	"github.com/lanegate/lanegate/migrations"
 )

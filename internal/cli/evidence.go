@@ -14,9 +14,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	pgstore "github.com/lanegate/lanegate/internal/backend/pg"
 	"github.com/lanegate/lanegate/internal/evidence"
 	"github.com/lanegate/lanegate/internal/lanes"
-	"github.com/lanegate/lanegate/internal/pgstore"
 	"github.com/lanegate/lanegate/internal/probe"
 	"github.com/lanegate/lanegate/internal/verdict"
 )

@@ -22,10 +22,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lanegate/lanegate/internal/backend/pg/pgtest"
 	"github.com/lanegate/lanegate/internal/cli"
 	"github.com/lanegate/lanegate/internal/evidence"
 	"github.com/lanegate/lanegate/internal/fixture"
-	"github.com/lanegate/lanegate/internal/pgtest"
 )
 
 type evOut struct {

@@ -3,7 +3,7 @@ package cli_test
 import (
 	"testing"
 
-	"github.com/lanegate/lanegate/internal/pgtest"
+	"github.com/lanegate/lanegate/internal/backend/pg/pgtest"
 )
 
 // TestMain gives the package's tests a throwaway PostgreSQL cluster and

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/lanegate/lanegate/internal/audit"
+	fsstore "github.com/lanegate/lanegate/internal/backend/fs"
+	pgstore "github.com/lanegate/lanegate/internal/backend/pg"
 	"github.com/lanegate/lanegate/internal/evidence"
-	"github.com/lanegate/lanegate/internal/fsstore"
-	"github.com/lanegate/lanegate/internal/pgstore"
 	"github.com/lanegate/lanegate/internal/store"
 )
 

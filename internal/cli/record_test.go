@@ -10,8 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/lanegate/lanegate/internal/backend/pg/pgtest"
 	"github.com/lanegate/lanegate/internal/fixture"
-	"github.com/lanegate/lanegate/internal/pgtest"
 )
 
 const recLanes = `schema_version: 1

@@ -17,9 +17,9 @@ import (
 	"testing"
 
 	"github.com/lanegate/lanegate/internal/audit"
+	"github.com/lanegate/lanegate/internal/backend/pg/pgtest"
 	"github.com/lanegate/lanegate/internal/cli"
 	"github.com/lanegate/lanegate/internal/fixture"
-	"github.com/lanegate/lanegate/internal/pgtest"
 	"github.com/lanegate/lanegate/internal/record"
 	"github.com/lanegate/lanegate/internal/report"
 	"github.com/lanegate/lanegate/internal/store"

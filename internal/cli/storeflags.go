@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/lanegate/lanegate/internal/actions"
+	fsstore "github.com/lanegate/lanegate/internal/backend/fs"
+	pgstore "github.com/lanegate/lanegate/internal/backend/pg"
 	"github.com/lanegate/lanegate/internal/dsn"
-	"github.com/lanegate/lanegate/internal/fsstore"
-	"github.com/lanegate/lanegate/internal/pgstore"
 	"github.com/lanegate/lanegate/internal/store"
 )
 

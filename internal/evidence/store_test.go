@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lanegate/lanegate/internal/migrate"
-	"github.com/lanegate/lanegate/internal/pgtest"
+	"github.com/lanegate/lanegate/internal/backend/pg/migrate"
+	"github.com/lanegate/lanegate/internal/backend/pg/pgtest"
 	"github.com/lanegate/lanegate/internal/store"
 	"github.com/lanegate/lanegate/migrations"
 )

@@ -1,7 +1,7 @@
 // Package fsstore reads (and, for backfill, writes) a Launchplane filesystem
 // state directory: <state>/<record dir>/<record id>.json, written as
 // Launchplane writes it.
-package fsstore
+package fs
 
 import (
 	"context"

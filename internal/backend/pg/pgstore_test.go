@@ -1,4 +1,4 @@
-package pgstore_test
+package pg_test
 
 import (
 	"bytes"
@@ -15,11 +15,11 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/lanegate/lanegate/internal/audit"
+	fsstore "github.com/lanegate/lanegate/internal/backend/fs"
+	pgstore "github.com/lanegate/lanegate/internal/backend/pg"
+	"github.com/lanegate/lanegate/internal/backend/pg/pgtest"
 	"github.com/lanegate/lanegate/internal/fixture"
-	"github.com/lanegate/lanegate/internal/fsstore"
 	"github.com/lanegate/lanegate/internal/lanes"
-	"github.com/lanegate/lanegate/internal/pgstore"
-	"github.com/lanegate/lanegate/internal/pgtest"
 	"github.com/lanegate/lanegate/internal/record"
 	"github.com/lanegate/lanegate/internal/report"
 	"github.com/lanegate/lanegate/internal/store"

@@ -3,7 +3,7 @@
 // filter and order, and a row whose columns disagree with its payload is an
 // invalid record. Reads run in one READ ONLY, REPEATABLE READ transaction that
 // holds the shared form of Launchplane's authority-bundle advisory lock.
-package pgstore
+package pg
 
 import (
 	"context"

@@ -15,8 +15,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/lanegate/lanegate/internal/migrate"
-	"github.com/lanegate/lanegate/internal/pgtest"
+	"github.com/lanegate/lanegate/internal/backend/pg/migrate"
+	"github.com/lanegate/lanegate/internal/backend/pg/pgtest"
 	"github.com/lanegate/lanegate/migrations"
 )
 

@@ -1,4 +1,4 @@
-package fsstore_test
+package fs_test
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	fsstore "github.com/lanegate/lanegate/internal/backend/fs"
 	"github.com/lanegate/lanegate/internal/fixture"
-	"github.com/lanegate/lanegate/internal/fsstore"
 	"github.com/lanegate/lanegate/internal/record"
 	"github.com/lanegate/lanegate/internal/store"
 )

@@ -1,4 +1,4 @@
-package pgstore
+package pg
 
 // SetAfterSnapshotJoined installs a test hook; call the returned func to
 // remove it.

@@ -1,4 +1,4 @@
-package fsstore
+package fs
 
 import (
 	"bytes"
@@ -97,7 +97,7 @@ func writeExampleState(t *testing.T, dir string) {
 func TestExampleState(t *testing.T) {
 	want := t.TempDir()
 	writeExampleState(t, want)
-	dir := filepath.Join("..", "..", "examples", "state")
+	dir := filepath.Join("..", "..", "..", "examples", "state")
 	if *update {
 		if err := os.RemoveAll(dir); err != nil {
 			t.Fatal(err)
@@ -107,7 +107,7 @@ func TestExampleState(t *testing.T) {
 	wantFiles := listFiles(t, want)
 	gotFiles := listFiles(t, dir)
 	if len(wantFiles) != len(gotFiles) {
-		t.Fatalf("examples/state has %d files, want %d (run go test ./internal/fsstore -run TestExampleState -update)", len(gotFiles), len(wantFiles))
+		t.Fatalf("examples/state has %d files, want %d (run go test ./internal/backend/fs -run TestExampleState -update)", len(gotFiles), len(wantFiles))
 	}
 	for name, data := range wantFiles {
 		if !bytes.Equal(gotFiles[name], data) {
