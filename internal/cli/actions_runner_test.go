@@ -10,7 +10,6 @@ package cli_test
 // and the report file, and they check that no secret reaches any of them.
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,7 +17,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -31,6 +29,7 @@ import (
 	"github.com/lanegate/lanegate/internal/backend/pg/pgtest"
 	"github.com/lanegate/lanegate/internal/fixture"
 	"github.com/lanegate/lanegate/internal/report"
+	"github.com/lanegate/lanegate/internal/testkit"
 )
 
 // arToken is what ${{ github.token }} expands to in the simulated runner.
@@ -38,32 +37,6 @@ const arToken = "ghs_fakeTOKEN1234567890"
 
 // arOutputNames are the outputs audit sets, in the order it sets them.
 var arOutputNames = []string{"status", "complete-count", "blocked-count", "warning-count", "report-path", "plan-digest", "created-count"}
-
-// arModuleRoot is the directory of the module's go.mod.
-func arModuleRoot(t *testing.T) string {
-	t.Helper()
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatalf("go env GOMOD: %v", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		t.Fatal("go env GOMOD: not inside a module")
-	}
-	return filepath.Dir(gomod)
-}
-
-// arBuild builds cmd/lanegate into dir.
-func arBuild(t *testing.T, root, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "lanegate")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/lanegate")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/lanegate: %v\n%s", err, out)
-	}
-	return bin
-}
 
 // arStepEnv is the env block of action.yml's lanegate step plus the inputs'
 // defaults: everything needed to expand it the way the runner does.
@@ -247,24 +220,8 @@ func (r *arRunner) exec(t *testing.T, vars map[string]string, args ...string) *a
 	for k, v := range r.extra {
 		env[k] = v
 	}
-	cmd := exec.Command(r.bin, args...)
-	cmd.Dir = r.workspace
-	cmd.Env = make([]string, 0, len(env))
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	s := &arStep{stdout: stdout.String(), stderr: stderr.String()}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee) && ee.Exited():
-		s.code = ee.ExitCode()
-	default:
-		t.Fatalf("run lanegate action: %v\n%s", err, stderr.String())
-	}
+	res := (&testkit.Binary{Path: r.bin}).Run(t, testkit.Invocation{Args: args, Env: env, Dir: r.workspace})
+	s := &arStep{code: res.Code, stdout: res.Stdout, stderr: res.Stderr}
 	s.summary = arRead(t, r.summary)
 	s.outputRaw = arRead(t, r.output)
 	return s
@@ -557,8 +514,8 @@ func arWithoutMasks(s string) string {
 // TestActionsRunner builds lanegate once and runs the action's lanegate step
 // the way a runner does.
 func TestActionsRunner(t *testing.T) {
-	root := arModuleRoot(t)
-	bin := arBuild(t, root, t.TempDir())
+	root := testkit.ModuleRoot(t)
+	bin := testkit.Build(t).Path
 	step := arLoadStepEnv(t, root)
 	audit := func(extra map[string]string) map[string]string {
 		in := map[string]string{"command": "audit", "report-path": "lanegate-report.json", "fail-on": "blocked"}
@@ -657,8 +614,8 @@ func TestActionsRunner(t *testing.T) {
 	// job fed the reports input; its step must look like one whole audit.
 	t.Run("matrix", func(t *testing.T) {
 		lanesYAML := arRead(t, filepath.Join(root, "lanes.yaml"))
-		whole := arRun(t, "", nil, "audit", "--state-dir", filepath.Join(root, "examples", "state"), "--lanes", filepath.Join(root, "lanes.yaml"), "--format", "json")
-		if whole.code != 1 {
+		whole := lanegate.In("", nil, "audit", "--state-dir", filepath.Join(root, "examples", "state"), "--lanes", filepath.Join(root, "lanes.yaml"), "--format", "json")
+		if whole.Code != 1 {
 			t.Fatalf("unsharded audit: %s", whole)
 		}
 		for _, n := range []int{3, 1} {
@@ -703,8 +660,8 @@ func TestActionsRunner(t *testing.T) {
 				if !strings.Contains(got, "\"store\": {\n    \"kind\": \"filesystem\",\n    \"name\": \"examples/state\"\n  },") {
 					t.Errorf("the merged report does not name the shards' store:\n%s", got)
 				}
-				if arDropStore(got) != arDropStore(whole.stdout) {
-					t.Errorf("the merged report differs from the unsharded audit:\n%s", arFirstDiff(arDropStore(whole.stdout), arDropStore(got)))
+				if arDropStore(got) != arDropStore(whole.Stdout) {
+					t.Errorf("the merged report differs from the unsharded audit:\n%s", arFirstDiff(arDropStore(whole.Stdout), arDropStore(got)))
 				}
 			})
 		}

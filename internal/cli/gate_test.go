@@ -35,7 +35,7 @@ type gtEnv struct {
 
 func newGT(t *testing.T) *gtEnv {
 	t.Helper()
-	g := &gtEnv{t: t, f: testkit.NewGitHub(t, testkit.SingleRepo), dir: fghWorkDir(t), now: time.Now().UTC().Truncate(time.Second)}
+	g := &gtEnv{t: t, f: testkit.NewGitHub(t, testkit.SingleRepo), dir: testkit.ExampleWorkDir(t), now: time.Now().UTC().Truncate(time.Second)}
 	g.pr(5, gtHead, "o/r", nil, "")
 	g.files("lanes.yaml")
 	return g
@@ -68,9 +68,9 @@ func (g *gtEnv) lanes(base, head string) {
 // evidence records evidence for lane, observed ago before g.now.
 func (g *gtEnv) evidence(lane, kind, status string, ago time.Duration) {
 	g.t.Helper()
-	o := fghRun(g.dir, nil, "evidence", "record", "--state-dir", "state", "--lanes", "lanes.yaml", "--lane", lane, "--kind", kind,
+	o := lanegate.In(g.dir, nil, "evidence", "record", "--state-dir", "state", "--lanes", "lanes.yaml", "--lane", lane, "--kind", kind,
 		"--status", status, "--run-id", fmt.Sprintf("%d", 7000+g.runs()), "--observed-at", g.now.Add(-ago).Format(time.RFC3339))
-	fghWant(g.t, o, 0)
+	testkit.Want(g.t, o, 0)
 }
 
 func (g *gtEnv) runs() int {
@@ -102,7 +102,7 @@ func (g *gtEnv) prEvent() map[string]string {
 
 // run runs the gate as a pull_request Actions run would, plus extra vars
 // and args; --state-dir state and --now are added unless noStore is set.
-func (g *gtEnv) run(extra map[string]string, args ...string) fghOut {
+func (g *gtEnv) run(extra map[string]string, args ...string) testkit.Result {
 	vars := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_SERVER_URL": "https://github.example", "GITHUB_RUN_ID": "900",
 		"GITHUB_SHA": gtMerge}
 	for k, v := range g.prEvent() {
@@ -111,14 +111,14 @@ func (g *gtEnv) run(extra map[string]string, args ...string) fghOut {
 	for k, v := range extra {
 		vars[k] = v
 	}
-	return fghRun(g.dir, g.f.Env(vars), append([]string{"gate", "--now", g.now.Format(time.RFC3339)}, args...)...)
+	return lanegate.In(g.dir, g.f.Env(vars), append([]string{"gate", "--now", g.now.Format(time.RFC3339)}, args...)...)
 }
 
 // decide runs the gate with the state dir and reads back its JSON report.
-func (g *gtEnv) decide(code int, extra map[string]string, args ...string) (gate.Result, fghOut) {
+func (g *gtEnv) decide(code int, extra map[string]string, args ...string) (gate.Result, testkit.Result) {
 	g.t.Helper()
 	o := g.run(extra, append([]string{"--state-dir", "state", "--out", "gate.json"}, args...)...)
-	fghWant(g.t, o, code)
+	testkit.Want(g.t, o, code)
 	return g.result(), o
 }
 
@@ -217,7 +217,7 @@ func gtHasReason(t *testing.T, l gate.LaneVerdict, want string) {
 func TestGatePassPostsStatusOnPRHead(t *testing.T) {
 	t.Parallel()
 	g := newGT(t)
-	base := fghRepoLanes(t)
+	base := testkit.RepoFile(t, "lanes.yaml")
 	g.lanes(base, gtStage(t, base, "discord-blue/prod", "provider-target"))
 	g.freshEvidence("discord-blue/prod")
 
@@ -254,7 +254,7 @@ func TestGatePassPostsStatusOnPRHead(t *testing.T) {
 	if !slices.Equal(refs, []string{"ref=" + gtBase, "ref=" + gtHead}) {
 		t.Errorf("lanes.yaml reads %q", refs)
 	}
-	if !strings.Contains(o.stderr, "lanegate: gate pass: 1 lane(s) ready to cut over") || !strings.HasPrefix(o.stdout, "PASS: 1 lane(s) ready to cut over\n") {
+	if !strings.Contains(o.Stderr, "lanegate: gate pass: 1 lane(s) ready to cut over") || !strings.HasPrefix(o.Stdout, "PASS: 1 lane(s) ready to cut over\n") {
 		t.Errorf("output:\n%s", o)
 	}
 
@@ -270,7 +270,7 @@ func TestGatePassPostsStatusOnPRHead(t *testing.T) {
 func TestGateNoLanesInScope(t *testing.T) {
 	t.Parallel()
 	g := newGT(t)
-	base := fghRepoLanes(t)
+	base := testkit.RepoFile(t, "lanes.yaml")
 	g.lanes(base, base)
 	g.files("README.md", "docs/x.md")
 	r, _ := g.decide(0, nil)
@@ -308,7 +308,7 @@ func TestGateEvidenceProblemsBlock(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			g := newGT(t)
-			base := fghRepoLanes(t)
+			base := testkit.RepoFile(t, "lanes.yaml")
 			g.lanes(base, gtStage(t, base, "discord-blue/prod", "provider-target"))
 			tc.record(g)
 			r, o := g.decide(1, nil)
@@ -331,7 +331,7 @@ func TestGateStageRules(t *testing.T) {
 	t.Run("prerequisite not cut over", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		g.lanes(base, gtStage(t, base, "sellyouroutboard/prod", "provider-target"))
 		g.freshEvidence("sellyouroutboard/prod")
 		r, _ := g.decide(1, nil)
@@ -344,7 +344,7 @@ func TestGateStageRules(t *testing.T) {
 	t.Run("prerequisites already cut over", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		for _, l := range []string{"discord-blue/prod", "sellyouroutboard/testing", "verireel/testing"} {
 			base = gtStage(t, base, l, "provider-target")
 			g.freshEvidence(l)
@@ -360,7 +360,7 @@ func TestGateStageRules(t *testing.T) {
 	t.Run("skipping a stage", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		g.lanes(base, gtStage(t, base, "discord-blue/prod", "retired"))
 		g.freshEvidence("discord-blue/prod")
 		r, _ := g.decide(1, nil)
@@ -370,7 +370,7 @@ func TestGateStageRules(t *testing.T) {
 	t.Run("removing a lane at provider-target", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := gtStage(t, fghRepoLanes(t), "discord-blue/prod", "provider-target")
+		base := gtStage(t, testkit.RepoFile(t, "lanes.yaml"), "discord-blue/prod", "provider-target")
 		head := gtRemove(t, base, "discord-blue/prod")
 		if strings.Contains(head, "discord-blue") {
 			t.Fatal("lane not removed")
@@ -391,7 +391,7 @@ func TestGateLabelsAndTrailer(t *testing.T) {
 	t.Run("label alone", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		g.lanes(base, base)
 		g.files()
 		g.pr(5, gtHead, "o/r", []string{"bug", "cutover:discord-blue/prod"}, "")
@@ -406,7 +406,7 @@ func TestGateLabelsAndTrailer(t *testing.T) {
 	t.Run("label, trailer and an unknown lane", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		g.lanes(base, base)
 		g.pr(5, gtHead, "o/r", []string{"cutover:discord-blue/prod"}, "Moves the testing lanes.\n\nCutover-Lanes: verireel/testing, nope/prod\n")
 		g.files("products/cm/app.py")
@@ -442,7 +442,7 @@ func TestGateLabelsAndTrailer(t *testing.T) {
 func TestGateFileListingCap(t *testing.T) {
 	t.Parallel()
 	g := newGT(t)
-	base := fghRepoLanes(t)
+	base := testkit.RepoFile(t, "lanes.yaml")
 	g.lanes(base, base)
 	files := make([]string, 3500)
 	for i := range files {
@@ -474,7 +474,7 @@ func TestGateFileListingCap(t *testing.T) {
 func TestGateForkPullRequest(t *testing.T) {
 	t.Parallel()
 	g := newGT(t)
-	base := fghRepoLanes(t)
+	base := testkit.RepoFile(t, "lanes.yaml")
 	g.lanes(base, gtStage(t, base, "discord-blue/prod", "provider-target"))
 	g.pr(5, gtHead, "forker/r", nil, "")
 	g.freshEvidence("discord-blue/prod")
@@ -493,7 +493,7 @@ func TestGateForkPullRequest(t *testing.T) {
 	// Its --scope-only half writes the scope file and posts nothing.
 	g.f.ResetCalls()
 	o = g.run(nil, "--scope-only", "--out", "scope.json")
-	fghWant(t, o, 0)
+	testkit.Want(t, o, 0)
 	if w := g.f.Writes(); len(w) != 0 {
 		t.Errorf("--scope-only wrote: %q", w)
 	}
@@ -539,7 +539,7 @@ func TestGateMergeGroup(t *testing.T) {
 	groupBase := strings.Repeat("e5", 20) // main moved on since PR 7 was opened
 	setup := func(t *testing.T, groupHead string) (*gtEnv, map[string]string) {
 		g := newGT(t)
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		g.pr(7, gtHead, "o/r", nil, "")
 		// PR 7 on its own advances discord-blue/prod only, and honestly.
 		g.f.SetContent(testkit.Repo, gtBase, "lanes.yaml", base)
@@ -556,7 +556,7 @@ func TestGateMergeGroup(t *testing.T) {
 	}
 	t.Run("the group advances only what PR 7 does", func(t *testing.T) {
 		t.Parallel()
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		g, mg := setup(t, gtStage(t, base, "discord-blue/prod", "provider-target"))
 		r, o := g.decide(0, mg)
 		if r.Verdict != gate.Pass || len(r.Lanes) != 1 {
@@ -583,7 +583,7 @@ func TestGateMergeGroup(t *testing.T) {
 	})
 	t.Run("an earlier pull request in the group advances another lane", func(t *testing.T) {
 		t.Parallel()
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		head := gtStage(t, gtStage(t, base, "discord-blue/prod", "provider-target"), "sellyouroutboard/prod", "provider-target")
 		g, mg := setup(t, head)
 		r, o := g.decide(1, mg)
@@ -595,7 +595,7 @@ func TestGateMergeGroup(t *testing.T) {
 	})
 	t.Run("the group's changed files come from its own commits", func(t *testing.T) {
 		t.Parallel()
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		g, mg := setup(t, gtStage(t, base, "discord-blue/prod", "provider-target"))
 		g.f.SetCompare(testkit.Repo, groupBase, queueSHA, []string{"lanes.yaml", "products/cm/app.py"})
 		r, _ := g.decide(1, mg)
@@ -606,7 +606,7 @@ func TestGateMergeGroup(t *testing.T) {
 	})
 	t.Run("a merge group without its SHAs", func(t *testing.T) {
 		t.Parallel()
-		g, _ := setup(t, fghRepoLanes(t))
+		g, _ := setup(t, testkit.RepoFile(t, "lanes.yaml"))
 		mg := g.event("merge_group", map[string]any{"action": "checks_requested", "merge_group": map[string]any{
 			"head_ref": "refs/heads/gh-readonly-queue/main/pr-7-" + groupBase}})
 		r, _ := g.decide(1, mg)
@@ -643,8 +643,8 @@ func TestGateRulesComeFromBase(t *testing.T) {
 	t.Parallel()
 	t.Run("offline with the example state", func(t *testing.T) {
 		t.Parallel()
-		dir := fghWorkDir(t)
-		base := fghRepoLanes(t)
+		dir := testkit.ExampleWorkDir(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		if err := os.WriteFile(filepath.Join(dir, "head-weak.yaml"), []byte(weakHead(t, base)), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -652,8 +652,8 @@ func TestGateRulesComeFromBase(t *testing.T) {
 			t.Fatal(err)
 		}
 		run := func(head string) gate.Result {
-			o := fghRun(dir, nil, "gate", "--offline", "--base-lanes", "lanes.yaml", "--head-lanes", head, "--state-dir", "state", "--out", "gate.json")
-			fghWant(t, o, 1)
+			o := lanegate.In(dir, nil, "gate", "--offline", "--base-lanes", "lanes.yaml", "--head-lanes", head, "--state-dir", "state", "--out", "gate.json")
+			testkit.Want(t, o, 1)
 			b, err := os.ReadFile(filepath.Join(dir, "gate.json"))
 			if err != nil {
 				t.Fatal(err)
@@ -680,7 +680,7 @@ func TestGateRulesComeFromBase(t *testing.T) {
 	t.Run("online", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		g.lanes(base, weakHead(t, base))
 		r, _ := g.decide(1, nil)
 		gtHasReason(t, gtLane(t, r, "opw/prod"), gate.RuleChangeReason+": opw/prod changes wave 3 → 1")
@@ -689,7 +689,7 @@ func TestGateRulesComeFromBase(t *testing.T) {
 	t.Run("fork, decided by workflow_run with --scope-from", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		// discord-blue/prod is ready by every rule; the fork also drops its
 		// evidence requirements, which must not ride along.
 		head := gtStage(t, base, "discord-blue/prod", "provider-target")
@@ -712,7 +712,7 @@ func TestGateRulesComeFromBase(t *testing.T) {
 	t.Run("deleting the cm lanes' paths while changing cm code", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		head := strings.ReplaceAll(base, "    paths: [\"products/cm/**\"]\n", "")
 		if strings.Contains(head, "products/cm/") {
 			t.Fatal("paths not removed")
@@ -735,7 +735,7 @@ func TestGateRulesComeFromBase(t *testing.T) {
 	t.Run("no lanes.yaml on the base branch", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		g.f.SetContent(testkit.Repo, gtHead, "lanes.yaml", gtStage(t, base, "discord-blue/prod", "provider-target"))
 		g.freshEvidence("discord-blue/prod")
 		r, _ := g.decide(1, nil)
@@ -796,7 +796,7 @@ func TestGateScopeFromIsStrict(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			g := newGT(t)
-			base := fghRepoLanes(t)
+			base := testkit.RepoFile(t, "lanes.yaml")
 			g.lanes(base, base)
 			g.pr(7, gtHead, "o/r", nil, "")
 			tc.write(t, filepath.Join(g.dir, "scope.json"))
@@ -831,7 +831,7 @@ func writeFile(t *testing.T, path, content string) {
 func TestGateFilesPinnedToHeadSHA(t *testing.T) {
 	t.Parallel()
 	g := newGT(t)
-	base := fghRepoLanes(t)
+	base := testkit.RepoFile(t, "lanes.yaml")
 	g.lanes(base, base)
 	// The live list already shows a newer push touching cm; the head the
 	// gate decides only changes docs.
@@ -863,10 +863,10 @@ func TestGateFailsClosed(t *testing.T) {
 	t.Run("no database credentials", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		g.lanes(base, gtStage(t, base, "discord-blue/prod", "provider-target"))
 		o := g.run(nil, "--out", "gate.json")
-		fghWant(t, o, 1)
+		testkit.Want(t, o, 1)
 		r := g.result()
 		want := "no database credentials: set database-url (or state-dir); the gate cannot decide without auditing the lanes"
 		if len(r.Problems) != 1 || r.Problems[0] != want || r.Verdict != gate.Blocked {
@@ -875,23 +875,23 @@ func TestGateFailsClosed(t *testing.T) {
 		if s := g.status(gtHead, "failure"); s.Description != "blocked: "+want {
 			t.Errorf("description %q", s.Description)
 		}
-		if !strings.Contains(o.stdout, "problem: "+want) {
-			t.Errorf("stdout:\n%s", o.stdout)
+		if !strings.Contains(o.Stdout, "problem: "+want) {
+			t.Errorf("stdout:\n%s", o.Stdout)
 		}
 	})
 	t.Run("no token", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		g.lanes(base, base)
 		o := g.run(map[string]string{"GITHUB_TOKEN": ""}, "--state-dir", "state", "--out", "gate.json")
-		fghWant(t, o, 1)
+		testkit.Want(t, o, 1)
 		r := g.result()
 		if r.Verdict != gate.Blocked || len(r.Problems) == 0 || r.Problems[0] != "no GitHub token: set the github-token input or GITHUB_TOKEN" {
 			t.Errorf("result %+v", r)
 		}
-		if !strings.Contains(o.stderr, "lanegate: gate blocked: no GitHub token") {
-			t.Errorf("stderr:\n%s", o.stderr)
+		if !strings.Contains(o.Stderr, "lanegate: gate blocked: no GitHub token") {
+			t.Errorf("stderr:\n%s", o.Stderr)
 		}
 		if calls := g.f.Calls(); len(calls) != 0 {
 			t.Errorf("API calls without a token: %q", g.f.Endpoints())
@@ -900,7 +900,7 @@ func TestGateFailsClosed(t *testing.T) {
 	t.Run("unreadable head lanes.yaml", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		g.f.SetContent(testkit.Repo, gtBase, "lanes.yaml", fghRepoLanes(t))
+		g.f.SetContent(testkit.Repo, gtBase, "lanes.yaml", testkit.RepoFile(t, "lanes.yaml"))
 		g.f.SetContent(testkit.Repo, gtHead, "lanes.yaml", "schema_version: 1\nlanes: [oops\n")
 		r, _ := g.decide(1, nil)
 		if len(r.Problems) == 0 || !strings.HasPrefix(r.Problems[0], "head lanes.yaml is invalid") {
@@ -911,13 +911,13 @@ func TestGateFailsClosed(t *testing.T) {
 	t.Run("status refused", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		g.lanes(base, base)
 		g.f.Fail("POST", "/repos/o/r/statuses/"+gtHead, -1, 403, "Resource not accessible by integration")
 		o := g.run(nil, "--state-dir", "state")
-		fghWant(t, o, 3)
-		if !strings.Contains(o.stderr, "statuses: write") || !strings.Contains(o.stderr, "could not post the lanegate/cutover status") {
-			t.Errorf("stderr:\n%s", o.stderr)
+		testkit.Want(t, o, 3)
+		if !strings.Contains(o.Stderr, "statuses: write") || !strings.Contains(o.Stderr, "could not post the lanegate/cutover status") {
+			t.Errorf("stderr:\n%s", o.Stderr)
 		}
 	})
 }
