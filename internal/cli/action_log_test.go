@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"github.com/lanegate/lanegate/internal/testkit"
 	"strings"
 	"testing"
 )
@@ -14,13 +15,13 @@ func actionVars() map[string]string {
 // by every Runtime of the process; the runner needs it once.
 func TestActionLogMasksOnce(t *testing.T) {
 	t.Parallel()
-	dir := fghWorkDir(t)
+	dir := testkit.ExampleWorkDir(t)
 	for _, args := range [][]string{
 		{"audit", "--state-dir", "state"},
 		{"backfill", "--state-dir", "state"},
 	} {
-		o := fghRun(dir, actionVars(), args...)
-		if n := strings.Count(o.stderr, "::add-mask::ghs_tokenvalue0123456789\n"); n != 1 {
+		o := lanegate.In(dir, actionVars(), args...)
+		if n := strings.Count(o.Stderr, "::add-mask::ghs_tokenvalue0123456789\n"); n != 1 {
 			t.Errorf("%v: token masked %d times, want once\n%s", args, n, o)
 		}
 	}
@@ -30,13 +31,13 @@ func TestActionLogMasksOnce(t *testing.T) {
 // with nothing between is noise in the log.
 func TestActionLogGroupsAreNotEmpty(t *testing.T) {
 	t.Parallel()
-	dir := fghWorkDir(t)
+	dir := testkit.ExampleWorkDir(t)
 	for _, args := range [][]string{
 		{"audit", "--state-dir", "state"},
 		{"backfill", "--state-dir", "state"},
 	} {
-		o := fghRun(dir, actionVars(), args...)
-		lines := strings.Split(o.stderr, "\n")
+		o := lanegate.In(dir, actionVars(), args...)
+		lines := strings.Split(o.Stderr, "\n")
 		for i := 0; i+1 < len(lines); i++ {
 			if strings.HasPrefix(lines[i], "::group::") && lines[i+1] == "::endgroup::" {
 				t.Errorf("%v: empty group %q\n%s", args, lines[i], o)
@@ -50,11 +51,11 @@ func TestActionLogGroupsAreNotEmpty(t *testing.T) {
 // escaped, so a value in it cannot start a workflow command.
 func TestActionLogAnnotatesConfigErrors(t *testing.T) {
 	t.Parallel()
-	dir := fghWorkDir(t)
-	o := fghRun(dir, actionVars(), "audit", "--state-dir", "state", "--lane", "x%0A::warning::pwned\n::set-output name=a::b")
-	fghWant(t, o, 2)
+	dir := testkit.ExampleWorkDir(t)
+	o := lanegate.In(dir, actionVars(), "audit", "--state-dir", "state", "--lane", "x%0A::warning::pwned\n::set-output name=a::b")
+	testkit.Want(t, o, 2)
 	var errs []string
-	for _, l := range strings.Split(o.stderr, "\n") {
+	for _, l := range strings.Split(o.Stderr, "\n") {
 		if strings.HasPrefix(l, "::") && !strings.HasPrefix(l, "::add-mask::") {
 			if !strings.HasPrefix(l, "::error title=lanegate configuration error::") {
 				t.Errorf("unexpected workflow command %q\n%s", l, o)
@@ -66,8 +67,8 @@ func TestActionLogAnnotatesConfigErrors(t *testing.T) {
 		t.Fatalf("want one ::error:: annotation, got %d\n%s", len(errs), o)
 	}
 	// Outside Actions: no annotation.
-	o = fghRun(dir, nil, "audit", "--state-dir", "state", "--lane", "bad lane")
-	if o.code != 2 || strings.Contains(o.stderr, "::error") {
+	o = lanegate.In(dir, nil, "audit", "--state-dir", "state", "--lane", "bad lane")
+	if o.Code != 2 || strings.Contains(o.Stderr, "::error") {
 		t.Errorf("outside Actions: want exit 2 without annotations\n%s", o)
 	}
 }

@@ -10,7 +10,7 @@ package cli_test
 // and the report file, and they check that no secret reaches any of them.
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,7 +18,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -31,6 +30,7 @@ import (
 	"github.com/lanegate/lanegate/internal/backend/pg/pgtest"
 	"github.com/lanegate/lanegate/internal/fixture"
 	"github.com/lanegate/lanegate/internal/report"
+	"github.com/lanegate/lanegate/internal/testkit"
 )
 
 // arToken is what ${{ github.token }} expands to in the simulated runner.
@@ -38,32 +38,6 @@ const arToken = "ghs_fakeTOKEN1234567890"
 
 // arOutputNames are the outputs audit sets, in the order it sets them.
 var arOutputNames = []string{"status", "complete-count", "blocked-count", "warning-count", "report-path", "plan-digest", "created-count"}
-
-// arModuleRoot is the directory of the module's go.mod.
-func arModuleRoot(t *testing.T) string {
-	t.Helper()
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatalf("go env GOMOD: %v", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		t.Fatal("go env GOMOD: not inside a module")
-	}
-	return filepath.Dir(gomod)
-}
-
-// arBuild builds cmd/lanegate into dir.
-func arBuild(t *testing.T, root, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "lanegate")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/lanegate")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/lanegate: %v\n%s", err, out)
-	}
-	return bin
-}
 
 // arStepEnv is the env block of action.yml's lanegate step plus the inputs'
 // defaults: everything needed to expand it the way the runner does.
@@ -247,24 +221,8 @@ func (r *arRunner) exec(t *testing.T, vars map[string]string, args ...string) *a
 	for k, v := range r.extra {
 		env[k] = v
 	}
-	cmd := exec.Command(r.bin, args...)
-	cmd.Dir = r.workspace
-	cmd.Env = make([]string, 0, len(env))
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	s := &arStep{stdout: stdout.String(), stderr: stderr.String()}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee) && ee.Exited():
-		s.code = ee.ExitCode()
-	default:
-		t.Fatalf("run lanegate action: %v\n%s", err, stderr.String())
-	}
+	res := (&testkit.Binary{Path: r.bin}).Run(t, testkit.Invocation{Args: args, Env: env, Dir: r.workspace})
+	s := &arStep{code: res.Code, stdout: res.Stdout, stderr: res.Stderr}
 	s.summary = arRead(t, r.summary)
 	s.outputRaw = arRead(t, r.output)
 	return s
@@ -554,243 +512,301 @@ func arWithoutMasks(s string) string {
 	return strings.Join(keep, "\n")
 }
 
+// arCase is one run of the action's audit step: what the workspace holds,
+// the inputs, and what the runner must be left with.
+type arCase struct {
+	name string
+	// The workspace: lanes (the lanes file's text, given the module root)
+	// written to lanesPath (default lanes.yaml); routes written to state/,
+	// or, with examples, the repository's examples/state copied to
+	// examples/state.
+	lanes     func(t *testing.T, root string) string
+	lanesPath string
+	routes    []fixture.Route
+	examples  bool
+	inputs    map[string]string // audit inputs over arAuditInputs
+	code      int               // want exit
+	// outputs are the seven step outputs' values, in order; nil: unchecked.
+	outputs []string
+	// verdict is the verdict line the summary and stdout's first line must
+	// carry (unchecked when ""), with the summary's icon, counts table and
+	// lane rows by section.
+	verdict string
+	icon    string
+	counts  []string
+	rows    map[string][]string
+	// errors are the error annotations (in order), given the lanes file's
+	// text; nil: unchecked.
+	errors func(t *testing.T, lanesYAML string) []arLaneError
+	// report checks the report file at reportPath (default
+	// lanegate-report.json); nil: unchecked.
+	reportPath string
+	report     func(rep *report.AuditReport) bool
+	// check holds the case's own assertions.
+	check func(t *testing.T, r *arRunner, s *arStep)
+}
+
+// arAuditInputs are the inputs of every audit case.
+func arAuditInputs(extra map[string]string) map[string]string {
+	in := map[string]string{"command": "audit", "report-path": "lanegate-report.json", "fail-on": "blocked"}
+	for k, v := range extra {
+		in[k] = v
+	}
+	return in
+}
+
+// arBlockedVerdict and the values below are the audit of examples/state
+// against the repository's lanes.yaml.
+const arBlockedVerdict = "BLOCKED: 10 route(s) inspected, 3 blocked finding(s), 1 warning(s) " +
+	"(complete 6, future_provider 1, identity_mismatch 1, missing_provider_target 1, missing_target_id 1)"
+
+func arBlockedErrors(t *testing.T, lanesYAML string) []arLaneError {
+	return []arLaneError{
+		{"lanes.yaml", arRouteLine(t, lanesYAML, "cm/prod"), "lanegate: cm/prod missing_target_id",
+			"Dokploy target-id record is missing"},
+		{"lanes.yaml", arRouteLine(t, lanesYAML, "sellyouroutboard/prod"), "lanegate: sellyouroutboard/prod missing_provider_target",
+			"Dokploy target/id pair has no explicit provider-target row"},
+		{"lanes.yaml", arRouteLine(t, lanesYAML, "verireel/prod"), "lanegate: verireel/prod identity_mismatch",
+			"provider-target identity mismatch: target_id physical='cmp-verireel-prod-2025' projected='cmp-verireel-prod'"},
+	}
+}
+
+func arRepoLanes(t *testing.T, root string) string {
+	return arRead(t, filepath.Join(root, "lanes.yaml"))
+}
+
+func arCases() []arCase {
+	cases := []arCase{{
+		name:    "clean",
+		lanes:   func(*testing.T, string) string { return arLanesYAML("alpha/prod", "alpha/testing", "beta/prod") },
+		routes:  []fixture.Route{fixture.Complete("alpha", "prod"), fixture.Complete("alpha", "testing"), fixture.Complete("beta", "prod")},
+		inputs:  map[string]string{"state-dir": "state", "lanes": "lanes.yaml"},
+		code:    0,
+		outputs: []string{"ok", "3", "0", "0", "lanegate-report.json", "", "0"},
+		verdict: "OK: 3 route(s) inspected, 0 blocked finding(s), 0 warning(s) (complete 3)",
+		icon:    "✅",
+		counts:  []string{"| `complete` | 3 |"},
+		rows:    map[string][]string{"Lanes": {"✅ alpha/prod", "✅ alpha/testing", "✅ beta/prod"}},
+		errors:  func(*testing.T, string) []arLaneError { return nil },
+		report: func(rep *report.AuditReport) bool {
+			return rep.Status == "ok" && rep.BlockedCount == 0 && rep.InspectedRouteCount == 3 && rep.Counts["complete"] == 3
+		},
+		check: func(t *testing.T, r *arRunner, s *arStep) {
+			if got := arCommands(t, s.stderr, "warning"); len(got) != 0 {
+				t.Errorf("warning annotations on a clean run: %v", got)
+			}
+			if !strings.Contains(s.stderr, "lanegate action: running lanegate audit --state-dir state --out lanegate-report.json --fail-on blocked\n") {
+				t.Errorf("stderr lacks the command line:\n%s", s.stderr)
+			}
+			// An empty log group is noise (issue #15).
+			if strings.Contains(s.stderr, "::group::lanegate audit of filesystem state state\n::endgroup::\n") {
+				t.Errorf("stderr has an empty log group:\n%s", s.stderr)
+			}
+		},
+	}}
+	for _, fo := range []struct {
+		failOn string
+		code   int
+	}{{"blocked", 1}, {"warning", 1}, {"never", 0}} {
+		cases = append(cases, arCase{
+			name:     "blocked/fail-on=" + fo.failOn,
+			lanes:    arRepoLanes,
+			examples: true,
+			inputs:   map[string]string{"state-dir": "examples/state", "fail-on": fo.failOn},
+			code:     fo.code,
+			outputs:  []string{"blocked", "6", "3", "1", "lanegate-report.json", "", "0"},
+			verdict:  arBlockedVerdict,
+			icon:     "❌",
+			counts: []string{"| `complete` | 6 |", "| `future_provider` | 1 |", "| `identity_mismatch` | 1 |",
+				"| `missing_provider_target` | 1 |", "| `missing_target_id` | 1 |"},
+			rows: map[string][]string{
+				"Lanes": {"❌ cm/prod", "❌ sellyouroutboard/prod", "❌ verireel/prod",
+					"✅ cm/testing", "✅ discord-blue/prod", "✅ opw/prod", "✅ opw/testing", "✅ sellyouroutboard/testing", "✅ verireel/testing"},
+				"Undeclared routes": {"⚠️ legacy-site/prod"},
+			},
+			errors: arBlockedErrors,
+			report: func(rep *report.AuditReport) bool {
+				return rep.Status == "blocked" && rep.BlockedCount == 3 && rep.WarningCount == 1 && rep.InspectedRouteCount == 10 && len(rep.Lanes) == 10
+			},
+		})
+	}
+	var capRoutes []string
+	for i := 1; i <= 26; i++ {
+		capRoutes = append(capRoutes, fmt.Sprintf("fleet/app%02d", i))
+	}
+	cases = append(cases, arCase{
+		name: "invalid lanes file",
+		lanes: func(*testing.T, string) string {
+			return "schema_version: 1\nlanes:\n  - route: alpha/prod\n    product: alpha\n    driver: generic-web\n    wave: first\n"
+		},
+		lanesPath: "ci/bad-lanes.yaml",
+		routes:    []fixture.Route{fixture.Complete("alpha", "prod")},
+		inputs:    map[string]string{"state-dir": "state", "lanes": "ci/bad-lanes.yaml"},
+		code:      2,
+		check: func(t *testing.T, r *arRunner, s *arStep) {
+			errs := arCommands(t, s.stderr, "error")
+			if len(errs) != 1 {
+				t.Fatalf("want one error annotation:\n%s", s.stderr)
+			}
+			e := errs[0]
+			if e.props["file"] != "ci/bad-lanes.yaml" || e.props["line"] != "6" || e.props["title"] != "lanegate: invalid lanes file" ||
+				!strings.HasPrefix(e.message, "lanes[0].wave: ") {
+				t.Errorf("annotation %+v", e)
+			}
+			if col, err := strconv.Atoi(e.props["col"]); err != nil || col < 1 {
+				t.Errorf("annotation column %q", e.props["col"])
+			}
+			if !strings.Contains(s.stderr, "lanegate: the lanes file is invalid (1 error(s)):\nci/bad-lanes.yaml:6:") {
+				t.Errorf("stderr lacks the error:\n%s", s.stderr)
+			}
+			if s.outputRaw != "" || s.summary != "" {
+				t.Errorf("a configuration error wrote outputs or a summary\n%s", s)
+			}
+			if s.stdout != "" {
+				t.Errorf("stdout: %q", s.stdout)
+			}
+			arNoFile(t, filepath.Join(r.workspace, "lanegate-report.json"))
+		},
+	}, arCase{
+		name:  "annotation cap",
+		lanes: func(*testing.T, string) string { return arLanesYAML(capRoutes...) },
+		// app01 is stored and complete; the other 25 lanes have no record.
+		routes:  []fixture.Route{fixture.Complete("fleet", "app01")},
+		inputs:  map[string]string{"state-dir": "state", "report-path": "out/report.json"},
+		code:    1,
+		outputs: []string{"blocked", "1", "25", "0", "out/report.json", "", "0"},
+		errors: func(t *testing.T, lanesYAML string) []arLaneError {
+			var want []arLaneError
+			for _, route := range capRoutes[1:10] {
+				want = append(want, arLaneError{"lanes.yaml", arRouteLine(t, lanesYAML, route), "lanegate: " + route + " missing_route",
+					"lane is declared in the lanes file but the store has no record for it"})
+			}
+			return append(want, arLaneError{title: "lanegate",
+				message: "and 16 more errors not shown: GitHub displays at most 10 error annotations per step; see the lanegate report for all of them"})
+		},
+		reportPath: "out/report.json",
+		report: func(rep *report.AuditReport) bool {
+			return rep.BlockedCount == 25 && rep.Counts["missing_route"] == 25 && len(rep.Lanes) == 26
+		},
+		check: func(t *testing.T, r *arRunner, s *arStep) {
+			rows := arSummaryRows(s.summary)["Lanes"]
+			if len(rows) != 26 || rows[0] != "❌ fleet/app02" || rows[24] != "❌ fleet/app26" || rows[25] != "✅ fleet/app01" {
+				t.Errorf("summary rows %q", rows)
+			}
+		},
+	})
+	return cases
+}
+
+// run sets up a fresh runner for the case, runs the step and makes the
+// case's assertions.
+func (c arCase) run(t *testing.T, root, bin string, step *arStepEnv) {
+	r := arNewRunner(t, bin, step)
+	lanesYAML := c.lanes(t, root)
+	arWriteFile(t, filepath.Join(r.workspace, cmp.Or(c.lanesPath, "lanes.yaml")), lanesYAML)
+	if c.examples {
+		arCopyTree(t, filepath.Join(root, "examples", "state"), filepath.Join(r.workspace, "examples", "state"))
+	} else {
+		testkit.WriteState(t, filepath.Join(r.workspace, "state"), c.routes...)
+	}
+	s := r.run(t, arAuditInputs(c.inputs))
+	if s.code != c.code {
+		t.Fatalf("want exit %d\n%s", c.code, s)
+	}
+	if c.outputs != nil {
+		arWantOutputs(t, s, c.outputs...)
+	}
+	if c.verdict != "" {
+		arWantSummary(t, s.summary, c.icon, c.verdict, c.counts, c.rows)
+		if first, _, _ := strings.Cut(s.stdout, "\n"); first != c.verdict {
+			t.Errorf("stdout verdict %q, want %q", first, c.verdict)
+		}
+	}
+	if c.errors != nil {
+		arWantErrors(t, s.stderr, c.errors(t, lanesYAML))
+	}
+	if c.report != nil {
+		if rep := arReport(t, filepath.Join(r.workspace, cmp.Or(c.reportPath, "lanegate-report.json"))); !c.report(rep) {
+			t.Errorf("report %+v", rep)
+		}
+	}
+	if c.check != nil {
+		c.check(t, r, s)
+	}
+}
+
 // TestActionsRunner builds lanegate once and runs the action's lanegate step
 // the way a runner does.
 func TestActionsRunner(t *testing.T) {
-	root := arModuleRoot(t)
-	bin := arBuild(t, root, t.TempDir())
+	root := testkit.ModuleRoot(t)
+	bin := testkit.Build(t).Path
 	step := arLoadStepEnv(t, root)
-	audit := func(extra map[string]string) map[string]string {
-		in := map[string]string{"command": "audit", "report-path": "lanegate-report.json", "fail-on": "blocked"}
-		for k, v := range extra {
-			in[k] = v
-		}
-		return in
+	for _, c := range arCases() {
+		t.Run(c.name, func(t *testing.T) { c.run(t, root, bin, step) })
 	}
+	t.Run("matrix", func(t *testing.T) { arTestMatrix(t, root, bin, step) })
+	t.Run("masking", func(t *testing.T) { arTestMasking(t, bin, step) })
+	t.Run("hostile record values", func(t *testing.T) { arTestHostileValues(t, bin, step) })
+	t.Run("args cannot apply", func(t *testing.T) { arTestArgsCannotApply(t, bin, step) })
+}
 
-	t.Run("clean", func(t *testing.T) {
-		r := arNewRunner(t, bin, step)
-		arWriteFile(t, filepath.Join(r.workspace, "lanes.yaml"), arLanesYAML("alpha/prod", "alpha/testing", "beta/prod"))
-		if err := fixture.WriteState(filepath.Join(r.workspace, "state"), []fixture.Route{
-			fixture.Complete("alpha", "prod"), fixture.Complete("alpha", "testing"), fixture.Complete("beta", "prod"),
-		}); err != nil {
-			t.Fatal(err)
-		}
-		s := r.run(t, audit(map[string]string{"state-dir": "state", "lanes": "lanes.yaml"}))
-		if s.code != 0 {
-			t.Fatalf("want exit 0\n%s", s)
-		}
-		arWantOutputs(t, s, "ok", "3", "0", "0", "lanegate-report.json", "", "0")
-		verdict := "OK: 3 route(s) inspected, 0 blocked finding(s), 0 warning(s) (complete 3)"
-		arWantSummary(t, s.summary, "✅", verdict, []string{"| `complete` | 3 |"}, map[string][]string{
-			"Lanes": {"✅ alpha/prod", "✅ alpha/testing", "✅ beta/prod"},
+// arTestMatrix is the audit-matrix workflow: shard jobs with fail-on never,
+// then a merge job fed the reports input; its step must look like one whole
+// audit.
+func arTestMatrix(t *testing.T, root, bin string, step *arStepEnv) {
+	audit := arAuditInputs
+	lanesYAML := arRead(t, filepath.Join(root, "lanes.yaml"))
+	whole := lanegate.In("", nil, "audit", "--state-dir", filepath.Join(root, "examples", "state"), "--lanes", filepath.Join(root, "lanes.yaml"), "--format", "json")
+	if whole.Code != 1 {
+		t.Fatalf("unsharded audit: %s", whole)
+	}
+	for _, n := range []int{3, 1} {
+		t.Run(fmt.Sprintf("N=%d", n), func(t *testing.T) {
+			r := arNewRunner(t, bin, step)
+			arCopyTree(t, filepath.Join(root, "examples", "state"), filepath.Join(r.workspace, "examples", "state"))
+			arWriteFile(t, filepath.Join(r.workspace, "lanes.yaml"), lanesYAML)
+			var list []string
+			for i := 1; i <= n; i++ {
+				r.reset(t)
+				s := r.run(t, audit(map[string]string{"state-dir": "examples/state", "lanes": "lanes.yaml",
+					"shard": fmt.Sprintf("%d/%d", i, n), "fail-on": "never", "report-path": fmt.Sprintf("shards/lanegate-shard-%d.json", i)}))
+				if s.code != 0 {
+					t.Fatalf("shard %d/%d: want exit 0\n%s", i, n, s)
+				}
+				list = append(list, fmt.Sprintf("shards/lanegate-shard-%d.json", i))
+			}
+			r.reset(t)
+			s := r.run(t, map[string]string{"command": "merge", "reports": strings.Join(list, "\n") + "\n",
+				"fail-on": "blocked", "report-path": "lanegate-merged-report.json"})
+			if s.code != 1 {
+				t.Fatalf("merge: want exit 1\n%s", s)
+			}
+			if !strings.Contains(s.stderr, "lanegate action: running lanegate merge --out lanegate-merged-report.json --fail-on blocked -- "+strings.Join(list, " ")+"\n") {
+				t.Errorf("stderr lacks the command line:\n%s", s.stderr)
+			}
+			arWantOutputs(t, s, "blocked", "6", "3", "1", "lanegate-merged-report.json", "", "0")
+			arWantErrors(t, s.stderr, []arLaneError{
+				{"lanes.yaml", arRouteLine(t, lanesYAML, "cm/prod"), "lanegate: cm/prod missing_target_id", "Dokploy target-id record is missing"},
+				{"lanes.yaml", arRouteLine(t, lanesYAML, "sellyouroutboard/prod"), "lanegate: sellyouroutboard/prod missing_provider_target",
+					"Dokploy target/id pair has no explicit provider-target row"},
+				{"lanes.yaml", arRouteLine(t, lanesYAML, "verireel/prod"), "lanegate: verireel/prod identity_mismatch",
+					"provider-target identity mismatch: target_id physical='cmp-verireel-prod-2025' projected='cmp-verireel-prod'"},
+			})
+			rows := arSummaryRows(s.summary)
+			if len(rows["Lanes"]) != 9 || rows["Lanes"][0] != "❌ cm/prod" || fmt.Sprint(rows["Undeclared routes"]) != "[⚠️ legacy-site/prod]" {
+				t.Errorf("summary rows %q", rows)
+			}
+			// The shards read a copy of the state, so only the store's
+			// name may differ from the unsharded audit's.
+			got := arRead(t, filepath.Join(r.workspace, "lanegate-merged-report.json"))
+			if !strings.Contains(got, "\"store\": {\n    \"kind\": \"filesystem\",\n    \"name\": \"examples/state\"\n  },") {
+				t.Errorf("the merged report does not name the shards' store:\n%s", got)
+			}
+			if arDropStore(got) != arDropStore(whole.Stdout) {
+				t.Errorf("the merged report differs from the unsharded audit:\n%s", arFirstDiff(arDropStore(whole.Stdout), arDropStore(got)))
+			}
 		})
-		arWantErrors(t, s.stderr, nil)
-		if got := arCommands(t, s.stderr, "warning"); len(got) != 0 {
-			t.Errorf("warning annotations on a clean run: %v", got)
-		}
-		if first, _, _ := strings.Cut(s.stdout, "\n"); first != verdict {
-			t.Errorf("stdout verdict %q, want %q", first, verdict)
-		}
-		rep := arReport(t, filepath.Join(r.workspace, "lanegate-report.json"))
-		if rep.Status != "ok" || rep.BlockedCount != 0 || rep.InspectedRouteCount != 3 || rep.Counts["complete"] != 3 {
-			t.Errorf("report %+v", rep)
-		}
-		if !strings.Contains(s.stderr, "lanegate action: running lanegate audit --state-dir state --out lanegate-report.json --fail-on blocked\n") {
-			t.Errorf("stderr lacks the command line:\n%s", s.stderr)
-		}
-		// An empty log group is noise (issue #15).
-		if strings.Contains(s.stderr, "::group::lanegate audit of filesystem state state\n::endgroup::\n") {
-			t.Errorf("stderr has an empty log group:\n%s", s.stderr)
-		}
-	})
-
-	t.Run("blocked", func(t *testing.T) {
-		r := arNewRunner(t, bin, step)
-		arCopyTree(t, filepath.Join(root, "examples", "state"), filepath.Join(r.workspace, "examples", "state"))
-		lanesYAML := arRead(t, filepath.Join(root, "lanes.yaml"))
-		arWriteFile(t, filepath.Join(r.workspace, "lanes.yaml"), lanesYAML)
-		verdict := "BLOCKED: 10 route(s) inspected, 3 blocked finding(s), 1 warning(s) " +
-			"(complete 6, future_provider 1, identity_mismatch 1, missing_provider_target 1, missing_target_id 1)"
-		counts := []string{"| `complete` | 6 |", "| `future_provider` | 1 |", "| `identity_mismatch` | 1 |",
-			"| `missing_provider_target` | 1 |", "| `missing_target_id` | 1 |"}
-		rows := map[string][]string{
-			"Lanes": {"❌ cm/prod", "❌ sellyouroutboard/prod", "❌ verireel/prod",
-				"✅ cm/testing", "✅ discord-blue/prod", "✅ opw/prod", "✅ opw/testing", "✅ sellyouroutboard/testing", "✅ verireel/testing"},
-			"Undeclared routes": {"⚠️ legacy-site/prod"},
-		}
-		errs := []arLaneError{
-			{"lanes.yaml", arRouteLine(t, lanesYAML, "cm/prod"), "lanegate: cm/prod missing_target_id",
-				"Dokploy target-id record is missing"},
-			{"lanes.yaml", arRouteLine(t, lanesYAML, "sellyouroutboard/prod"), "lanegate: sellyouroutboard/prod missing_provider_target",
-				"Dokploy target/id pair has no explicit provider-target row"},
-			{"lanes.yaml", arRouteLine(t, lanesYAML, "verireel/prod"), "lanegate: verireel/prod identity_mismatch",
-				"provider-target identity mismatch: target_id physical='cmp-verireel-prod-2025' projected='cmp-verireel-prod'"},
-		}
-		for _, tc := range []struct {
-			failOn string
-			code   int
-		}{{"blocked", 1}, {"warning", 1}, {"never", 0}} {
-			t.Run("fail-on="+tc.failOn, func(t *testing.T) {
-				r.reset(t)
-				reportPath := filepath.Join(r.workspace, "lanegate-report.json")
-				os.Remove(reportPath)
-				s := r.run(t, audit(map[string]string{"state-dir": "examples/state", "fail-on": tc.failOn}))
-				if s.code != tc.code {
-					t.Fatalf("want exit %d\n%s", tc.code, s)
-				}
-				arWantOutputs(t, s, "blocked", "6", "3", "1", "lanegate-report.json", "", "0")
-				arWantSummary(t, s.summary, "❌", verdict, counts, rows)
-				arWantErrors(t, s.stderr, errs)
-				rep := arReport(t, reportPath)
-				if rep.Status != "blocked" || rep.BlockedCount != 3 || rep.WarningCount != 1 || rep.InspectedRouteCount != 10 || len(rep.Lanes) != 10 {
-					t.Errorf("report header %+v", rep)
-				}
-				if first, _, _ := strings.Cut(s.stdout, "\n"); first != verdict {
-					t.Errorf("stdout verdict %q", first)
-				}
-			})
-		}
-	})
-
-	// The audit-matrix workflow: shard jobs with fail-on never, then a merge
-	// job fed the reports input; its step must look like one whole audit.
-	t.Run("matrix", func(t *testing.T) {
-		lanesYAML := arRead(t, filepath.Join(root, "lanes.yaml"))
-		whole := arRun(t, "", nil, "audit", "--state-dir", filepath.Join(root, "examples", "state"), "--lanes", filepath.Join(root, "lanes.yaml"), "--format", "json")
-		if whole.code != 1 {
-			t.Fatalf("unsharded audit: %s", whole)
-		}
-		for _, n := range []int{3, 1} {
-			t.Run(fmt.Sprintf("N=%d", n), func(t *testing.T) {
-				r := arNewRunner(t, bin, step)
-				arCopyTree(t, filepath.Join(root, "examples", "state"), filepath.Join(r.workspace, "examples", "state"))
-				arWriteFile(t, filepath.Join(r.workspace, "lanes.yaml"), lanesYAML)
-				var list []string
-				for i := 1; i <= n; i++ {
-					r.reset(t)
-					s := r.run(t, audit(map[string]string{"state-dir": "examples/state", "lanes": "lanes.yaml",
-						"shard": fmt.Sprintf("%d/%d", i, n), "fail-on": "never", "report-path": fmt.Sprintf("shards/lanegate-shard-%d.json", i)}))
-					if s.code != 0 {
-						t.Fatalf("shard %d/%d: want exit 0\n%s", i, n, s)
-					}
-					list = append(list, fmt.Sprintf("shards/lanegate-shard-%d.json", i))
-				}
-				r.reset(t)
-				s := r.run(t, map[string]string{"command": "merge", "reports": strings.Join(list, "\n") + "\n",
-					"fail-on": "blocked", "report-path": "lanegate-merged-report.json"})
-				if s.code != 1 {
-					t.Fatalf("merge: want exit 1\n%s", s)
-				}
-				if !strings.Contains(s.stderr, "lanegate action: running lanegate merge --out lanegate-merged-report.json --fail-on blocked -- "+strings.Join(list, " ")+"\n") {
-					t.Errorf("stderr lacks the command line:\n%s", s.stderr)
-				}
-				arWantOutputs(t, s, "blocked", "6", "3", "1", "lanegate-merged-report.json", "", "0")
-				arWantErrors(t, s.stderr, []arLaneError{
-					{"lanes.yaml", arRouteLine(t, lanesYAML, "cm/prod"), "lanegate: cm/prod missing_target_id", "Dokploy target-id record is missing"},
-					{"lanes.yaml", arRouteLine(t, lanesYAML, "sellyouroutboard/prod"), "lanegate: sellyouroutboard/prod missing_provider_target",
-						"Dokploy target/id pair has no explicit provider-target row"},
-					{"lanes.yaml", arRouteLine(t, lanesYAML, "verireel/prod"), "lanegate: verireel/prod identity_mismatch",
-						"provider-target identity mismatch: target_id physical='cmp-verireel-prod-2025' projected='cmp-verireel-prod'"},
-				})
-				rows := arSummaryRows(s.summary)
-				if len(rows["Lanes"]) != 9 || rows["Lanes"][0] != "❌ cm/prod" || fmt.Sprint(rows["Undeclared routes"]) != "[⚠️ legacy-site/prod]" {
-					t.Errorf("summary rows %q", rows)
-				}
-				// The shards read a copy of the state, so only the store's
-				// name may differ from the unsharded audit's.
-				got := arRead(t, filepath.Join(r.workspace, "lanegate-merged-report.json"))
-				if !strings.Contains(got, "\"store\": {\n    \"kind\": \"filesystem\",\n    \"name\": \"examples/state\"\n  },") {
-					t.Errorf("the merged report does not name the shards' store:\n%s", got)
-				}
-				if arDropStore(got) != arDropStore(whole.stdout) {
-					t.Errorf("the merged report differs from the unsharded audit:\n%s", arFirstDiff(arDropStore(whole.stdout), arDropStore(got)))
-				}
-			})
-		}
-	})
-
-	t.Run("invalid lanes file", func(t *testing.T) {
-		r := arNewRunner(t, bin, step)
-		if err := fixture.WriteState(filepath.Join(r.workspace, "state"), []fixture.Route{fixture.Complete("alpha", "prod")}); err != nil {
-			t.Fatal(err)
-		}
-		bad := "schema_version: 1\nlanes:\n  - route: alpha/prod\n    product: alpha\n    driver: generic-web\n    wave: first\n"
-		arWriteFile(t, filepath.Join(r.workspace, "ci", "bad-lanes.yaml"), bad)
-		s := r.run(t, audit(map[string]string{"state-dir": "state", "lanes": "ci/bad-lanes.yaml"}))
-		if s.code != 2 {
-			t.Fatalf("want exit 2\n%s", s)
-		}
-		errs := arCommands(t, s.stderr, "error")
-		if len(errs) != 1 {
-			t.Fatalf("want one error annotation:\n%s", s.stderr)
-		}
-		e := errs[0]
-		if e.props["file"] != "ci/bad-lanes.yaml" || e.props["line"] != "6" || e.props["title"] != "lanegate: invalid lanes file" ||
-			!strings.HasPrefix(e.message, "lanes[0].wave: ") {
-			t.Errorf("annotation %+v", e)
-		}
-		if col, err := strconv.Atoi(e.props["col"]); err != nil || col < 1 {
-			t.Errorf("annotation column %q", e.props["col"])
-		}
-		if !strings.Contains(s.stderr, "lanegate: the lanes file is invalid (1 error(s)):\nci/bad-lanes.yaml:6:") {
-			t.Errorf("stderr lacks the error:\n%s", s.stderr)
-		}
-		if s.outputRaw != "" || s.summary != "" {
-			t.Errorf("a configuration error wrote outputs or a summary\n%s", s)
-		}
-		if s.stdout != "" {
-			t.Errorf("stdout: %q", s.stdout)
-		}
-		arNoFile(t, filepath.Join(r.workspace, "lanegate-report.json"))
-	})
-
-	t.Run("annotation cap", func(t *testing.T) {
-		r := arNewRunner(t, bin, step)
-		var routes []string
-		for i := 1; i <= 26; i++ {
-			routes = append(routes, fmt.Sprintf("fleet/app%02d", i))
-		}
-		lanesYAML := arLanesYAML(routes...)
-		arWriteFile(t, filepath.Join(r.workspace, "lanes.yaml"), lanesYAML)
-		// app01 is stored and complete; the other 25 lanes have no record.
-		if err := fixture.WriteState(filepath.Join(r.workspace, "state"), []fixture.Route{fixture.Complete("fleet", "app01")}); err != nil {
-			t.Fatal(err)
-		}
-		s := r.run(t, audit(map[string]string{"state-dir": "state", "report-path": "out/report.json"}))
-		if s.code != 1 {
-			t.Fatalf("want exit 1\n%s", s)
-		}
-		arWantOutputs(t, s, "blocked", "1", "25", "0", "out/report.json", "", "0")
-		var want []arLaneError
-		for _, route := range routes[1:10] {
-			want = append(want, arLaneError{"lanes.yaml", arRouteLine(t, lanesYAML, route), "lanegate: " + route + " missing_route",
-				"lane is declared in the lanes file but the store has no record for it"})
-		}
-		want = append(want, arLaneError{title: "lanegate",
-			message: "and 16 more errors not shown: GitHub displays at most 10 error annotations per step; see the lanegate report for all of them"})
-		arWantErrors(t, s.stderr, want)
-		rep := arReport(t, filepath.Join(r.workspace, "out", "report.json"))
-		if rep.BlockedCount != 25 || rep.Counts["missing_route"] != 25 || len(rep.Lanes) != 26 {
-			t.Errorf("report %+v", rep)
-		}
-		rows := arSummaryRows(s.summary)["Lanes"]
-		if len(rows) != 26 || rows[0] != "❌ fleet/app02" || rows[24] != "❌ fleet/app26" || rows[25] != "✅ fleet/app01" {
-			t.Errorf("summary rows %q", rows)
-		}
-	})
-
-	t.Run("masking", func(t *testing.T) {
-		arTestMasking(t, bin, step)
-	})
-
-	t.Run("hostile record values", func(t *testing.T) {
-		arTestHostileValues(t, bin, step)
-	})
-
-	t.Run("args cannot apply", func(t *testing.T) {
-		arTestArgsCannotApply(t, bin, step)
-	})
+	}
 }
 
 // arTree maps every file under dir to its content.

@@ -1,8 +1,6 @@
 package cli_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -19,37 +17,12 @@ const (
 	e2eLanes = "../../lanes.yaml"
 )
 
-type e2eResult struct {
-	code           int
-	stdout, stderr string
-}
-
-// e2eRun runs lanegate with only the given environment variables visible.
-func e2eRun(t *testing.T, dir string, vars map[string]string, args ...string) e2eResult {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	env := &cli.Env{
-		Args:   args,
-		Getenv: func(k string) string { return vars[k] },
-		Stdin:  strings.NewReader(""),
-		Stdout: &stdout,
-		Stderr: &stderr,
-		Dir:    dir,
-	}
-	code := cli.Run(context.Background(), env)
-	return e2eResult{code, stdout.String(), stderr.String()}
-}
-
-func (r e2eResult) String() string {
-	return "exit " + string(rune('0'+r.code)) + "\n--- stdout ---\n" + r.stdout + "\n--- stderr ---\n" + r.stderr
-}
-
 func TestAuditExampleTable(t *testing.T) {
-	r := e2eRun(t, "", nil, "audit", "--state-dir", e2eState, "--lanes", e2eLanes)
-	if r.code != cli.ExitBlocked {
+	r := lanegate.In("", nil, "audit", "--state-dir", e2eState, "--lanes", e2eLanes)
+	if r.Code != cli.ExitBlocked {
 		t.Fatalf("want exit 1\n%s", r)
 	}
-	first, _, _ := strings.Cut(r.stdout, "\n")
+	first, _, _ := strings.Cut(r.Stdout, "\n")
 	if want := "BLOCKED: 10 route(s) inspected, 3 blocked finding(s), 1 warning(s) (complete 6, future_provider 1, identity_mismatch 1, missing_provider_target 1, missing_target_id 1)"; first != want {
 		t.Errorf("verdict %q\nwant    %q", first, want)
 	}
@@ -63,33 +36,33 @@ func TestAuditExampleTable(t *testing.T) {
 	}
 	for lane, status := range rows {
 		found := false
-		for _, line := range strings.Split(r.stdout, "\n") {
+		for _, line := range strings.Split(r.Stdout, "\n") {
 			f := strings.Fields(line)
 			if len(f) > 3 && f[0] == lane && f[3] == status {
 				found = true
 			}
 		}
 		if !found {
-			t.Errorf("no table row %s %s\n%s", lane, status, r.stdout)
+			t.Errorf("no table row %s %s\n%s", lane, status, r.Stdout)
 		}
 	}
-	if !strings.Contains(r.stdout, "projected='cmp-verireel-prod'") {
+	if !strings.Contains(r.Stdout, "projected='cmp-verireel-prod'") {
 		t.Error("identity detail missing")
 	}
-	if !strings.Contains(r.stderr, "lanegate: auditing filesystem state "+e2eState) {
-		t.Errorf("stderr lacks the log line:\n%s", r.stderr)
+	if !strings.Contains(r.Stderr, "lanegate: auditing filesystem state "+e2eState) {
+		t.Errorf("stderr lacks the log line:\n%s", r.Stderr)
 	}
 }
 
 func TestAuditExampleJSON(t *testing.T) {
-	r := e2eRun(t, "", nil, "audit", "--state-dir", e2eState, "--lanes", e2eLanes, "--format", "json")
-	if r.code != cli.ExitBlocked {
+	r := lanegate.In("", nil, "audit", "--state-dir", e2eState, "--lanes", e2eLanes, "--format", "json")
+	if r.Code != cli.ExitBlocked {
 		t.Fatalf("want exit 1\n%s", r)
 	}
-	if !json.Valid([]byte(r.stdout)) {
-		t.Fatalf("stdout is not one JSON document:\n%s", r.stdout)
+	if !json.Valid([]byte(r.Stdout)) {
+		t.Fatalf("stdout is not one JSON document:\n%s", r.Stdout)
 	}
-	rep, err := report.ReadAuditReport(strings.NewReader(r.stdout))
+	rep, err := report.ReadAuditReport(strings.NewReader(r.Stdout))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,17 +93,17 @@ func TestAuditExampleJSON(t *testing.T) {
 	if len(rep.Lanes) != 10 {
 		t.Errorf("%d lane entries", len(rep.Lanes))
 	}
-	if strings.Contains(r.stdout, "lanegate:") {
+	if strings.Contains(r.Stdout, "lanegate:") {
 		t.Error("log text leaked into stdout")
 	}
-	if !strings.Contains(r.stderr, "lanegate: auditing filesystem state") {
-		t.Errorf("stderr: %s", r.stderr)
+	if !strings.Contains(r.Stderr, "lanegate: auditing filesystem state") {
+		t.Errorf("stderr: %s", r.Stderr)
 	}
 }
 
 func TestAuditExampleMarkdown(t *testing.T) {
-	r := e2eRun(t, "", nil, "audit", "--state-dir", e2eState, "--lanes", e2eLanes, "--format", "markdown")
-	if r.code != cli.ExitBlocked {
+	r := lanegate.In("", nil, "audit", "--state-dir", e2eState, "--lanes", e2eLanes, "--format", "markdown")
+	if r.Code != cli.ExitBlocked {
 		t.Fatalf("want exit 1\n%s", r)
 	}
 	for _, want := range []string{
@@ -140,29 +113,29 @@ func TestAuditExampleMarkdown(t *testing.T) {
 		"### Undeclared routes",
 		"| ⚠️ | `legacy-site/prod` | - | (undeclared) | `future_provider` |",
 	} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("markdown lacks %q\n%s", want, r.stdout)
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("markdown lacks %q\n%s", want, r.Stdout)
 		}
 	}
-	if strings.Index(r.stdout, "`cm/prod`") > strings.Index(r.stdout, "`discord-blue/prod`") {
+	if strings.Index(r.Stdout, "`cm/prod`") > strings.Index(r.Stdout, "`discord-blue/prod`") {
 		t.Error("blocked lanes must come before ok lanes")
 	}
 }
 
 func TestAuditOutMatchesJSON(t *testing.T) {
 	dir := t.TempDir()
-	js := e2eRun(t, "", nil, "audit", "--state-dir", e2eState, "--lanes", e2eLanes, "--format", "json")
+	js := lanegate.In("", nil, "audit", "--state-dir", e2eState, "--lanes", e2eLanes, "--format", "json")
 	for _, format := range []string{"json", "table", "markdown"} {
 		out := filepath.Join(dir, format+".json")
-		r := e2eRun(t, "", nil, "audit", "--state-dir", e2eState, "--lanes", e2eLanes, "--format", format, "--out", out)
-		if r.code != cli.ExitBlocked {
+		r := lanegate.In("", nil, "audit", "--state-dir", e2eState, "--lanes", e2eLanes, "--format", format, "--out", out)
+		if r.Code != cli.ExitBlocked {
 			t.Fatalf("%s: want exit 1\n%s", format, r)
 		}
 		data, err := os.ReadFile(out)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if string(data) != js.stdout {
+		if string(data) != js.Stdout {
 			t.Errorf("--format %s --out: file differs from --format json stdout", format)
 		}
 		entries, _ := os.ReadDir(dir)
@@ -173,8 +146,8 @@ func TestAuditOutMatchesJSON(t *testing.T) {
 		}
 	}
 	// A relative --out is resolved against Env.Dir.
-	r := e2eRun(t, dir, nil, "audit", "--state-dir", mustAbs(t, e2eState), "--no-lanes", "--out", "rel.json")
-	if r.code != cli.ExitBlocked {
+	r := lanegate.In(dir, nil, "audit", "--state-dir", mustAbs(t, e2eState), "--no-lanes", "--out", "rel.json")
+	if r.Code != cli.ExitBlocked {
 		t.Fatalf("%s", r)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "rel.json")); err != nil {
@@ -220,15 +193,15 @@ func TestAuditUsageErrorsExit2AndWriteNothing(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			out := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-")+".json")
 			// --out goes first: a positional argument ends flag parsing.
-			r := e2eRun(t, "", tt.vars, append([]string{tt.args[0], "--out", out}, tt.args[1:]...)...)
-			if r.code != cli.ExitConfig {
+			r := lanegate.In("", tt.vars, append([]string{tt.args[0], "--out", out}, tt.args[1:]...)...)
+			if r.Code != cli.ExitConfig {
 				t.Fatalf("want exit 2\n%s", r)
 			}
-			if !strings.Contains(r.stderr, tt.stderr) {
-				t.Errorf("stderr lacks %q:\n%s", tt.stderr, r.stderr)
+			if !strings.Contains(r.Stderr, tt.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.stderr, r.Stderr)
 			}
-			if r.stdout != "" {
-				t.Errorf("stdout not empty:\n%s", r.stdout)
+			if r.Stdout != "" {
+				t.Errorf("stdout not empty:\n%s", r.Stdout)
 			}
 			if _, err := os.Stat(out); !os.IsNotExist(err) {
 				t.Errorf("--out file was created (stat: %v)", err)
@@ -240,26 +213,26 @@ func TestAuditUsageErrorsExit2AndWriteNothing(t *testing.T) {
 func TestAuditMissingStateDirExit3(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "report.json")
-	r := e2eRun(t, "", nil, "audit", "--state-dir", filepath.Join(dir, "no-such-state"), "--no-lanes", "--out", out)
-	if r.code != cli.ExitRuntime {
+	r := lanegate.In("", nil, "audit", "--state-dir", filepath.Join(dir, "no-such-state"), "--no-lanes", "--out", out)
+	if r.Code != cli.ExitRuntime {
 		t.Fatalf("want exit 3\n%s", r)
 	}
-	if !strings.Contains(r.stderr, "cannot open state directory") {
-		t.Errorf("stderr: %s", r.stderr)
+	if !strings.Contains(r.Stderr, "cannot open state directory") {
+		t.Errorf("stderr: %s", r.Stderr)
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("--out file was created (stat: %v)", err)
 	}
 	// The same through LAUNCHPLANE_STATE_DIR.
-	r = e2eRun(t, "", map[string]string{"LAUNCHPLANE_STATE_DIR": filepath.Join(dir, "nope")}, "audit", "--no-lanes")
-	if r.code != cli.ExitRuntime {
+	r = lanegate.In("", map[string]string{"LAUNCHPLANE_STATE_DIR": filepath.Join(dir, "nope")}, "audit", "--no-lanes")
+	if r.Code != cli.ExitRuntime {
 		t.Errorf("env state dir: want exit 3\n%s", r)
 	}
 }
 
 func TestAuditStateDirFromEnvironment(t *testing.T) {
-	r := e2eRun(t, "", map[string]string{"LAUNCHPLANE_STATE_DIR": e2eState}, "audit", "--no-lanes", "--format", "json")
-	if r.code != cli.ExitBlocked || !json.Valid([]byte(r.stdout)) {
+	r := lanegate.In("", map[string]string{"LAUNCHPLANE_STATE_DIR": e2eState}, "audit", "--no-lanes", "--format", "json")
+	if r.Code != cli.ExitBlocked || !json.Valid([]byte(r.Stdout)) {
 		t.Fatalf("%s", r)
 	}
 }
@@ -277,8 +250,8 @@ func TestAuditNoLanesAuditsOnlyStoredRoutes(t *testing.T) {
 	state := mustAbs(t, e2eState)
 
 	// The default lanes.yaml in the working directory is used when present.
-	with := e2eRun(t, dir, nil, "audit", "--state-dir", state, "--format", "json")
-	rep, err := report.ReadAuditReport(strings.NewReader(with.stdout))
+	with := lanegate.In(dir, nil, "audit", "--state-dir", state, "--format", "json")
+	rep, err := report.ReadAuditReport(strings.NewReader(with.Stdout))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, with)
 	}
@@ -286,11 +259,11 @@ func TestAuditNoLanesAuditsOnlyStoredRoutes(t *testing.T) {
 		t.Errorf("with lanes: counts %v inspected %d", rep.Counts, rep.InspectedRouteCount)
 	}
 
-	without := e2eRun(t, dir, nil, "audit", "--state-dir", state, "--no-lanes", "--format", "json")
-	if without.code != cli.ExitBlocked {
+	without := lanegate.In(dir, nil, "audit", "--state-dir", state, "--no-lanes", "--format", "json")
+	if without.Code != cli.ExitBlocked {
 		t.Fatalf("%s", without)
 	}
-	rep, err = report.ReadAuditReport(strings.NewReader(without.stdout))
+	rep, err = report.ReadAuditReport(strings.NewReader(without.Stdout))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,12 +292,12 @@ func TestAuditFilters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		args := append([]string{"audit", "--state-dir", e2eState, "--lanes", e2eLanes, "--format", "json"}, tt.args...)
-		r := e2eRun(t, "", nil, args...)
-		if r.code != tt.code {
-			t.Errorf("%v: exit %d, want %d\n%s", tt.args, r.code, tt.code, r)
+		r := lanegate.In("", nil, args...)
+		if r.Code != tt.code {
+			t.Errorf("%v: exit %d, want %d\n%s", tt.args, r.Code, tt.code, r)
 			continue
 		}
-		rep, err := report.ReadAuditReport(strings.NewReader(r.stdout))
+		rep, err := report.ReadAuditReport(strings.NewReader(r.Stdout))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -342,12 +315,12 @@ func TestAuditFilters(t *testing.T) {
 }
 
 func TestLanesCheck(t *testing.T) {
-	r := e2eRun(t, "", nil, "lanes", "check", "--lanes", e2eLanes)
-	if r.code != cli.ExitOK {
+	r := lanegate.In("", nil, "lanes", "check", "--lanes", e2eLanes)
+	if r.Code != cli.ExitOK {
 		t.Fatalf("want exit 0\n%s", r)
 	}
-	if !strings.HasPrefix(r.stdout, e2eLanes+": 9 lane(s), schema version 1, digest ") {
-		t.Errorf("summary line: %q", strings.SplitN(r.stdout, "\n", 2)[0])
+	if !strings.HasPrefix(r.Stdout, e2eLanes+": 9 lane(s), schema version 1, digest ") {
+		t.Errorf("summary line: %q", strings.SplitN(r.Stdout, "\n", 2)[0])
 	}
 	for _, want := range []string{
 		"wave 1:\n  discord-blue/prod (generic-web, dokploy)\n  sellyouroutboard/testing (generic-web, dokploy)\n  verireel/testing (verireel, dokploy)\n",
@@ -355,36 +328,36 @@ func TestLanesCheck(t *testing.T) {
 		"  sellyouroutboard/prod (generic-web, dokploy) requires sellyouroutboard/testing\n",
 		"wave 3:\n  cm/prod (odoo, dokploy) requires cm/testing\n",
 	} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("wave plan lacks %q\n%s", want, r.stdout)
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("wave plan lacks %q\n%s", want, r.Stdout)
 		}
 	}
-	if strings.Index(r.stdout, "wave 1:") > strings.Index(r.stdout, "wave 2:") || strings.Index(r.stdout, "wave 2:") > strings.Index(r.stdout, "wave 3:") {
+	if strings.Index(r.Stdout, "wave 1:") > strings.Index(r.Stdout, "wave 2:") || strings.Index(r.Stdout, "wave 2:") > strings.Index(r.Stdout, "wave 3:") {
 		t.Error("waves out of order")
 	}
 	// The default path, relative to Env.Dir.
-	if r := e2eRun(t, "../..", nil, "lanes", "check"); r.code != cli.ExitOK || !strings.HasPrefix(r.stdout, "lanes.yaml: 9 lane(s)") {
+	if r := lanegate.In("../..", nil, "lanes", "check"); r.Code != cli.ExitOK || !strings.HasPrefix(r.Stdout, "lanes.yaml: 9 lane(s)") {
 		t.Errorf("default lanes file: %s", r)
 	}
-	if r := e2eRun(t, t.TempDir(), nil, "lanes", "check"); r.code != cli.ExitConfig {
+	if r := lanegate.In(t.TempDir(), nil, "lanes", "check"); r.Code != cli.ExitConfig {
 		t.Errorf("missing default lanes file: %s", r)
 	}
-	if r := e2eRun(t, "", nil, "lanes"); r.code != cli.ExitConfig {
+	if r := lanegate.In("", nil, "lanes"); r.Code != cli.ExitConfig {
 		t.Errorf("lanes without check: %s", r)
 	}
 }
 
 func TestRunUsage(t *testing.T) {
-	if r := e2eRun(t, "", nil); r.code != cli.ExitConfig || !strings.Contains(r.stderr, "usage: lanegate") {
+	if r := lanegate.In("", nil); r.Code != cli.ExitConfig || !strings.Contains(r.Stderr, "usage: lanegate") {
 		t.Errorf("no args: %s", r)
 	}
-	if r := e2eRun(t, "", nil, "help"); r.code != cli.ExitOK {
+	if r := lanegate.In("", nil, "help"); r.Code != cli.ExitOK {
 		t.Errorf("help: %s", r)
 	}
-	if r := e2eRun(t, "", nil, "frobnicate"); r.code != cli.ExitConfig || !strings.Contains(r.stderr, `unknown command "frobnicate"`) {
+	if r := lanegate.In("", nil, "frobnicate"); r.Code != cli.ExitConfig || !strings.Contains(r.Stderr, `unknown command "frobnicate"`) {
 		t.Errorf("unknown command: %s", r)
 	}
-	if r := e2eRun(t, "", nil, "audit", "-h"); r.code != cli.ExitOK || !strings.Contains(r.stdout, "usage: lanegate audit") {
+	if r := lanegate.In("", nil, "audit", "-h"); r.Code != cli.ExitOK || !strings.Contains(r.Stdout, "usage: lanegate audit") {
 		t.Errorf("audit -h: %s", r)
 	}
 }

@@ -10,17 +10,18 @@ import (
 
 	"github.com/lanegate/lanegate/internal/fixture"
 	"github.com/lanegate/lanegate/internal/record"
+	"github.com/lanegate/lanegate/internal/testkit"
 )
 
 // bfConcurrentApplies starts n applies of the same reviewed plan at the same
 // moment and returns their results.
-func bfConcurrentApplies(t *testing.T, s bfStore, digest string, n int) []bfOut {
+func bfConcurrentApplies(t *testing.T, s bfStore, digest string, n int) []testkit.Result {
 	t.Helper()
 	dirs := make([]string, n)
 	for i := range dirs {
 		dirs[i] = t.TempDir()
 	}
-	outs := make([]bfOut, n)
+	outs := make([]testkit.Result, n)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
@@ -28,7 +29,7 @@ func bfConcurrentApplies(t *testing.T, s bfStore, digest string, n int) []bfOut 
 		go func(i int) {
 			defer wg.Done()
 			<-start
-			outs[i] = bfRun(dirs[i], bfEnv(), append(append([]string{"backfill"}, s.args()...),
+			outs[i] = lanegate.In(dirs[i], bfEnv(), append(append([]string{"backfill"}, s.args()...),
 				"--apply", "--plan-digest", digest, "--reason", "concurrent apply", "--format", "table")...)
 		}(i)
 	}
@@ -39,15 +40,15 @@ func bfConcurrentApplies(t *testing.T, s bfStore, digest string, n int) []bfOut 
 
 // bfCheckConcurrentOutcome: every apply exited 0 or refused clearly, and
 // exactly one of them created the rows.
-func bfCheckConcurrentOutcome(t *testing.T, outs []bfOut, n int) {
+func bfCheckConcurrentOutcome(t *testing.T, outs []testkit.Result, n int) {
 	t.Helper()
 	creators := 0
 	for i, out := range outs {
 		switch {
-		case out.code == 0 && strings.Contains(out.stderr, "nothing to create"):
-		case out.code == 0 && strings.Contains(out.stderr, "created "+strconv.Itoa(n)+" provider-target"):
+		case out.Code == 0 && strings.Contains(out.Stderr, "nothing to create"):
+		case out.Code == 0 && strings.Contains(out.Stderr, "created "+strconv.Itoa(n)+" provider-target"):
 			creators++
-		case out.code == 1 && strings.Contains(out.stderr, "apply refused, nothing written"):
+		case out.Code == 1 && strings.Contains(out.Stderr, "apply refused, nothing written"):
 		default:
 			t.Errorf("apply %d: want exit 0 (created or nothing to create) or a clear refusal, got %s", i, out)
 		}
@@ -122,7 +123,7 @@ func TestBackfillConcurrentAppliesFilesystem(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(s.dir, ".lanegate", "backfill-journal.json")); !os.IsNotExist(err) {
 		t.Errorf("journal left behind (stat err %v)", err)
 	}
-	if a := bfRun(t.TempDir(), bfEnv(), "audit", "--state-dir", s.dir); a.code != 0 {
+	if a := lanegate.In(t.TempDir(), bfEnv(), "audit", "--state-dir", s.dir); a.Code != 0 {
 		t.Errorf("audit after the concurrent applies: %s", a)
 	}
 }

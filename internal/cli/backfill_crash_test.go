@@ -23,29 +23,13 @@ import (
 	fsstore "github.com/lanegate/lanegate/internal/backend/fs"
 	"github.com/lanegate/lanegate/internal/fixture"
 	"github.com/lanegate/lanegate/internal/record"
+	"github.com/lanegate/lanegate/internal/testkit"
 )
 
 const (
 	bfCrashKills    = 20
 	bfCrashMaxDelay = 1500 * time.Millisecond
 )
-
-// bfBuildLanegate builds cmd/lanegate from the module root into dir.
-func bfBuildLanegate(t *testing.T, dir string) string {
-	t.Helper()
-	gomod, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatalf("go env GOMOD: %v", err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(gomod)))
-	bin := filepath.Join(dir, "lanegate")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/lanegate")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/lanegate: %v\n%s", err, out)
-	}
-	return bin
-}
 
 // bfCrashSeed is LANEGATE_TEST_CRASH_SEED when set (to replay a failure),
 // else the clock.
@@ -72,9 +56,9 @@ type bfProc struct {
 // so the report spools a killed process leaves behind are cleaned up.
 func bfStart(t *testing.T, bin, tmp string, args ...string) *bfProc {
 	t.Helper()
-	p := &bfProc{cmd: exec.Command(bin, args...), done: make(chan struct{})}
-	p.cmd.Dir = tmp
-	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + tmp, "TMPDIR=" + tmp, "GITHUB_ACTOR=crash-test"}
+	p := &bfProc{done: make(chan struct{})}
+	p.cmd = (&testkit.Binary{Path: bin}).Command(testkit.Invocation{Args: args, Dir: tmp,
+		Env: map[string]string{"PATH": os.Getenv("PATH"), "HOME": tmp, "TMPDIR": tmp, "GITHUB_ACTOR": "crash-test"}})
 	p.cmd.Stderr = &p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -187,8 +171,8 @@ var bfDigestLine = regexp.MustCompile(`plan digest: (sha256:[0-9a-f]{64})`)
 func bfPlanDigest(t *testing.T, s bfStore, wantCreates int) string {
 	t.Helper()
 	out := bfBackfill(t, s)
-	m := bfDigestLine.FindStringSubmatch(out.stdout)
-	if out.code != 0 || m == nil || !strings.Contains(out.stdout, strconv.Itoa(wantCreates)+" to create") {
+	m := bfDigestLine.FindStringSubmatch(out.Stdout)
+	if out.Code != 0 || m == nil || !strings.Contains(out.Stdout, strconv.Itoa(wantCreates)+" to create") {
 		t.Fatalf("dry run: want exit 0 with %d to create, got %s", wantCreates, out)
 	}
 	return m[1]
@@ -199,7 +183,7 @@ func TestBackfillCrashSafety(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds lanegate and kills it 40 times")
 	}
-	bin := bfBuildLanegate(t, t.TempDir())
+	bin := testkit.Build(t).Path
 	seed := bfCrashSeed(t)
 	t.Logf("crash seed %d (replay with LANEGATE_TEST_CRASH_SEED=%d)", seed, seed)
 	t.Run("postgres", func(t *testing.T) {
@@ -417,12 +401,12 @@ func bfCrashFilesystem(t *testing.T, bin string, rnd *rand.Rand) {
 		switch {
 		case jerr == nil:
 			// Interrupted mid-apply: readers refuse the state until recovery.
-			a := bfRun(t.TempDir(), bfEnv(), "audit", "--state-dir", dir, "--no-lanes")
-			if a.code != 3 || !strings.Contains(a.stderr, "interrupted lanegate backfill") || !strings.Contains(a.stderr, "--recover") {
+			a := lanegate.In(t.TempDir(), bfEnv(), "audit", "--state-dir", dir, "--no-lanes")
+			if a.Code != 3 || !strings.Contains(a.Stderr, "interrupted lanegate backfill") || !strings.Contains(a.Stderr, "--recover") {
 				t.Fatalf("kill %d: audit of an interrupted state: want exit 3 naming the interrupted backfill, got %s", i, a)
 			}
-			rec := bfRun(t.TempDir(), bfEnv(), "backfill", "--state-dir", dir, "--recover")
-			if rec.code != 0 || !strings.Contains(rec.stderr, "recovery removed "+strconv.Itoa(created)+" file(s)") {
+			rec := lanegate.In(t.TempDir(), bfEnv(), "backfill", "--state-dir", dir, "--recover")
+			if rec.Code != 0 || !strings.Contains(rec.Stderr, "recovery removed "+strconv.Itoa(created)+" file(s)") {
 				t.Fatalf("kill %d: --recover with %d created files: %s", i, created, rec)
 			}
 			if d := bfTreeDiff(before, bfTree(t, dir, false, ".locks")); d != "" {
@@ -471,7 +455,7 @@ func bfCrashFilesystem(t *testing.T, bin string, rnd *rand.Rand) {
 	if _, err := os.Stat(journal); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("journal left after the final apply (stat err %v)", err)
 	}
-	if a := bfRun(t.TempDir(), bfEnv(), "audit", "--state-dir", dir, "--no-lanes"); a.code != 0 {
+	if a := lanegate.In(t.TempDir(), bfEnv(), "audit", "--state-dir", dir, "--no-lanes"); a.Code != 0 {
 		t.Errorf("audit after the final apply: %s", a)
 	}
 }

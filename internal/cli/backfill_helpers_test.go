@@ -30,20 +30,11 @@ import (
 	"github.com/lanegate/lanegate/internal/cli"
 	"github.com/lanegate/lanegate/internal/fixture"
 	"github.com/lanegate/lanegate/internal/record"
+	"github.com/lanegate/lanegate/internal/testkit"
 )
 
 // bfActor is the GITHUB_ACTOR every in-process run sees.
 const bfActor = "octo-operator"
-
-// bfOut is one finished CLI invocation.
-type bfOut struct {
-	code           int
-	stdout, stderr string
-}
-
-func (o bfOut) String() string {
-	return fmt.Sprintf("exit %d\n--- stdout ---\n%s\n--- stderr ---\n%s", o.code, bfClip(o.stdout), o.stderr)
-}
 
 func bfClip(s string) string {
 	if len(s) > 4000 {
@@ -55,20 +46,6 @@ func bfClip(s string) string {
 // bfEnv is the environment of in-process runs: only GITHUB_ACTOR, so the
 // outcome never depends on the environment the tests run in (CI or not).
 func bfEnv() map[string]string { return map[string]string{"GITHUB_ACTOR": bfActor} }
-
-// bfRun runs lanegate in-process in dir with env as its whole environment.
-func bfRun(dir string, env map[string]string, args ...string) bfOut {
-	var stdout, stderr bytes.Buffer
-	code := cli.Run(context.Background(), &cli.Env{
-		Args:   args,
-		Getenv: func(k string) string { return env[k] },
-		Stdin:  strings.NewReader(""),
-		Stdout: &stdout,
-		Stderr: &stderr,
-		Dir:    dir,
-	})
-	return bfOut{code: code, stdout: stdout.String(), stderr: stderr.String()}
-}
 
 // bfReport is lanegate's backfill JSON report; decoding refuses unknown keys
 // so the test notices keys added or renamed.
@@ -108,9 +85,9 @@ type bfItem struct {
 
 func (it bfItem) key() string { return it.Context + "/" + it.Instance }
 
-func bfDecodeReport(t testing.TB, out bfOut) *bfReport {
+func bfDecodeReport(t testing.TB, out testkit.Result) *bfReport {
 	t.Helper()
-	dec := json.NewDecoder(strings.NewReader(out.stdout))
+	dec := json.NewDecoder(strings.NewReader(out.Stdout))
 	dec.DisallowUnknownFields()
 	var r bfReport
 	if err := dec.Decode(&r); err != nil {
@@ -261,7 +238,7 @@ func bfNewPG(t testing.TB, routes []fixture.Route, migrate bool) *bfPG {
 	url := pgtest.NewLaunchplaneDatabase(t)
 	ctx := context.Background()
 	if migrate {
-		if out := bfRun(t.TempDir(), bfEnv(), "migrate", "--database-url", url); out.code != 0 {
+		if out := lanegate.In(t.TempDir(), bfEnv(), "migrate", "--database-url", url); out.Code != 0 {
 			t.Fatalf("lanegate migrate: %s", out)
 		}
 	}
@@ -643,23 +620,23 @@ func (s *bfFS) runs(t testing.TB) []bfRunRecord {
 // --------------------------------------------------------------- running
 
 // bfBackfill runs `lanegate backfill` on s with extra args.
-func bfBackfill(t testing.TB, s bfStore, args ...string) bfOut {
+func bfBackfill(t testing.TB, s bfStore, args ...string) testkit.Result {
 	t.Helper()
-	return bfRun(t.TempDir(), bfEnv(), append(append([]string{"backfill"}, s.args()...), args...)...)
+	return lanegate.In(t.TempDir(), bfEnv(), append(append([]string{"backfill"}, s.args()...), args...)...)
 }
 
 // bfDryRun plans with --format json and returns the report.
-func bfDryRun(t testing.TB, s bfStore, args ...string) (*bfReport, bfOut) {
+func bfDryRun(t testing.TB, s bfStore, args ...string) (*bfReport, testkit.Result) {
 	t.Helper()
 	out := bfBackfill(t, s, append([]string{"--format", "json"}, args...)...)
-	if out.code != 0 && out.code != 1 {
+	if out.Code != 0 && out.Code != 1 {
 		t.Fatalf("dry run: %s", out)
 	}
 	return bfDecodeReport(t, out), out
 }
 
 // bfApply applies with digest and the standard reason.
-func bfApply(t testing.TB, s bfStore, digest string, args ...string) bfOut {
+func bfApply(t testing.TB, s bfStore, digest string, args ...string) testkit.Result {
 	t.Helper()
 	return bfBackfill(t, s, append([]string{"--apply", "--plan-digest", digest, "--reason", "  issue #42: backfill reviewed lanes  ", "--format", "json"}, args...)...)
 }

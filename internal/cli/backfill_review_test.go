@@ -29,17 +29,17 @@ func TestBackfillPlanShowsTheRowApplyWrites(t *testing.T) {
 		for k, it := range planned {
 			p := it.Projected
 			for _, want := range []string{p.TargetID, p.TargetCategory + "/" + p.ProviderTargetType, p.DisplayName, backfill.SourceLabel, p.UpdatedAt} {
-				if !strings.Contains(table.stdout, want) || !strings.Contains(md.stdout, want) {
-					t.Errorf("%s: value %q missing from the table or Markdown plan:\n%s\n%s", k, want, table.stdout, md.stdout)
+				if !strings.Contains(table.Stdout, want) || !strings.Contains(md.Stdout, want) {
+					t.Errorf("%s: value %q missing from the table or Markdown plan:\n%s\n%s", k, want, table.Stdout, md.Stdout)
 				}
 			}
 			for ek := range p.ProviderEvidence {
-				if !strings.Contains(md.stdout, ek) {
+				if !strings.Contains(md.Stdout, ek) {
 					t.Errorf("%s: evidence key %q missing from the Markdown plan", k, ek)
 				}
 			}
 		}
-		if out := bfApply(t, s, plan.PlanDigest); out.code != 0 {
+		if out := bfApply(t, s, plan.PlanDigest); out.Code != 0 {
 			t.Fatalf("apply: %s", out)
 		}
 		got := s.created(t)

@@ -43,7 +43,7 @@ END $$`)
 	before := s.state(t)
 
 	out := bfApply(t, s, plan.PlanDigest)
-	if out.code != 1 {
+	if out.Code != 1 {
 		t.Fatalf("apply with a shortfall: want exit 1, got %s", out)
 	}
 	r := bfDecodeReport(t, out)
@@ -91,11 +91,11 @@ func TestBackfillApplyOnOneConnection(t *testing.T) {
 	one := &bfPG{url: u.String(), conn: s.conn}
 
 	out := bfApply(t, one, plan.PlanDigest)
-	if out.code != 0 {
+	if out.Code != 0 {
 		t.Fatalf("apply on one connection: %s", out)
 	}
-	if !strings.Contains(out.stderr, "reading on one connection") {
-		t.Errorf("stderr does not say the apply read on one connection:\n%s", out.stderr)
+	if !strings.Contains(out.Stderr, "reading on one connection") {
+		t.Errorf("stderr does not say the apply read on one connection:\n%s", out.Stderr)
 	}
 	r := bfDecodeReport(t, out)
 	if r.CreatedCount != 3 {

@@ -36,8 +36,8 @@ func TestBackfillDryRunWritesNothing(t *testing.T) {
 			{"--lane", "cm/prod", "--lane", "opw/prod"},
 			{"--context", "nowhere"},
 		} {
-			out := bfRun(work, bfEnv(), append(append([]string{"backfill"}, s.args()...), args...)...)
-			if out.code != 0 && out.code != 1 {
+			out := lanegate.In(work, bfEnv(), append(append([]string{"backfill"}, s.args()...), args...)...)
+			if out.Code != 0 && out.Code != 1 {
 				t.Fatalf("dry run %v: %s", args, out)
 			}
 			bfSameState(t, s, before, fmt.Sprintf("dry run %v", args))
@@ -56,8 +56,8 @@ func TestBackfillDryRunWritesNothing(t *testing.T) {
 		// The unfiltered plan: exit 1 for the blocked conflict, every item
 		// with its records.
 		r, out := bfDryRun(t, s)
-		if out.code != 1 {
-			t.Errorf("dry run with a blocked route: exit %d, want 1", out.code)
+		if out.Code != 1 {
+			t.Errorf("dry run with a blocked route: exit %d, want 1", out.Code)
 		}
 		wantCounts := map[string]int{"would-create": 3, "skipped-exists": 1, "unsupported-provider": 1, "skipped-conflict": 1}
 		if r.Applied || r.Mode != "dry_run" || r.Status != "blocked" || r.CreatedCount != 0 || r.Inspected != 6 || r.BlockedCount != 1 ||
@@ -86,7 +86,7 @@ func TestBackfillDryRunWritesNothing(t *testing.T) {
 			t.Errorf("plan digest %q", r.PlanDigest)
 		}
 		table := bfBackfill(t, s, "--context", "syo")
-		if table.code != 0 || !strings.Contains(table.stdout, "DRY RUN OK") || !strings.Contains(table.stdout, "plan digest: sha256:") {
+		if table.Code != 0 || !strings.Contains(table.Stdout, "DRY RUN OK") || !strings.Contains(table.Stdout, "plan digest: sha256:") {
 			t.Errorf("table dry run of a clean scope: %s", table)
 		}
 	})
@@ -108,8 +108,8 @@ func TestBackfillDigestIdenticalOnBothStores(t *testing.T) {
 			t.Errorf("%v: digest on Postgres %s, on the filesystem %s", args, rp.PlanDigest, rf.PlanDigest)
 		}
 		// Only the "store" key names which store was read.
-		if arDropStore(outP.stdout) != arDropStore(outF.stdout) {
-			t.Errorf("%v: the two stores' JSON reports differ:\n%s", args, arFirstDiff(arDropStore(outP.stdout), arDropStore(outF.stdout)))
+		if arDropStore(outP.Stdout) != arDropStore(outF.Stdout) {
+			t.Errorf("%v: the two stores' JSON reports differ:\n%s", args, arFirstDiff(arDropStore(outP.Stdout), arDropStore(outF.Stdout)))
 		}
 		if rp.Store == nil || rp.Store.Kind != "postgres" || rf.Store == nil || rf.Store.Kind != "filesystem" {
 			t.Errorf("%v: store keys %+v and %+v, want postgres and filesystem", args, rp.Store, rf.Store)
@@ -144,7 +144,7 @@ func TestBackfillApplyThenReapply(t *testing.T) {
 		foreign := s.rowBytes(t, "legacy/prod")
 
 		out := bfApply(t, s, plan.PlanDigest)
-		if out.code != 0 {
+		if out.Code != 0 {
 			t.Fatalf("apply: %s", out)
 		}
 		r := bfDecodeReport(t, out)
@@ -158,8 +158,8 @@ func TestBackfillApplyThenReapply(t *testing.T) {
 				t.Errorf("item %s = %+v, want created", k, it)
 			}
 		}
-		if !strings.Contains(out.stderr, "created 3 provider-target") {
-			t.Errorf("stderr does not report the creates:\n%s", out.stderr)
+		if !strings.Contains(out.Stderr, "created 3 provider-target") {
+			t.Errorf("stderr does not report the creates:\n%s", out.Stderr)
 		}
 
 		runs := s.runs(t)
@@ -190,7 +190,7 @@ func TestBackfillApplyThenReapply(t *testing.T) {
 		// Apply the same reviewed plan again: nothing to do, nothing touched.
 		after := s.state(t)
 		again := bfApply(t, s, plan.PlanDigest)
-		if again.code != 0 || !strings.Contains(again.stderr, "nothing to create") {
+		if again.Code != 0 || !strings.Contains(again.Stderr, "nothing to create") {
 			t.Fatalf("re-apply: %s", again)
 		}
 		r2 := bfDecodeReport(t, again)
@@ -203,7 +203,7 @@ func TestBackfillApplyThenReapply(t *testing.T) {
 		}
 
 		// The audit of the result is clean, and a new plan has nothing to do.
-		if a := bfRun(t.TempDir(), bfEnv(), append([]string{"audit"}, s.args()...)...); a.code != 0 {
+		if a := lanegate.In(t.TempDir(), bfEnv(), append([]string{"audit"}, s.args()...)...); a.Code != 0 {
 			t.Errorf("audit after backfill: %s", a)
 		}
 		fresh, _ := bfDryRun(t, s)
@@ -223,9 +223,9 @@ func TestBackfillApplyRecordsWorkflowRun(t *testing.T) {
 		env[k] = v
 	}
 	// In Actions a missing lanes.yaml is an error unless --no-lanes says so.
-	out := bfRun(t.TempDir(), env, append(append([]string{"backfill"}, s.args()...),
+	out := lanegate.In(t.TempDir(), env, append(append([]string{"backfill"}, s.args()...),
 		"--no-lanes", "--apply", "--plan-digest", plan.PlanDigest, "--reason", "wave 1")...)
-	if out.code != 0 {
+	if out.Code != 0 {
 		t.Fatalf("apply in a workflow: %s", out)
 	}
 	got := s.query(t, `SELECT run_id, run_attempt, run_url, git_sha, actor, reason, scope FROM lanegate_runs`)
@@ -336,12 +336,12 @@ func TestBackfillRefusesBlockedScopes(t *testing.T) {
 				}
 				// Every scenario here refuses the apply, so the dry run says so
 				// up front and fails too.
-				if dry.code != 1 || (plan.BlockedCount == 0 && !strings.HasPrefix(plan.Refusal, "an apply would be refused")) {
-					t.Errorf("dry run exit %d with %d blocked item(s), refusal %q", dry.code, plan.BlockedCount, plan.Refusal)
+				if dry.Code != 1 || (plan.BlockedCount == 0 && !strings.HasPrefix(plan.Refusal, "an apply would be refused")) {
+					t.Errorf("dry run exit %d with %d blocked item(s), refusal %q", dry.Code, plan.BlockedCount, plan.Refusal)
 				}
 				before := s.state(t)
 				out := bfApply(t, s, plan.PlanDigest, sc.args...)
-				if out.code != 1 || !strings.Contains(out.stderr, "apply refused, nothing written") || !strings.Contains(out.stderr, sc.refusal) {
+				if out.Code != 1 || !strings.Contains(out.Stderr, "apply refused, nothing written") || !strings.Contains(out.Stderr, sc.refusal) {
 					t.Fatalf("apply: want exit 1 refusing with %q, got %s", sc.refusal, out)
 				}
 				r := bfDecodeReport(t, out)
@@ -377,8 +377,8 @@ func TestBackfillNoMatchingRoutesItem(t *testing.T) {
 		r, out := bfDryRun(t, s, tc.args...)
 		tc.want.Status, tc.want.Severity = "no_matching_routes", "blocked"
 		tc.want.Detail = "provider-target backfill filters did not match any stored route"
-		if out.code != 1 || len(r.Items) != 1 || !reflect.DeepEqual(r.Items[0], tc.want) || r.Inspected != 0 {
-			t.Errorf("%v: exit %d, items %+v; want exit 1 and only %+v", tc.args, out.code, r.Items, tc.want)
+		if out.Code != 1 || len(r.Items) != 1 || !reflect.DeepEqual(r.Items[0], tc.want) || r.Inspected != 0 {
+			t.Errorf("%v: exit %d, items %+v; want exit 1 and only %+v", tc.args, out.Code, r.Items, tc.want)
 		}
 	}
 }
@@ -408,7 +408,7 @@ func TestBackfillApplyWithinScope(t *testing.T) {
 				t.Fatalf("%v: plan %+v", step.args, plan)
 			}
 			out := bfApply(t, s, plan.PlanDigest, step.args...)
-			if out.code != 0 {
+			if out.Code != 0 {
 				t.Fatalf("%v: apply: %s", step.args, out)
 			}
 			var run bfRunRecord
@@ -443,7 +443,7 @@ func TestBackfillApplyWithinScope(t *testing.T) {
 			t.Errorf("static-host plan = %+v", plan)
 		}
 		before := s.state(t)
-		if out := bfApply(t, s, plan.PlanDigest, "--provider-id", "static-host"); out.code != 0 || !strings.Contains(out.stderr, "nothing to create") {
+		if out := bfApply(t, s, plan.PlanDigest, "--provider-id", "static-host"); out.Code != 0 || !strings.Contains(out.Stderr, "nothing to create") {
 			t.Errorf("apply to the other provider only: %s", out)
 		}
 		bfSameState(t, s, before, "a no-op apply")
@@ -469,7 +469,7 @@ func TestBackfillDigestIsScopeSpecific(t *testing.T) {
 	}
 	before := s.state(t)
 	out := bfApply(t, s, syo.PlanDigest, "--context", "cm")
-	if out.code != 1 || !strings.Contains(out.stderr, "the data changed since the reviewed plan") {
+	if out.Code != 1 || !strings.Contains(out.Stderr, "the data changed since the reviewed plan") {
 		t.Errorf("apply of scope cm with scope syo's digest: %s", out)
 	}
 	bfSameState(t, s, before, "a refused apply")
@@ -483,8 +483,8 @@ func TestBackfillRefusesWhenDataChangedSinceReview(t *testing.T) {
 		s.writeTarget(t, fixture.Target("cm", "prod", "compose", "cm-prod-renamed", "odoo-cm"))
 		before := s.state(t)
 		out := bfApply(t, s, plan.PlanDigest)
-		if out.code != 1 || !strings.Contains(out.stderr, "the data changed since the reviewed plan") ||
-			!strings.Contains(out.stderr, plan.PlanDigest) || !strings.Contains(out.stderr, "review a new dry run") {
+		if out.Code != 1 || !strings.Contains(out.Stderr, "the data changed since the reviewed plan") ||
+			!strings.Contains(out.Stderr, plan.PlanDigest) || !strings.Contains(out.Stderr, "review a new dry run") {
 			t.Fatalf("apply with a stale digest: %s", out)
 		}
 		bfSameState(t, s, before, "a refused apply")
@@ -497,7 +497,7 @@ func TestBackfillRefusesWhenDataChangedSinceReview(t *testing.T) {
 		if fresh.PlanDigest == plan.PlanDigest {
 			t.Fatal("the digest did not change with the data")
 		}
-		if out := bfApply(t, s, fresh.PlanDigest); out.code != 0 {
+		if out := bfApply(t, s, fresh.PlanDigest); out.Code != 0 {
 			t.Fatalf("apply of the fresh plan: %s", out)
 		}
 		if got := s.created(t)["cm/prod"]; got == nil || got.DisplayName != "cm-prod-renamed" {
@@ -531,18 +531,18 @@ func TestBackfillUsageErrors(t *testing.T) {
 		before := s.state(t)
 		for _, tc := range cases {
 			out := bfBackfill(t, s, tc.args...)
-			if out.code != 2 || !strings.Contains(out.stderr, tc.msg) {
+			if out.Code != 2 || !strings.Contains(out.Stderr, tc.msg) {
 				t.Errorf("%s: want exit 2 with %q, got %s", tc.name, tc.msg, out)
 			}
 		}
 		if _, ok := s.(*bfPG); ok {
-			if out := bfBackfill(t, s, "--recover"); out.code != 2 || !strings.Contains(out.stderr, "filesystem state only") {
+			if out := bfBackfill(t, s, "--recover"); out.Code != 2 || !strings.Contains(out.Stderr, "filesystem state only") {
 				t.Errorf("--recover on Postgres: %s", out)
 			}
 		}
 		bfSameState(t, s, before, "a usage error")
 	})
-	if out := bfRun(t.TempDir(), bfEnv(), "backfill"); out.code != 2 || !strings.Contains(out.stderr, "no record store chosen") {
+	if out := lanegate.In(t.TempDir(), bfEnv(), "backfill"); out.Code != 2 || !strings.Contains(out.Stderr, "no record store chosen") {
 		t.Errorf("backfill without a store: %s", out)
 	}
 }
@@ -551,22 +551,22 @@ func TestBackfillApplyNeedsLanegateTables(t *testing.T) {
 	t.Parallel()
 	s := bfNewPG(t, bfBaseFleet(), false)
 	plan, dry := bfDryRun(t, s)
-	if dry.code != 0 || plan.Counts[backfill.StatusWouldCreate] != 3 {
+	if dry.Code != 0 || plan.Counts[backfill.StatusWouldCreate] != 3 {
 		t.Fatalf("a dry run needs no lanegate tables: %s", dry)
 	}
 	before := s.state(t)
 	out := bfApply(t, s, plan.PlanDigest)
-	if out.code != 3 || !strings.Contains(out.stderr, "run `lanegate migrate") {
+	if out.Code != 3 || !strings.Contains(out.Stderr, "run `lanegate migrate") {
 		t.Fatalf("apply without lanegate's tables: want exit 3 asking to migrate, got %s", out)
 	}
 	bfSameState(t, s, before, "apply without lanegate's tables")
 	if s.count(t, "SELECT count(*) FROM launchplane_provider_targets WHERE "+bfLanegateLabel) != 0 {
 		t.Fatal("apply without lanegate's tables wrote Launchplane rows")
 	}
-	if m := bfRun(t.TempDir(), bfEnv(), "migrate", "--database-url", s.url); m.code != 0 {
+	if m := lanegate.In(t.TempDir(), bfEnv(), "migrate", "--database-url", s.url); m.Code != 0 {
 		t.Fatalf("migrate: %s", m)
 	}
-	if out := bfApply(t, s, plan.PlanDigest); out.code != 0 {
+	if out := bfApply(t, s, plan.PlanDigest); out.Code != 0 {
 		t.Fatalf("apply after migrate: %s", out)
 	}
 	if n := len(s.created(t)); n != 3 {

@@ -62,11 +62,11 @@ func TestExportImportRoundTrip(t *testing.T) {
 		}
 	}
 	url := pgtest.NewLaunchplaneDatabase(t)
-	if r := e2eRun(t, "", nil, "import", "--state-dir", src, "--database-url", url); r.code != 0 {
+	if r := lanegate.In("", nil, "import", "--state-dir", src, "--database-url", url); r.Code != 0 {
 		t.Fatalf("import: %s", r)
 	}
 	out := filepath.Join(t.TempDir(), "exported")
-	if r := e2eRun(t, "", nil, "export", "--database-url", url, "--state-dir", out); r.code != 0 {
+	if r := lanegate.In("", nil, "export", "--database-url", url, "--state-dir", out); r.Code != 0 {
 		t.Fatalf("export: %s", r)
 	}
 	want, got := dbRecordFiles(t, src), dbRecordFiles(t, out)
@@ -86,16 +86,16 @@ func TestExportImportRoundTrip(t *testing.T) {
 
 	// The database now has records: a second import is refused, and
 	// --replace needs the database's name repeated.
-	r := e2eRun(t, "", nil, "import", "--state-dir", src, "--database-url", url)
-	if r.code != 2 || !strings.Contains(r.stderr, "import loads only an empty database") {
+	r := lanegate.In("", nil, "import", "--state-dir", src, "--database-url", url)
+	if r.Code != 2 || !strings.Contains(r.Stderr, "import loads only an empty database") {
 		t.Fatalf("import into a non-empty database: %s", r)
 	}
-	r = e2eRun(t, "", nil, "import", "--state-dir", src, "--database-url", url, "--replace")
-	if r.code != 2 || !strings.Contains(r.stderr, "--confirm-database") {
+	r = lanegate.In("", nil, "import", "--state-dir", src, "--database-url", url, "--replace")
+	if r.Code != 2 || !strings.Contains(r.Stderr, "--confirm-database") {
 		t.Fatalf("--replace without --confirm-database: %s", r)
 	}
-	r = e2eRun(t, "", nil, "import", "--state-dir", src, "--database-url", url, "--replace", "--confirm-database", "wrong")
-	if r.code != 2 {
+	r = lanegate.In("", nil, "import", "--state-dir", src, "--database-url", url, "--replace", "--confirm-database", "wrong")
+	if r.Code != 2 {
 		t.Fatalf("--replace with the wrong name: %s", r)
 	}
 	conn, err := pgx.Connect(context.Background(), url)
@@ -107,11 +107,11 @@ func TestExportImportRoundTrip(t *testing.T) {
 	if err := conn.QueryRow(context.Background(), "SELECT current_database()").Scan(&name); err != nil {
 		t.Fatal(err)
 	}
-	if r = e2eRun(t, "", nil, "import", "--state-dir", src, "--database-url", url, "--replace", "--confirm-database", name); r.code != 0 {
+	if r = lanegate.In("", nil, "import", "--state-dir", src, "--database-url", url, "--replace", "--confirm-database", name); r.Code != 0 {
 		t.Fatalf("--replace with the right name: %s", r)
 	}
 	// Export refuses a non-empty directory.
-	if r = e2eRun(t, "", nil, "export", "--database-url", url, "--state-dir", out); r.code != 2 {
+	if r = lanegate.In("", nil, "export", "--database-url", url, "--state-dir", out); r.Code != 2 {
 		t.Fatalf("export into a non-empty directory: %s", r)
 	}
 }
@@ -129,8 +129,8 @@ func TestImportRefusesInvalidState(t *testing.T) {
 		t.Fatal(err)
 	}
 	url := pgtest.NewLaunchplaneDatabase(t)
-	r := e2eRun(t, "", nil, "import", "--state-dir", src, "--database-url", url)
-	if r.code != 2 || !strings.Contains(r.stderr, "invalid records (nothing was written)") {
+	r := lanegate.In("", nil, "import", "--state-dir", src, "--database-url", url)
+	if r.Code != 2 || !strings.Contains(r.Stderr, "invalid records (nothing was written)") {
 		t.Fatalf("import of an invalid state: %s", r)
 	}
 	conn, err := pgx.Connect(context.Background(), url)
@@ -152,8 +152,8 @@ func TestImportRefusesInvalidState(t *testing.T) {
 func TestMigrateCommand(t *testing.T) {
 	t.Parallel()
 	url := pgtest.NewDatabase(t)
-	r := e2eRun(t, "", nil, "migrate", "--database-url", url, "--dry-run")
-	if r.code != 0 || !strings.Contains(r.stdout, "-- 0001_runs.sql") || !strings.Contains(r.stdout, "CREATE TABLE lanegate_runs") {
+	r := lanegate.In("", nil, "migrate", "--database-url", url, "--dry-run")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "-- 0001_runs.sql") || !strings.Contains(r.Stdout, "CREATE TABLE lanegate_runs") {
 		t.Fatalf("migrate --dry-run: %s", r)
 	}
 	conn, err := pgx.Connect(context.Background(), url)
@@ -165,13 +165,13 @@ func TestMigrateCommand(t *testing.T) {
 	if err := conn.QueryRow(context.Background(), "SELECT to_regclass('lanegate_runs') IS NOT NULL").Scan(&exists); err != nil || exists {
 		t.Fatalf("dry run created tables (exists=%v, err=%v)", exists, err)
 	}
-	if r = e2eRun(t, "", nil, "migrate", "--database-url", url); r.code != 0 || !strings.Contains(r.stdout, "applied 0001_runs") {
+	if r = lanegate.In("", nil, "migrate", "--database-url", url); r.Code != 0 || !strings.Contains(r.Stdout, "applied 0001_runs") {
 		t.Fatalf("migrate: %s", r)
 	}
-	if r = e2eRun(t, "", nil, "migrate", "--database-url", url); r.code != 0 || !strings.Contains(r.stdout, "0 applied now") {
+	if r = lanegate.In("", nil, "migrate", "--database-url", url); r.Code != 0 || !strings.Contains(r.Stdout, "0 applied now") {
 		t.Fatalf("second migrate: %s", r)
 	}
-	if r = e2eRun(t, "", nil, "migrate"); r.code != 2 {
+	if r = lanegate.In("", nil, "migrate"); r.Code != 2 {
 		t.Fatalf("migrate without a database: %s", r)
 	}
 }

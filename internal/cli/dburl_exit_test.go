@@ -18,18 +18,18 @@ func TestMalformedDatabaseURLIsConfigError(t *testing.T) {
 		{"postgres://u:pa@ss@h:5432/db?sslmode=bogus", "invalid database URL"},
 	} {
 		for _, cmd := range [][]string{{"audit"}, {"backfill"}} {
-			o := fghRun(t.TempDir(), nil, append(cmd, "--database-url", tc.url)...)
-			if o.code != 2 || !strings.Contains(o.stderr, tc.want) {
+			o := lanegate.In(t.TempDir(), nil, append(cmd, "--database-url", tc.url)...)
+			if o.Code != 2 || !strings.Contains(o.Stderr, tc.want) {
 				t.Errorf("%v %q: want exit 2 and %q\n%s", cmd, tc.url, tc.want, o)
 			}
-			if strings.Contains(o.stderr, "s3cretpw") || strings.Contains(o.stderr, "pa@ss") {
-				t.Errorf("%v: password in stderr\n%s", cmd, o.stderr)
+			if strings.Contains(o.Stderr, "s3cretpw") || strings.Contains(o.Stderr, "pa@ss") {
+				t.Errorf("%v: password in stderr\n%s", cmd, o.Stderr)
 			}
 		}
 	}
 	// Unreachable but well-formed stays a runtime failure.
-	o := fghRun(t.TempDir(), nil, "audit", "--database-url", "postgres://u@127.0.0.1:1/db?connect_timeout=2")
-	if o.code != 3 {
+	o := lanegate.In(t.TempDir(), nil, "audit", "--database-url", "postgres://u@127.0.0.1:1/db?connect_timeout=2")
+	if o.Code != 3 {
 		t.Errorf("unreachable database: want exit 3\n%s", o)
 	}
 }

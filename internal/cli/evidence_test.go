@@ -5,7 +5,6 @@ package cli_test
 // package's TestMain (pgtest.Main) lives in backfill_main_test.go.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,40 +21,10 @@ import (
 	"time"
 
 	"github.com/lanegate/lanegate/internal/backend/pg/pgtest"
-	"github.com/lanegate/lanegate/internal/cli"
 	"github.com/lanegate/lanegate/internal/evidence"
 	"github.com/lanegate/lanegate/internal/fixture"
+	"github.com/lanegate/lanegate/internal/testkit"
 )
-
-type evOut struct {
-	code           int
-	stdout, stderr string
-}
-
-func (o evOut) String() string {
-	return fmt.Sprintf("exit %d\n--- stdout ---\n%s\n--- stderr ---\n%s", o.code, o.stdout, o.stderr)
-}
-
-// evRun runs lanegate in-process in dir with env as its whole environment.
-func evRun(dir string, env map[string]string, args ...string) evOut {
-	var stdout, stderr bytes.Buffer
-	code := cli.Run(context.Background(), &cli.Env{
-		Args:   args,
-		Getenv: func(k string) string { return env[k] },
-		Stdin:  strings.NewReader(""),
-		Stdout: &stdout,
-		Stderr: &stderr,
-		Dir:    dir,
-	})
-	return evOut{code: code, stdout: stdout.String(), stderr: stderr.String()}
-}
-
-func evWant(t *testing.T, o evOut, code int) {
-	t.Helper()
-	if o.code != code {
-		t.Fatalf("want exit %d, got %s", code, o)
-	}
-}
 
 // evLanesYAML declares the lanes the evidence tests use.
 const evLanesYAML = `schema_version: 1
@@ -111,7 +79,7 @@ func evNewPG(t *testing.T, lanesYAML string, routes []fixture.Route, migrate boo
 	dir := evWorkDir(t, lanesYAML)
 	url := pgtest.NewLaunchplaneDatabase(t)
 	if migrate {
-		evWant(t, evRun(dir, nil, "migrate", "--database-url", url), 0)
+		testkit.Want(t, lanegate.In(dir, nil, "migrate", "--database-url", url), 0)
 	}
 	if len(routes) > 0 {
 		if err := fixture.LoadPostgres(context.Background(), url, routes); err != nil {
@@ -138,8 +106,8 @@ func evBoth(t *testing.T, lanesYAML string, routes []fixture.Route, fn func(t *t
 	t.Run("postgres", func(t *testing.T) { fn(t, evNewPG(t, lanesYAML, routes, true)) })
 }
 
-func (s evStore) run(env map[string]string, args ...string) evOut {
-	return evRun(s.dir, env, append(args, s.args...)...)
+func (s evStore) run(env map[string]string, args ...string) testkit.Result {
+	return lanegate.In(s.dir, env, append(args, s.args...)...)
 }
 
 func (s evStore) list(t *testing.T, q evidence.Query) []evidence.Record {
@@ -156,12 +124,12 @@ func TestEvidenceRecord(t *testing.T) {
 		out := s.run(nil, "evidence", "record", "--lane", "shop/prod", "--kind", "deploy", "--status", "pass",
 			"--run-id", "1001", "--run-attempt", "2", "--sha", "ABCDEF1234", "--actor", "dev", "--trace", "tr-9",
 			"--detail", "image=shop:1.4", "--detail", "status_code=200", "--format", "json")
-		evWant(t, out, 0)
+		testkit.Want(t, out, 0)
 		var got struct {
 			Created bool            `json:"created"`
 			Record  evidence.Record `json:"record"`
 		}
-		if err := json.Unmarshal([]byte(out.stdout), &got); err != nil {
+		if err := json.Unmarshal([]byte(out.Stdout), &got); err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
 		r := got.Record
@@ -174,8 +142,8 @@ func TestEvidenceRecord(t *testing.T) {
 		// and a differing status is called out.
 		out = s.run(nil, "evidence", "record", "--lane", "shop/prod", "--kind", "deploy", "--status", "fail",
 			"--run-id", "1001", "--run-attempt", "2")
-		evWant(t, out, 0)
-		if !strings.Contains(out.stdout, "already recorded") || !strings.Contains(out.stderr, "already recorded as pass") {
+		testkit.Want(t, out, 0)
+		if !strings.Contains(out.Stdout, "already recorded") || !strings.Contains(out.Stderr, "already recorded as pass") {
 			t.Fatalf("duplicate: %s", out)
 		}
 		stored := s.list(t, evidence.Query{})
@@ -188,7 +156,7 @@ func TestEvidenceRecord(t *testing.T) {
 			"GITHUB_REPOSITORY": "acme/deploys", "GITHUB_SERVER_URL": "https://github.example.com", "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567",
 			"GITHUB_ACTOR": "octo"}
 		out = s.run(actionsEnv, "evidence", "record", "--lane", "shop/testing", "--kind", "promotion", "--status", "fail")
-		evWant(t, out, 0)
+		testkit.Want(t, out, 0)
 		recs := s.list(t, evidence.Query{Lanes: []string{"shop/testing"}})
 		if len(recs) != 1 {
 			t.Fatalf("records = %+v", recs)
@@ -202,7 +170,7 @@ func TestEvidenceRecord(t *testing.T) {
 		// A run flag replaces the whole run triple; SHA and actor still
 		// default from the environment.
 		out = s.run(actionsEnv, "evidence", "record", "--lane", "shop/testing", "--kind", "health", "--status", "pass", "--run-id", "x-1")
-		evWant(t, out, 0)
+		testkit.Want(t, out, 0)
 		recs = s.list(t, evidence.Query{Lanes: []string{"shop/testing"}, Kinds: []string{"health"}})
 		if len(recs) != 1 || recs[0].RunURL != "" || recs[0].RunID != "x-1" || recs[0].RunAttempt != "1" || recs[0].Actor != "octo" {
 			t.Fatalf("override record = %+v", recs)
@@ -210,7 +178,7 @@ func TestEvidenceRecord(t *testing.T) {
 		// A run URL alone is a source.
 		out = s.run(nil, "evidence", "record", "--lane", "blog/prod", "--kind", "backup-gate", "--status", "pass",
 			"--run-url", "https://github.com/acme/deploys/actions/runs/77")
-		evWant(t, out, 0)
+		testkit.Want(t, out, 0)
 		if recs := s.list(t, evidence.Query{Lanes: []string{"blog/prod"}}); len(recs) != 1 || recs[0].RunID != "77" {
 			t.Fatalf("run-url record = %+v", recs)
 		}
@@ -262,14 +230,14 @@ func TestEvidenceRecordInvalid(t *testing.T) {
 	evBoth(t, evLanesYAML, nil, func(t *testing.T, s evStore) {
 		for _, tc := range tests {
 			out := s.run(env, tc.args...)
-			if out.code != 2 {
+			if out.Code != 2 {
 				t.Errorf("%s: want exit 2, got %s", tc.name, out)
 				continue
 			}
-			if !strings.Contains(out.stderr, tc.want) {
-				t.Errorf("%s: stderr %q does not mention %q", tc.name, out.stderr, tc.want)
+			if !strings.Contains(out.Stderr, tc.want) {
+				t.Errorf("%s: stderr %q does not mention %q", tc.name, out.Stderr, tc.want)
 			}
-			if strings.Contains(out.stdout+out.stderr, secret) {
+			if strings.Contains(out.Stdout+out.Stderr, secret) {
 				t.Errorf("%s: the secret leaked: %s", tc.name, out)
 			}
 		}
@@ -280,41 +248,30 @@ func TestEvidenceRecordInvalid(t *testing.T) {
 
 	t.Run("no store", func(t *testing.T) {
 		dir := evWorkDir(t, evLanesYAML)
-		evWant(t, evRun(dir, nil, base...), 2)
+		testkit.Want(t, lanegate.In(dir, nil, base...), 2)
 	})
 	t.Run("postgres without lanegate migrations", func(t *testing.T) {
 		s := evNewPG(t, evLanesYAML, nil, false)
 		out := s.run(nil, base...)
-		evWant(t, out, 3)
-		if !strings.Contains(out.stderr, "lanegate migrate") {
+		testkit.Want(t, out, 3)
+		if !strings.Contains(out.Stderr, "lanegate migrate") {
 			t.Fatalf("stderr does not say to migrate: %s", out)
 		}
 	})
 	t.Run("missing state dir", func(t *testing.T) {
 		dir := evWorkDir(t, evLanesYAML)
-		evWant(t, evRun(dir, nil, append(base, "--state-dir", "nope")...), 3)
+		testkit.Want(t, lanegate.In(dir, nil, append(base, "--state-dir", "nope")...), 3)
 		if _, err := os.Stat(filepath.Join(dir, "nope")); !os.IsNotExist(err) {
 			t.Fatalf("state dir was created: %v", err)
 		}
 	})
 }
 
-// evBuild builds the lanegate binary once per test.
-func evBuild(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "lanegate")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/lanegate/lanegate/cmd/lanegate")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // TestEvidenceRecordConcurrentProcesses runs 16 `lanegate evidence record`
 // processes at once: 8 with distinct run ids and 8 with the same one. Every
 // distinct record must be stored, the shared one exactly once.
 func TestEvidenceRecordConcurrentProcesses(t *testing.T) {
-	bin := evBuild(t)
+	bin := testkit.Build(t)
 	evBoth(t, evLanesYAML, nil, func(t *testing.T, s evStore) {
 		const n = 8
 		type result struct {
@@ -333,10 +290,9 @@ func TestEvidenceRecordConcurrentProcesses(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				cmd := exec.Command(bin, append([]string{"evidence", "record", "--lane", "shop/prod", "--kind", "deploy",
-					"--status", "pass", "--run-id", runID, "--detail", fmt.Sprintf("proc=%d", i)}, s.args...)...)
-				cmd.Dir = s.dir
-				cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.dir}
+				cmd := bin.Command(testkit.Invocation{Args: append([]string{"evidence", "record", "--lane", "shop/prod", "--kind", "deploy",
+					"--status", "pass", "--run-id", runID, "--detail", fmt.Sprintf("proc=%d", i)}, s.args...),
+					Dir: s.dir, Env: map[string]string{"PATH": os.Getenv("PATH"), "HOME": s.dir}})
 				<-start
 				out, err := cmd.CombinedOutput()
 				results[i] = result{runID, out, err}
@@ -447,14 +403,14 @@ func TestEvidenceProbe(t *testing.T) {
 	lanesYAML := evProbeLanes(srv.URL)
 	evBoth(t, lanesYAML, nil, func(t *testing.T, s evStore) {
 		out := s.run(nil, "evidence", "probe", "--run-id", "probe-1", "--concurrency", "2", "--format", "json")
-		evWant(t, out, 1) // shop/testing answers 503, blog/prod is refused
+		testkit.Want(t, out, 1) // shop/testing answers 503, blog/prod is refused
 		var rep struct {
 			Status  string       `json:"status"`
 			Probed  int          `json:"probed"`
 			Failed  int          `json:"failed"`
 			Results []evProbeRow `json:"results"`
 		}
-		if err := json.Unmarshal([]byte(out.stdout), &rep); err != nil {
+		if err := json.Unmarshal([]byte(out.Stdout), &rep); err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
 		if rep.Status != "blocked" || rep.Probed != 4 || rep.Failed != 2 || len(rep.Results) != 5 {
@@ -497,14 +453,14 @@ func TestEvidenceProbe(t *testing.T) {
 				}
 			}
 		}
-		if strings.Contains(out.stdout+out.stderr, evBodyMarker) {
+		if strings.Contains(out.Stdout+out.Stderr, evBodyMarker) {
 			t.Errorf("output holds the response body")
 		}
 
 		// --lane filters; an allowed private lane passes and exits 0.
 		out = s.run(nil, "evidence", "probe", "--run-id", "probe-2", "--lane", "shop/prod")
-		evWant(t, out, 0)
-		if !strings.Contains(out.stdout, "shop/prod") || strings.Contains(out.stdout, "shop/testing") {
+		testkit.Want(t, out, 0)
+		if !strings.Contains(out.Stdout, "shop/prod") || strings.Contains(out.Stdout, "shop/testing") {
 			t.Fatalf("filtered table:\n%s", out)
 		}
 		if recs := s.list(t, evidence.Query{Kinds: []string{"health"}}); len(recs) != 5 {
@@ -513,13 +469,13 @@ func TestEvidenceProbe(t *testing.T) {
 		// A lane without health_url is skipped with a note; a run that
 		// probed nothing proved nothing, so its verdict is blocked.
 		out = s.run(nil, "evidence", "probe", "--run-id", "probe-3", "--lane", "docs/prod")
-		evWant(t, out, 1)
-		if !strings.Contains(out.stdout, "no health_url") || !strings.HasPrefix(out.stdout, "BLOCKED: 0 probed") ||
-			!strings.Contains(out.stderr, "nothing was probed") {
+		testkit.Want(t, out, 1)
+		if !strings.Contains(out.Stdout, "no health_url") || !strings.HasPrefix(out.Stdout, "BLOCKED: 0 probed") ||
+			!strings.Contains(out.Stderr, "nothing was probed") {
 			t.Fatalf("empty probe not blocked:\n%s", out)
 		}
 		// The same run again records nothing new.
-		evWant(t, s.run(nil, "evidence", "probe", "--run-id", "probe-2", "--lane", "shop/prod"), 0)
+		testkit.Want(t, s.run(nil, "evidence", "probe", "--run-id", "probe-2", "--lane", "shop/prod"), 0)
 		if recs := s.list(t, evidence.Query{Kinds: []string{"health"}}); len(recs) != 5 {
 			t.Fatalf("after repeated probe: %d records", len(recs))
 		}
@@ -532,7 +488,7 @@ func TestEvidenceProbe(t *testing.T) {
 			{"evidence", "probe", "--run-id", "p", "--concurrency", "0"},
 			{"evidence", "probe", "--run-id", "p", "--format", "xml"},
 		} {
-			evWant(t, s.run(nil, args...), 2)
+			testkit.Want(t, s.run(nil, args...), 2)
 		}
 		if hits.Load() != before {
 			t.Errorf("invalid probe invocations sent %d requests", hits.Load()-before)
@@ -544,9 +500,9 @@ func TestEvidenceProbe(t *testing.T) {
 
 	t.Run("no-record needs no store or source", func(t *testing.T) {
 		dir := evWorkDir(t, lanesYAML)
-		out := evRun(dir, nil, "evidence", "probe", "--no-record", "--lane", "shop/prod", "--lane", "blog/prod")
-		evWant(t, out, 1)
-		if !strings.Contains(out.stdout, "refusing to probe private address") {
+		out := lanegate.In(dir, nil, "evidence", "probe", "--no-record", "--lane", "shop/prod", "--lane", "blog/prod")
+		testkit.Want(t, out, 1)
+		if !strings.Contains(out.Stdout, "refusing to probe private address") {
 			t.Fatalf("table:\n%s", out)
 		}
 		if _, err := os.Stat(filepath.Join(dir, "state")); !os.IsNotExist(err) {
@@ -564,24 +520,24 @@ func TestEvidenceListShow(t *testing.T) {
 			{"--lane", "shop/prod", "--kind", "health", "--status", "pass", "--run-id", "3", "--observed-at", at(10 * time.Minute), "--detail", "status_code=200"},
 			{"--lane", "blog/prod", "--kind", "audit", "--status", "pass", "--run-id", "4", "--detail", "verdict=complete", "--detail", "counts=complete:1"},
 		} {
-			evWant(t, s.run(nil, append([]string{"evidence", "record"}, args...)...), 0)
+			testkit.Want(t, s.run(nil, append([]string{"evidence", "record"}, args...)...), 0)
 		}
 
 		out := s.run(nil, "evidence", "list")
-		evWant(t, out, 0)
-		lines := strings.Split(strings.TrimSpace(out.stdout), "\n")
+		testkit.Want(t, out, 0)
+		lines := strings.Split(strings.TrimSpace(out.Stdout), "\n")
 		if len(lines) != 4 || !strings.HasPrefix(lines[0], "LANE") {
-			t.Fatalf("list:\n%s", out.stdout)
+			t.Fatalf("list:\n%s", out.Stdout)
 		}
 		if !strings.Contains(lines[1], "blog/prod") || !strings.Contains(lines[2], "shop/prod  deploy") || !strings.Contains(lines[2], "fail") || !strings.Contains(lines[2], "3h") {
-			t.Fatalf("list rows:\n%s", out.stdout)
+			t.Fatalf("list rows:\n%s", out.Stdout)
 		}
 		if !strings.Contains(lines[3], "health") || !strings.Contains(lines[3], "10m") || !strings.Contains(lines[3], "status_code=200") {
-			t.Fatalf("list rows:\n%s", out.stdout)
+			t.Fatalf("list rows:\n%s", out.Stdout)
 		}
 
 		out = s.run(nil, "evidence", "show", "--lane", "shop/prod", "--kind", "deploy", "--format", "json")
-		evWant(t, out, 0)
+		testkit.Want(t, out, 0)
 		var shown struct {
 			Evidence map[string]map[string][]struct {
 				RunID      string `json:"run_id"`
@@ -589,7 +545,7 @@ func TestEvidenceListShow(t *testing.T) {
 				AgeSeconds int64  `json:"age_seconds"`
 			} `json:"evidence"`
 		}
-		if err := json.Unmarshal([]byte(out.stdout), &shown); err != nil {
+		if err := json.Unmarshal([]byte(out.Stdout), &shown); err != nil {
 			t.Fatal(err)
 		}
 		deploys := shown.Evidence["shop/prod"]["deploy"]
@@ -599,14 +555,14 @@ func TestEvidenceListShow(t *testing.T) {
 		}
 
 		out = s.run(nil, "evidence", "list", "--since", "1h")
-		evWant(t, out, 0)
-		if strings.Contains(out.stdout, "deploy") || !strings.Contains(out.stdout, "health") {
-			t.Fatalf("--since 1h:\n%s", out.stdout)
+		testkit.Want(t, out, 0)
+		if strings.Contains(out.Stdout, "deploy") || !strings.Contains(out.Stdout, "health") {
+			t.Fatalf("--since 1h:\n%s", out.Stdout)
 		}
 		out = s.run(nil, "evidence", "list", "--lane", "docs/prod")
-		evWant(t, out, 0)
-		if strings.TrimSpace(out.stdout) != "no evidence recorded" {
-			t.Fatalf("empty list:\n%s", out.stdout)
+		testkit.Want(t, out, 0)
+		if strings.TrimSpace(out.Stdout) != "no evidence recorded" {
+			t.Fatalf("empty list:\n%s", out.Stdout)
 		}
 		for _, args := range [][]string{
 			{"evidence", "show"},
@@ -617,7 +573,7 @@ func TestEvidenceListShow(t *testing.T) {
 			{"evidence", "list", "--lane", "bad"},
 			{"evidence", "frobnicate"},
 		} {
-			evWant(t, s.run(nil, args...), 2)
+			testkit.Want(t, s.run(nil, args...), 2)
 		}
 	})
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/lanegate/lanegate/internal/fixture"
 	"github.com/lanegate/lanegate/internal/record"
+	"github.com/lanegate/lanegate/internal/testkit"
 )
 
 // Finding A: a planted journal made `backfill --recover` (and every
@@ -50,7 +51,7 @@ func TestBackfillHostileJournalDeletesNothing(t *testing.T) {
 	}
 
 	rec := bfBackfill(t, s, "--recover")
-	if rec.code != 3 || !strings.Contains(rec.stderr, "nothing was removed") {
+	if rec.Code != 3 || !strings.Contains(rec.Stderr, "nothing was removed") {
 		t.Errorf("--recover with a hostile journal: want exit 3 saying nothing was removed, got %s", rec)
 	}
 	intact("--recover")
@@ -58,7 +59,7 @@ func TestBackfillHostileJournalDeletesNothing(t *testing.T) {
 	// An apply never recovers by itself: it refuses and names --recover.
 	digest := "sha256:" + strings.Repeat("0", 64)
 	app := bfApply(t, s, digest)
-	if app.code != 3 || !strings.Contains(app.stderr, "backfill --recover") {
+	if app.Code != 3 || !strings.Contains(app.Stderr, "backfill --recover") {
 		t.Errorf("--apply with a journal: want exit 3 naming --recover, got %s", app)
 	}
 	intact("--apply")
@@ -72,14 +73,14 @@ func TestBackfillHostileJournalDeletesNothing(t *testing.T) {
 func TestAuditRefusesADirectoryThatIsNotAState(t *testing.T) {
 	dir := t.TempDir()
 	os.Mkdir(filepath.Join(dir, "bin"), 0o755)
-	out := bfRun(t.TempDir(), nil, "audit", "--state-dir", dir, "--no-lanes")
-	if out.code != 2 || !strings.Contains(out.stderr, "none of Launchplane's record directories") || !strings.Contains(out.stderr, "--allow-empty") {
+	out := lanegate.In(t.TempDir(), nil, "audit", "--state-dir", dir, "--no-lanes")
+	if out.Code != 2 || !strings.Contains(out.Stderr, "none of Launchplane's record directories") || !strings.Contains(out.Stderr, "--allow-empty") {
 		t.Errorf("audit of a non-state directory: want exit 2 naming --allow-empty, got %s", out)
 	}
-	if strings.Contains(out.stdout, "OK") {
-		t.Errorf("stdout claims OK: %q", out.stdout)
+	if strings.Contains(out.Stdout, "OK") {
+		t.Errorf("stdout claims OK: %q", out.Stdout)
 	}
-	if out := bfRun(t.TempDir(), nil, "audit", "--state-dir", dir, "--no-lanes", "--allow-empty"); out.code != 0 {
+	if out := lanegate.In(t.TempDir(), nil, "audit", "--state-dir", dir, "--no-lanes", "--allow-empty"); out.Code != 0 {
 		t.Errorf("audit --allow-empty of an empty state: want exit 0, got %s", out)
 	}
 }
@@ -104,15 +105,15 @@ func TestAuditOutIntoAFIFO(t *testing.T) {
 		b, _ := io.ReadAll(f)
 		got <- string(b)
 	}()
-	done := make(chan bfOut, 1)
-	go func() { done <- bfRun(tmp, nil, "audit", "--state-dir", s.dir, "--no-lanes", "--out", fifo) }()
-	var out bfOut
+	done := make(chan testkit.Result, 1)
+	go func() { done <- lanegate.In(tmp, nil, "audit", "--state-dir", s.dir, "--no-lanes", "--out", fifo) }()
+	var out testkit.Result
 	select {
 	case out = <-done:
 	case <-time.After(30 * time.Second):
 		t.Fatal("audit --out FIFO did not finish")
 	}
-	if out.code != 0 {
+	if out.Code != 0 {
 		t.Fatalf("audit --out FIFO: %s", out)
 	}
 	var body string
@@ -137,7 +138,7 @@ func TestAuditOutIntoAFIFO(t *testing.T) {
 	link := filepath.Join(tmp, "link.json")
 	os.Symlink(target, link)
 	for _, p := range []string{tmp, link} {
-		if out := bfRun(tmp, nil, "audit", "--state-dir", s.dir, "--no-lanes", "--out", p); out.code != 2 || !strings.Contains(out.stderr, "cannot write "+p) {
+		if out := lanegate.In(tmp, nil, "audit", "--state-dir", s.dir, "--no-lanes", "--out", p); out.Code != 2 || !strings.Contains(out.Stderr, "cannot write "+p) {
 			t.Errorf("--out %s: want exit 2 naming it, got %s", p, out)
 		}
 	}
@@ -148,13 +149,13 @@ func TestAuditOutIntoAFIFO(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(s.dir, record.KindProviderTarget.Dir(), "x.json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	go func() { done <- bfRun(tmp, nil, "audit", "--state-dir", s.dir, "--no-lanes", "--format", "json") }()
+	go func() { done <- lanegate.In(tmp, nil, "audit", "--state-dir", s.dir, "--no-lanes", "--format", "json") }()
 	select {
 	case out = <-done:
 	case <-time.After(30 * time.Second):
 		t.Fatal("audit hung on a FIFO record")
 	}
-	if out.code != 1 || !strings.Contains(out.stdout, "invalid_record") || !strings.Contains(out.stdout, "named pipe") {
+	if out.Code != 1 || !strings.Contains(out.Stdout, "invalid_record") || !strings.Contains(out.Stdout, "named pipe") {
 		t.Errorf("audit with a FIFO record: want exit 1 with invalid_record, got %s", out)
 	}
 }

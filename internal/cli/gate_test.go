@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lanegate/lanegate/internal/gate"
+	"github.com/lanegate/lanegate/internal/testkit"
 )
 
 var (
@@ -26,7 +27,7 @@ var (
 // state.
 type gtEnv struct {
 	t   *testing.T
-	f   *fghServer
+	f   *testkit.GitHub
 	dir string
 	now time.Time
 	seq int // evidence run ids
@@ -34,7 +35,7 @@ type gtEnv struct {
 
 func newGT(t *testing.T) *gtEnv {
 	t.Helper()
-	g := &gtEnv{t: t, f: newFGH(t), dir: fghWorkDir(t), now: time.Now().UTC().Truncate(time.Second)}
+	g := &gtEnv{t: t, f: testkit.NewGitHub(t, testkit.SingleRepo), dir: testkit.ExampleWorkDir(t), now: time.Now().UTC().Truncate(time.Second)}
 	g.pr(5, gtHead, "o/r", nil, "")
 	g.files("lanes.yaml")
 	return g
@@ -42,7 +43,7 @@ func newGT(t *testing.T) *gtEnv {
 
 // files sets what PR 5 changes between gtBase and gtHead.
 func (g *gtEnv) files(names ...string) {
-	g.f.setCompare(gtBase, gtHead, names)
+	g.f.SetCompare(testkit.Repo, gtBase, gtHead, names)
 }
 
 // pr serves pull request n.
@@ -51,7 +52,7 @@ func (g *gtEnv) pr(n int, head, headRepo string, labels []string, body string) {
 	for _, l := range labels {
 		ls = append(ls, map[string]any{"name": l})
 	}
-	g.f.setPull(n, map[string]any{
+	g.f.SetPull(testkit.Repo, n, map[string]any{
 		"number": n, "state": "open", "title": "cutover", "body": body, "labels": ls, "draft": false,
 		"head": map[string]any{"sha": head, "ref": "cutover", "repo": map[string]any{"full_name": headRepo}},
 		"base": map[string]any{"sha": gtBase, "ref": "main", "repo": map[string]any{"full_name": "o/r"}},
@@ -60,16 +61,16 @@ func (g *gtEnv) pr(n int, head, headRepo string, labels []string, body string) {
 
 // lanes serves lanes.yaml at the base and head SHAs.
 func (g *gtEnv) lanes(base, head string) {
-	g.f.setContent(gtBase, "lanes.yaml", base)
-	g.f.setContent(gtHead, "lanes.yaml", head)
+	g.f.SetContent(testkit.Repo, gtBase, "lanes.yaml", base)
+	g.f.SetContent(testkit.Repo, gtHead, "lanes.yaml", head)
 }
 
 // evidence records evidence for lane, observed ago before g.now.
 func (g *gtEnv) evidence(lane, kind, status string, ago time.Duration) {
 	g.t.Helper()
-	o := fghRun(g.dir, nil, "evidence", "record", "--state-dir", "state", "--lanes", "lanes.yaml", "--lane", lane, "--kind", kind,
+	o := lanegate.In(g.dir, nil, "evidence", "record", "--state-dir", "state", "--lanes", "lanes.yaml", "--lane", lane, "--kind", kind,
 		"--status", status, "--run-id", fmt.Sprintf("%d", 7000+g.runs()), "--observed-at", g.now.Add(-ago).Format(time.RFC3339))
-	fghWant(g.t, o, 0)
+	testkit.Want(g.t, o, 0)
 }
 
 func (g *gtEnv) runs() int {
@@ -101,7 +102,7 @@ func (g *gtEnv) prEvent() map[string]string {
 
 // run runs the gate as a pull_request Actions run would, plus extra vars
 // and args; --state-dir state and --now are added unless noStore is set.
-func (g *gtEnv) run(extra map[string]string, args ...string) fghOut {
+func (g *gtEnv) run(extra map[string]string, args ...string) testkit.Result {
 	vars := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_SERVER_URL": "https://github.example", "GITHUB_RUN_ID": "900",
 		"GITHUB_SHA": gtMerge}
 	for k, v := range g.prEvent() {
@@ -110,14 +111,14 @@ func (g *gtEnv) run(extra map[string]string, args ...string) fghOut {
 	for k, v := range extra {
 		vars[k] = v
 	}
-	return fghRun(g.dir, g.f.vars(vars), append([]string{"gate", "--now", g.now.Format(time.RFC3339)}, args...)...)
+	return lanegate.In(g.dir, g.f.Env(vars), append([]string{"gate", "--now", g.now.Format(time.RFC3339)}, args...)...)
 }
 
 // decide runs the gate with the state dir and reads back its JSON report.
-func (g *gtEnv) decide(code int, extra map[string]string, args ...string) (gate.Result, fghOut) {
+func (g *gtEnv) decide(code int, extra map[string]string, args ...string) (gate.Result, testkit.Result) {
 	g.t.Helper()
 	o := g.run(extra, append([]string{"--state-dir", "state", "--out", "gate.json"}, args...)...)
-	fghWant(g.t, o, code)
+	testkit.Want(g.t, o, code)
 	return g.result(), o
 }
 
@@ -136,9 +137,9 @@ func (g *gtEnv) result() gate.Result {
 
 // status checks the one status posted: on sha, context lanegate/cutover,
 // the given state, a description of at most 140 characters.
-func (g *gtEnv) status(sha, state string) fghStatus {
+func (g *gtEnv) status(sha, state string) testkit.Status {
 	g.t.Helper()
-	sts := g.f.statusList()
+	sts := g.f.Statuses()
 	if len(sts) != 1 {
 		g.t.Fatalf("want one status, got %+v", sts)
 	}
@@ -159,7 +160,7 @@ func (g *gtEnv) status(sha, state string) fghStatus {
 // neverReadsStatuses: the gate decides without looking at any status.
 func (g *gtEnv) neverReadsStatuses() {
 	g.t.Helper()
-	for _, c := range g.f.callList() {
+	for _, c := range g.f.Calls() {
 		if c.Method == "GET" && strings.Contains(c.Path, "status") {
 			g.t.Errorf("the gate read %s", c)
 		}
@@ -216,7 +217,7 @@ func gtHasReason(t *testing.T, l gate.LaneVerdict, want string) {
 func TestGatePassPostsStatusOnPRHead(t *testing.T) {
 	t.Parallel()
 	g := newGT(t)
-	base := fghRepoLanes(t)
+	base := testkit.RepoFile(t, "lanes.yaml")
 	g.lanes(base, gtStage(t, base, "discord-blue/prod", "provider-target"))
 	g.freshEvidence("discord-blue/prod")
 
@@ -232,20 +233,20 @@ func TestGatePassPostsStatusOnPRHead(t *testing.T) {
 	if s.Description != "1 lane(s) ready to cut over" {
 		t.Errorf("description %q", s.Description)
 	}
-	for _, st := range g.f.statusList() {
+	for _, st := range g.f.Statuses() {
 		if st.SHA == gtMerge {
 			t.Error("status posted on GITHUB_SHA, the test merge commit")
 		}
 	}
-	cs := g.f.issueComments(5)
-	if len(cs) != 1 || cs[0].Login != fghBot || !strings.HasPrefix(cs[0].Body, "<!-- lanegate:sticky:gate -->\n## ✅ lanegate cutover gate: pass\n") ||
+	cs := g.f.IssueComments(testkit.Repo, 5)
+	if len(cs) != 1 || cs[0].Author != testkit.ActionsBot || !strings.HasPrefix(cs[0].Body, "<!-- lanegate:sticky:gate -->\n## ✅ lanegate cutover gate: pass\n") ||
 		!strings.Contains(cs[0].Body, "| ✅ | `discord-blue/prod` | dokploy → provider-target | stage dokploy → provider-target | — |") ||
 		!strings.Contains(cs[0].Body, "head `"+gtHead[:12]+"`") {
 		t.Errorf("sticky comment: %+v", cs)
 	}
 	// The lanes file is read at the PR's base and head SHAs.
 	var refs []string
-	for _, c := range g.f.callList() {
+	for _, c := range g.f.Calls() {
 		if c.Path == "/repos/o/r/contents/lanes.yaml" {
 			refs = append(refs, c.Query)
 		}
@@ -253,14 +254,14 @@ func TestGatePassPostsStatusOnPRHead(t *testing.T) {
 	if !slices.Equal(refs, []string{"ref=" + gtBase, "ref=" + gtHead}) {
 		t.Errorf("lanes.yaml reads %q", refs)
 	}
-	if !strings.Contains(o.stderr, "lanegate: gate pass: 1 lane(s) ready to cut over") || !strings.HasPrefix(o.stdout, "PASS: 1 lane(s) ready to cut over\n") {
+	if !strings.Contains(o.Stderr, "lanegate: gate pass: 1 lane(s) ready to cut over") || !strings.HasPrefix(o.Stdout, "PASS: 1 lane(s) ready to cut over\n") {
 		t.Errorf("output:\n%s", o)
 	}
 
 	// A second run edits the same sticky comment rather than adding one.
-	g.f.resetCalls()
+	g.f.ResetCalls()
 	g.decide(0, map[string]string{"GITHUB_RUN_ID": "901"})
-	if cs2 := g.f.issueComments(5); len(cs2) != 1 || cs2[0].ID != cs[0].ID || !strings.Contains(cs2[0].Body, "runs/901") {
+	if cs2 := g.f.IssueComments(testkit.Repo, 5); len(cs2) != 1 || cs2[0].ID != cs[0].ID || !strings.Contains(cs2[0].Body, "runs/901") {
 		t.Errorf("second run: %+v", cs2)
 	}
 	g.neverReadsStatuses()
@@ -269,7 +270,7 @@ func TestGatePassPostsStatusOnPRHead(t *testing.T) {
 func TestGateNoLanesInScope(t *testing.T) {
 	t.Parallel()
 	g := newGT(t)
-	base := fghRepoLanes(t)
+	base := testkit.RepoFile(t, "lanes.yaml")
 	g.lanes(base, base)
 	g.files("README.md", "docs/x.md")
 	r, _ := g.decide(0, nil)
@@ -307,7 +308,7 @@ func TestGateEvidenceProblemsBlock(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			g := newGT(t)
-			base := fghRepoLanes(t)
+			base := testkit.RepoFile(t, "lanes.yaml")
 			g.lanes(base, gtStage(t, base, "discord-blue/prod", "provider-target"))
 			tc.record(g)
 			r, o := g.decide(1, nil)
@@ -318,7 +319,7 @@ func TestGateEvidenceProblemsBlock(t *testing.T) {
 			if s := g.status(gtHead, "failure"); s.Description != "blocked: 1 of 1 lane(s) not ready" {
 				t.Errorf("description %q", s.Description)
 			}
-			if cs := g.f.issueComments(5); len(cs) != 1 || !strings.Contains(cs[0].Body, "## ❌ lanegate cutover gate: blocked") {
+			if cs := g.f.IssueComments(testkit.Repo, 5); len(cs) != 1 || !strings.Contains(cs[0].Body, "## ❌ lanegate cutover gate: blocked") {
 				t.Errorf("comment %+v", cs)
 			}
 		})
@@ -330,7 +331,7 @@ func TestGateStageRules(t *testing.T) {
 	t.Run("prerequisite not cut over", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		g.lanes(base, gtStage(t, base, "sellyouroutboard/prod", "provider-target"))
 		g.freshEvidence("sellyouroutboard/prod")
 		r, _ := g.decide(1, nil)
@@ -343,7 +344,7 @@ func TestGateStageRules(t *testing.T) {
 	t.Run("prerequisites already cut over", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		for _, l := range []string{"discord-blue/prod", "sellyouroutboard/testing", "verireel/testing"} {
 			base = gtStage(t, base, l, "provider-target")
 			g.freshEvidence(l)
@@ -359,7 +360,7 @@ func TestGateStageRules(t *testing.T) {
 	t.Run("skipping a stage", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		g.lanes(base, gtStage(t, base, "discord-blue/prod", "retired"))
 		g.freshEvidence("discord-blue/prod")
 		r, _ := g.decide(1, nil)
@@ -369,7 +370,7 @@ func TestGateStageRules(t *testing.T) {
 	t.Run("removing a lane at provider-target", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := gtStage(t, fghRepoLanes(t), "discord-blue/prod", "provider-target")
+		base := gtStage(t, testkit.RepoFile(t, "lanes.yaml"), "discord-blue/prod", "provider-target")
 		head := gtRemove(t, base, "discord-blue/prod")
 		if strings.Contains(head, "discord-blue") {
 			t.Fatal("lane not removed")
@@ -390,7 +391,7 @@ func TestGateLabelsAndTrailer(t *testing.T) {
 	t.Run("label alone", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		g.lanes(base, base)
 		g.files()
 		g.pr(5, gtHead, "o/r", []string{"bug", "cutover:discord-blue/prod"}, "")
@@ -405,7 +406,7 @@ func TestGateLabelsAndTrailer(t *testing.T) {
 	t.Run("label, trailer and an unknown lane", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		g.lanes(base, base)
 		g.pr(5, gtHead, "o/r", []string{"cutover:discord-blue/prod"}, "Moves the testing lanes.\n\nCutover-Lanes: verireel/testing, nope/prod\n")
 		g.files("products/cm/app.py")
@@ -441,7 +442,7 @@ func TestGateLabelsAndTrailer(t *testing.T) {
 func TestGateFileListingCap(t *testing.T) {
 	t.Parallel()
 	g := newGT(t)
-	base := fghRepoLanes(t)
+	base := testkit.RepoFile(t, "lanes.yaml")
 	g.lanes(base, base)
 	files := make([]string, 3500)
 	for i := range files {
@@ -459,7 +460,7 @@ func TestGateFileListingCap(t *testing.T) {
 	}
 	// One compare of the decided base and head; never the PR's file list.
 	var lists []string
-	for _, c := range g.f.callList() {
+	for _, c := range g.f.Calls() {
 		if strings.Contains(c.Path, "/compare/") || strings.HasSuffix(c.Path, "/files") {
 			lists = append(lists, c.Path)
 		}
@@ -473,7 +474,7 @@ func TestGateFileListingCap(t *testing.T) {
 func TestGateForkPullRequest(t *testing.T) {
 	t.Parallel()
 	g := newGT(t)
-	base := fghRepoLanes(t)
+	base := testkit.RepoFile(t, "lanes.yaml")
 	g.lanes(base, gtStage(t, base, "discord-blue/prod", "provider-target"))
 	g.pr(5, gtHead, "forker/r", nil, "")
 	g.freshEvidence("discord-blue/prod")
@@ -485,15 +486,15 @@ func TestGateForkPullRequest(t *testing.T) {
 	}
 	// Its token is read-only: it posts nothing and leaves the status to the
 	// privileged workflow_run half.
-	if w := g.f.writes(); len(w) != 0 {
+	if w := g.f.Writes(); len(w) != 0 {
 		t.Errorf("the fork's unprivileged run wrote: %q", w)
 	}
 
 	// Its --scope-only half writes the scope file and posts nothing.
-	g.f.resetCalls()
+	g.f.ResetCalls()
 	o = g.run(nil, "--scope-only", "--out", "scope.json")
-	fghWant(t, o, 0)
-	if w := g.f.writes(); len(w) != 0 {
+	testkit.Want(t, o, 0)
+	if w := g.f.Writes(); len(w) != 0 {
 		t.Errorf("--scope-only wrote: %q", w)
 	}
 	var scope struct {
@@ -516,15 +517,15 @@ func TestGateForkPullRequest(t *testing.T) {
 	}
 
 	// The privileged workflow_run half decides the same PR normally.
-	g.f.resetCalls()
-	g.f.clearStatuses()
+	g.f.ResetCalls()
+	g.f.ClearStatuses()
 	wr := g.event("workflow_run", map[string]any{"action": "completed", "workflow_run": map[string]any{"id": 1, "event": "pull_request", "head_sha": gtHead}})
 	r, o = g.decide(0, wr, "--scope-from", "scope.json")
 	if r.Verdict != gate.Pass || len(r.Lanes) != 1 || r.Lanes[0].Lane != "discord-blue/prod" {
 		t.Fatalf("workflow_run result %+v\n%s", r, o)
 	}
 	g.status(gtHead, "success")
-	if cs := g.f.issueComments(5); len(cs) != 1 || !strings.Contains(cs[0].Body, "lanegate cutover gate: pass") {
+	if cs := g.f.IssueComments(testkit.Repo, 5); len(cs) != 1 || !strings.Contains(cs[0].Body, "lanegate cutover gate: pass") {
 		t.Errorf("comment %+v", cs)
 	}
 }
@@ -538,15 +539,15 @@ func TestGateMergeGroup(t *testing.T) {
 	groupBase := strings.Repeat("e5", 20) // main moved on since PR 7 was opened
 	setup := func(t *testing.T, groupHead string) (*gtEnv, map[string]string) {
 		g := newGT(t)
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		g.pr(7, gtHead, "o/r", nil, "")
 		// PR 7 on its own advances discord-blue/prod only, and honestly.
-		g.f.setContent(gtBase, "lanes.yaml", base)
-		g.f.setContent(gtHead, "lanes.yaml", gtStage(t, base, "discord-blue/prod", "provider-target"))
-		g.f.setCompare(gtBase, gtHead, []string{"lanes.yaml"})
-		g.f.setContent(groupBase, "lanes.yaml", base)
-		g.f.setContent(queueSHA, "lanes.yaml", groupHead)
-		g.f.setCompare(groupBase, queueSHA, []string{"lanes.yaml"})
+		g.f.SetContent(testkit.Repo, gtBase, "lanes.yaml", base)
+		g.f.SetContent(testkit.Repo, gtHead, "lanes.yaml", gtStage(t, base, "discord-blue/prod", "provider-target"))
+		g.f.SetCompare(testkit.Repo, gtBase, gtHead, []string{"lanes.yaml"})
+		g.f.SetContent(testkit.Repo, groupBase, "lanes.yaml", base)
+		g.f.SetContent(testkit.Repo, queueSHA, "lanes.yaml", groupHead)
+		g.f.SetCompare(testkit.Repo, groupBase, queueSHA, []string{"lanes.yaml"})
 		g.freshEvidence("discord-blue/prod")
 		mg := g.event("merge_group", map[string]any{"action": "checks_requested", "merge_group": map[string]any{
 			"head_sha": queueSHA, "head_ref": "refs/heads/gh-readonly-queue/main/pr-7-" + groupBase, "base_sha": groupBase, "base_ref": "refs/heads/main"}})
@@ -555,7 +556,7 @@ func TestGateMergeGroup(t *testing.T) {
 	}
 	t.Run("the group advances only what PR 7 does", func(t *testing.T) {
 		t.Parallel()
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		g, mg := setup(t, gtStage(t, base, "discord-blue/prod", "provider-target"))
 		r, o := g.decide(0, mg)
 		if r.Verdict != gate.Pass || len(r.Lanes) != 1 {
@@ -563,7 +564,7 @@ func TestGateMergeGroup(t *testing.T) {
 		}
 		g.status(queueSHA, "success")
 		var reads []string
-		for _, c := range g.f.callList() {
+		for _, c := range g.f.Calls() {
 			if c.Path == "/repos/o/r/contents/lanes.yaml" {
 				reads = append(reads, c.Query)
 			} else if strings.Contains(c.Path, "/compare/") {
@@ -573,16 +574,16 @@ func TestGateMergeGroup(t *testing.T) {
 		if want := []string{"/repos/o/r/compare/" + groupBase + "..." + queueSHA, "ref=" + groupBase, "ref=" + queueSHA}; !slices.Equal(reads, want) {
 			t.Errorf("reads %q, want %q", reads, want)
 		}
-		if !slices.Contains(g.f.log(), "GET /repos/o/r/pulls/7") {
-			t.Errorf("PR 7 not read: %q", g.f.log())
+		if !slices.Contains(g.f.Endpoints(), "GET /repos/o/r/pulls/7") {
+			t.Errorf("PR 7 not read: %q", g.f.Endpoints())
 		}
-		if cs := g.f.issueComments(7); len(cs) != 1 {
+		if cs := g.f.IssueComments(testkit.Repo, 7); len(cs) != 1 {
 			t.Errorf("comments on PR 7: %+v", cs)
 		}
 	})
 	t.Run("an earlier pull request in the group advances another lane", func(t *testing.T) {
 		t.Parallel()
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		head := gtStage(t, gtStage(t, base, "discord-blue/prod", "provider-target"), "sellyouroutboard/prod", "provider-target")
 		g, mg := setup(t, head)
 		r, o := g.decide(1, mg)
@@ -594,9 +595,9 @@ func TestGateMergeGroup(t *testing.T) {
 	})
 	t.Run("the group's changed files come from its own commits", func(t *testing.T) {
 		t.Parallel()
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		g, mg := setup(t, gtStage(t, base, "discord-blue/prod", "provider-target"))
-		g.f.setCompare(groupBase, queueSHA, []string{"lanes.yaml", "products/cm/app.py"})
+		g.f.SetCompare(testkit.Repo, groupBase, queueSHA, []string{"lanes.yaml", "products/cm/app.py"})
 		r, _ := g.decide(1, mg)
 		if l := gtLane(t, r, "cm/testing"); !slices.Equal(l.Why, []string{"changed files match its paths"}) {
 			t.Errorf("cm/testing %+v", l)
@@ -605,14 +606,14 @@ func TestGateMergeGroup(t *testing.T) {
 	})
 	t.Run("a merge group without its SHAs", func(t *testing.T) {
 		t.Parallel()
-		g, _ := setup(t, fghRepoLanes(t))
+		g, _ := setup(t, testkit.RepoFile(t, "lanes.yaml"))
 		mg := g.event("merge_group", map[string]any{"action": "checks_requested", "merge_group": map[string]any{
 			"head_ref": "refs/heads/gh-readonly-queue/main/pr-7-" + groupBase}})
 		r, _ := g.decide(1, mg)
 		if len(r.Problems) == 0 || !strings.HasPrefix(r.Problems[0], "the merge_group event has no valid base_sha and head_sha") {
 			t.Errorf("problems %q", r.Problems)
 		}
-		if sts := g.f.statusList(); len(sts) != 0 {
+		if sts := g.f.Statuses(); len(sts) != 0 {
 			t.Errorf("statuses %+v", sts)
 		}
 	})
@@ -642,8 +643,8 @@ func TestGateRulesComeFromBase(t *testing.T) {
 	t.Parallel()
 	t.Run("offline with the example state", func(t *testing.T) {
 		t.Parallel()
-		dir := fghWorkDir(t)
-		base := fghRepoLanes(t)
+		dir := testkit.ExampleWorkDir(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		if err := os.WriteFile(filepath.Join(dir, "head-weak.yaml"), []byte(weakHead(t, base)), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -651,8 +652,8 @@ func TestGateRulesComeFromBase(t *testing.T) {
 			t.Fatal(err)
 		}
 		run := func(head string) gate.Result {
-			o := fghRun(dir, nil, "gate", "--offline", "--base-lanes", "lanes.yaml", "--head-lanes", head, "--state-dir", "state", "--out", "gate.json")
-			fghWant(t, o, 1)
+			o := lanegate.In(dir, nil, "gate", "--offline", "--base-lanes", "lanes.yaml", "--head-lanes", head, "--state-dir", "state", "--out", "gate.json")
+			testkit.Want(t, o, 1)
 			b, err := os.ReadFile(filepath.Join(dir, "gate.json"))
 			if err != nil {
 				t.Fatal(err)
@@ -679,7 +680,7 @@ func TestGateRulesComeFromBase(t *testing.T) {
 	t.Run("online", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		g.lanes(base, weakHead(t, base))
 		r, _ := g.decide(1, nil)
 		gtHasReason(t, gtLane(t, r, "opw/prod"), gate.RuleChangeReason+": opw/prod changes wave 3 → 1")
@@ -688,7 +689,7 @@ func TestGateRulesComeFromBase(t *testing.T) {
 	t.Run("fork, decided by workflow_run with --scope-from", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		// discord-blue/prod is ready by every rule; the fork also drops its
 		// evidence requirements, which must not ride along.
 		head := gtStage(t, base, "discord-blue/prod", "provider-target")
@@ -711,7 +712,7 @@ func TestGateRulesComeFromBase(t *testing.T) {
 	t.Run("deleting the cm lanes' paths while changing cm code", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		head := strings.ReplaceAll(base, "    paths: [\"products/cm/**\"]\n", "")
 		if strings.Contains(head, "products/cm/") {
 			t.Fatal("paths not removed")
@@ -734,16 +735,16 @@ func TestGateRulesComeFromBase(t *testing.T) {
 	t.Run("no lanes.yaml on the base branch", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := fghRepoLanes(t)
-		g.f.setContent(gtHead, "lanes.yaml", gtStage(t, base, "discord-blue/prod", "provider-target"))
+		base := testkit.RepoFile(t, "lanes.yaml")
+		g.f.SetContent(testkit.Repo, gtHead, "lanes.yaml", gtStage(t, base, "discord-blue/prod", "provider-target"))
 		g.freshEvidence("discord-blue/prod")
 		r, _ := g.decide(1, nil)
 		gtHasReason(t, gtLane(t, r, "discord-blue/prod"), "discord-blue/prod has no trusted rules: the base branch has no lanes.yaml")
 		g.status(gtHead, "failure")
 
 		// Introducing lanes.yaml with every lane at dokploy is fine.
-		g.f.clearStatuses()
-		g.f.setContent(gtHead, "lanes.yaml", base)
+		g.f.ClearStatuses()
+		g.f.SetContent(testkit.Repo, gtHead, "lanes.yaml", base)
 		g.files("lanes.yaml", "products/cm/app.py")
 		r, _ = g.decide(0, nil)
 		if r.Verdict != gate.Pass || len(r.Lanes) != 0 {
@@ -795,7 +796,7 @@ func TestGateScopeFromIsStrict(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			g := newGT(t)
-			base := fghRepoLanes(t)
+			base := testkit.RepoFile(t, "lanes.yaml")
 			g.lanes(base, base)
 			g.pr(7, gtHead, "o/r", nil, "")
 			tc.write(t, filepath.Join(g.dir, "scope.json"))
@@ -804,12 +805,12 @@ func TestGateScopeFromIsStrict(t *testing.T) {
 			if len(r.Problems) == 0 || !strings.HasPrefix(r.Problems[0], "--scope-from scope.json refused: ") || !strings.Contains(r.Problems[0], tc.want) {
 				t.Errorf("problems %q, want one containing %q\n%s", r.Problems, tc.want, o)
 			}
-			for _, c := range g.f.callList() {
+			for _, c := range g.f.Calls() {
 				if strings.HasPrefix(c.Path, "/repos/o/r/pulls/") {
 					t.Errorf("read %s after refusing the scope file", c)
 				}
 			}
-			if sts := g.f.statusList(); len(sts) != 0 {
+			if sts := g.f.Statuses(); len(sts) != 0 {
 				t.Errorf("statuses %+v", sts)
 			}
 		})
@@ -830,25 +831,25 @@ func writeFile(t *testing.T, path, content string) {
 func TestGateFilesPinnedToHeadSHA(t *testing.T) {
 	t.Parallel()
 	g := newGT(t)
-	base := fghRepoLanes(t)
+	base := testkit.RepoFile(t, "lanes.yaml")
 	g.lanes(base, base)
 	// The live list already shows a newer push touching cm; the head the
 	// gate decides only changes docs.
-	g.f.setFiles(5, []string{"products/cm/app.py"})
+	g.f.SetPullFiles(testkit.Repo, 5, []string{"products/cm/app.py"})
 	g.files("docs/x.md")
 	r, o := g.decide(0, nil)
 	if r.Verdict != gate.Pass || len(r.Lanes) != 0 {
 		t.Fatalf("result %+v\n%s", r, o)
 	}
 	g.status(gtHead, "success")
-	for _, c := range g.f.callList() {
+	for _, c := range g.f.Calls() {
 		if strings.HasSuffix(c.Path, "/files") {
 			t.Errorf("the gate listed files by PR number: %s", c)
 		}
 	}
 	// And the other way round: the head touches cm, the live list does not.
-	g.f.clearStatuses()
-	g.f.setFiles(5, []string{"docs/x.md"})
+	g.f.ClearStatuses()
+	g.f.SetPullFiles(testkit.Repo, 5, []string{"docs/x.md"})
 	g.files("products/cm/app.py")
 	r, _ = g.decide(1, nil)
 	if len(r.Lanes) != 2 {
@@ -862,10 +863,10 @@ func TestGateFailsClosed(t *testing.T) {
 	t.Run("no database credentials", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		g.lanes(base, gtStage(t, base, "discord-blue/prod", "provider-target"))
 		o := g.run(nil, "--out", "gate.json")
-		fghWant(t, o, 1)
+		testkit.Want(t, o, 1)
 		r := g.result()
 		want := "no database credentials: set database-url (or state-dir); the gate cannot decide without auditing the lanes"
 		if len(r.Problems) != 1 || r.Problems[0] != want || r.Verdict != gate.Blocked {
@@ -874,33 +875,33 @@ func TestGateFailsClosed(t *testing.T) {
 		if s := g.status(gtHead, "failure"); s.Description != "blocked: "+want {
 			t.Errorf("description %q", s.Description)
 		}
-		if !strings.Contains(o.stdout, "problem: "+want) {
-			t.Errorf("stdout:\n%s", o.stdout)
+		if !strings.Contains(o.Stdout, "problem: "+want) {
+			t.Errorf("stdout:\n%s", o.Stdout)
 		}
 	})
 	t.Run("no token", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		g.lanes(base, base)
 		o := g.run(map[string]string{"GITHUB_TOKEN": ""}, "--state-dir", "state", "--out", "gate.json")
-		fghWant(t, o, 1)
+		testkit.Want(t, o, 1)
 		r := g.result()
 		if r.Verdict != gate.Blocked || len(r.Problems) == 0 || r.Problems[0] != "no GitHub token: set the github-token input or GITHUB_TOKEN" {
 			t.Errorf("result %+v", r)
 		}
-		if !strings.Contains(o.stderr, "lanegate: gate blocked: no GitHub token") {
-			t.Errorf("stderr:\n%s", o.stderr)
+		if !strings.Contains(o.Stderr, "lanegate: gate blocked: no GitHub token") {
+			t.Errorf("stderr:\n%s", o.Stderr)
 		}
-		if calls := g.f.callList(); len(calls) != 0 {
-			t.Errorf("API calls without a token: %q", g.f.log())
+		if calls := g.f.Calls(); len(calls) != 0 {
+			t.Errorf("API calls without a token: %q", g.f.Endpoints())
 		}
 	})
 	t.Run("unreadable head lanes.yaml", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		g.f.setContent(gtBase, "lanes.yaml", fghRepoLanes(t))
-		g.f.setContent(gtHead, "lanes.yaml", "schema_version: 1\nlanes: [oops\n")
+		g.f.SetContent(testkit.Repo, gtBase, "lanes.yaml", testkit.RepoFile(t, "lanes.yaml"))
+		g.f.SetContent(testkit.Repo, gtHead, "lanes.yaml", "schema_version: 1\nlanes: [oops\n")
 		r, _ := g.decide(1, nil)
 		if len(r.Problems) == 0 || !strings.HasPrefix(r.Problems[0], "head lanes.yaml is invalid") {
 			t.Errorf("problems %q", r.Problems)
@@ -910,13 +911,13 @@ func TestGateFailsClosed(t *testing.T) {
 	t.Run("status refused", func(t *testing.T) {
 		t.Parallel()
 		g := newGT(t)
-		base := fghRepoLanes(t)
+		base := testkit.RepoFile(t, "lanes.yaml")
 		g.lanes(base, base)
-		g.f.fail(fghFailure{Method: "POST", Path: "/repos/o/r/statuses/" + gtHead, Status: 403, Message: "Resource not accessible by integration", Times: -1})
+		g.f.Fail("POST", "/repos/o/r/statuses/"+gtHead, -1, 403, "Resource not accessible by integration")
 		o := g.run(nil, "--state-dir", "state")
-		fghWant(t, o, 3)
-		if !strings.Contains(o.stderr, "statuses: write") || !strings.Contains(o.stderr, "could not post the lanegate/cutover status") {
-			t.Errorf("stderr:\n%s", o.stderr)
+		testkit.Want(t, o, 3)
+		if !strings.Contains(o.Stderr, "statuses: write") || !strings.Contains(o.Stderr, "could not post the lanegate/cutover status") {
+			t.Errorf("stderr:\n%s", o.Stderr)
 		}
 	})
 }

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -23,16 +21,8 @@ var subcommands = map[string][]string{
 // the machine running the test (a store URL, GITHUB_ACTIONS) leaks in.
 func runArgs(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	code = Run(context.Background(), &Env{
-		Args:   args,
-		Getenv: func(string) string { return "" },
-		Stdin:  strings.NewReader(""),
-		Stdout: &out,
-		Stderr: &errb,
-		Dir:    t.TempDir(),
-	})
-	return code, out.String(), errb.String()
+	r := lanegateInternal.In(t.TempDir(), nil, args...)
+	return r.Code, r.Stdout, r.Stderr
 }
 
 // everyInvocation is every command of the table plus every subcommand, as

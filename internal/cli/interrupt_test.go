@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"syscall"
 	"testing"
+
+	"github.com/lanegate/lanegate/internal/testkit"
 )
 
 // TestInterruptExitCodes: a run cancelled by a signal exits 128 + the
@@ -23,12 +25,12 @@ func TestInterruptExitCodes(t *testing.T) {
 		}
 		ctx, cancel := context.WithCancelCause(context.Background())
 		cancel(stop)
-		var stdout, stderr bytes.Buffer
 		// version succeeds, and still the run counts as interrupted.
-		code := Run(ctx, &Env{Args: []string{"version"}, Getenv: func(string) string { return "" }, Stdout: &stdout, Stderr: &stderr})
-		if code != tc.code || stderr.Len() != 0 {
-			t.Errorf("%s: Run = %d, stderr %q; want %d and nothing", tc.name, code, stderr.String(), tc.code)
+		r := lanegateInternal.RunContext(ctx, testkit.Invocation{Args: []string{"version"}})
+		if r.Code != tc.code || r.Stderr != "" {
+			t.Errorf("%s: Run = %d, stderr %q; want %d and nothing", tc.name, r.Code, r.Stderr, tc.code)
 		}
+		var stderr bytes.Buffer
 		if got := exitCode(&stderr, fmt.Errorf("read: %w", stop)); got != tc.code {
 			t.Errorf("%s: exitCode = %d, want %d", tc.name, got, tc.code)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/lanegate/lanegate/internal/evidence"
 	"github.com/lanegate/lanegate/internal/fixture"
 	"github.com/lanegate/lanegate/internal/record"
+	"github.com/lanegate/lanegate/internal/testkit"
 )
 
 const pfKey = "dk_live_SECRET_5f3a9c0e11aa"
@@ -172,24 +173,24 @@ type pfCase struct {
 	stderr []string // substrings of stderr
 }
 
-func pfCheck(t *testing.T, name string, out evOut, tc pfCase) {
+func pfCheck(t *testing.T, name string, out testkit.Result, tc pfCase) {
 	t.Helper()
-	if out.code != tc.code {
+	if out.Code != tc.code {
 		t.Errorf("%s: want exit %d, got %s", name, tc.code, out)
 		return
 	}
 	for _, s := range tc.stdout {
-		if !strings.Contains(out.stdout, s) {
+		if !strings.Contains(out.Stdout, s) {
 			t.Errorf("%s: stdout lacks %q:\n%s", name, s, out)
 		}
 	}
 	for _, s := range tc.stderr {
-		if !strings.Contains(out.stderr, s) {
+		if !strings.Contains(out.Stderr, s) {
 			t.Errorf("%s: stderr lacks %q:\n%s", name, s, out)
 		}
 	}
 	// Each message says its thing once (issue #15).
-	for _, line := range strings.Split(out.stdout+out.stderr, "\n") {
+	for _, line := range strings.Split(out.Stdout+out.Stderr, "\n") {
 		if strings.Count(line, "Dokploy has no") > 1 || doubled.MatchString(line) {
 			t.Errorf("%s: a line says its thing twice: %q", name, line)
 		}
@@ -232,7 +233,7 @@ func TestPreflightRecords(t *testing.T) {
 
 		// JSON names the field and both values.
 		out := s.run(nil, "preflight", "--lane", "bad/type", "--format", "json")
-		evWant(t, out, 1)
+		testkit.Want(t, out, 1)
 		var rep struct {
 			Lane   string `json:"lane"`
 			Status string `json:"status"`
@@ -240,7 +241,7 @@ func TestPreflightRecords(t *testing.T) {
 				Check, Status, Field, Actual, Expected, Message string
 			} `json:"checks"`
 		}
-		if err := json.Unmarshal([]byte(out.stdout), &rep); err != nil {
+		if err := json.Unmarshal([]byte(out.Stdout), &rep); err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
 		found := false
@@ -274,7 +275,7 @@ func TestPreflightInvalidRecord(t *testing.T) {
 	}
 	out := s.run(nil, "preflight", "--lane", "ok/app")
 	pfCheck(t, "invalid", out, pfCase{code: 1, stdout: []string{"FAIL  records", "Invalid record for ok/app: invalid provider_target record"}})
-	if strings.Contains(out.stdout, "Missing provider-target authority") {
+	if strings.Contains(out.Stdout, "Missing provider-target authority") {
 		t.Errorf("an invalid row is reported as missing:\n%s", out)
 	}
 }
@@ -352,12 +353,12 @@ func TestPreflightDokploy(t *testing.T) {
 			{env, []string{"preflight", "--lane", "ok/app", "--format", "yaml"}, "--format"},
 		} {
 			out := s.run(tc.env, tc.args...)
-			if out.code != 2 || !strings.Contains(out.stderr, tc.want) {
+			if out.Code != 2 || !strings.Contains(out.Stderr, tc.want) {
 				t.Errorf("%v: want exit 2 mentioning %q, got %s", tc.args, tc.want, out)
 			}
 		}
 		// No store at all.
-		if out := evRun(s.dir, env, "preflight", "--lane", "ok/app"); out.code != 2 {
+		if out := lanegate.In(s.dir, env, "preflight", "--lane", "ok/app"); out.Code != 2 {
 			t.Errorf("no store: %s", out)
 		}
 	})
@@ -396,16 +397,16 @@ func TestPreflightNeverPrintsKey(t *testing.T) {
 		for _, tg := range targets {
 			for _, format := range []string{"table", "json"} {
 				out := s.run(env, "preflight", "--lane", tg.lane, "--dokploy-url", tg.url, "--dokploy-timeout", "300ms", "--format", format)
-				if out.code == 2 || out.code == 0 && tg.lane != "ok/app" {
+				if out.Code == 2 || out.Code == 0 && tg.lane != "ok/app" {
 					t.Errorf("%s/%s/%s: unexpected %s", envName, tg.name, format, out)
 				}
 				// The one place the key must appear is the ::add-mask:: command
 				// that tells the runner to hide it.
-				if strings.Contains(out.stdout, pfKey) || strings.Contains(withoutMaskCommands(out.stderr), pfKey) {
+				if strings.Contains(out.Stdout, pfKey) || strings.Contains(withoutMaskCommands(out.Stderr), pfKey) {
 					t.Errorf("%s/%s/%s: the Dokploy key leaked:\n%s", envName, tg.name, format, out)
 				}
 				for _, part := range []string{pfKey[:12], pfKey[len(pfKey)-12:]} {
-					if strings.Contains(out.stdout, part) {
+					if strings.Contains(out.Stdout, part) {
 						t.Errorf("%s/%s/%s: part of the Dokploy key leaked on stdout:\n%s", envName, tg.name, format, out)
 					}
 				}

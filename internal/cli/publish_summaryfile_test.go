@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"github.com/lanegate/lanegate/internal/testkit"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,10 +12,10 @@ import (
 // --summary used to write nothing and exit 0; naming the file asks for it.
 func TestPublishSummaryFileImpliesSummary(t *testing.T) {
 	t.Parallel()
-	dir := fghWorkDir(t)
+	dir := testkit.ExampleWorkDir(t)
 	pubAudit(t, dir, "r.json")
-	o := fghRun(dir, map[string]string{}, "publish", "--summary-file", "sum.md", "--state-dir", "state", "r.json")
-	fghWant(t, o, 0)
+	o := lanegate.In(dir, map[string]string{}, "publish", "--summary-file", "sum.md", "--state-dir", "state", "r.json")
+	testkit.Want(t, o, 0)
 	sum, err := os.ReadFile(filepath.Join(dir, "sum.md"))
 	if err != nil {
 		t.Fatalf("--summary-file alone wrote no summary: %v\n%s", err, o)

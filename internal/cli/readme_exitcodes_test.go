@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/lanegate/lanegate/internal/cli"
+	"github.com/lanegate/lanegate/internal/testkit"
 )
 
 // readmeExitRows is the README's "## Exit codes" table: code → meaning.
@@ -80,12 +81,12 @@ func TestReadmeGateFailsClosedOnBadLanes(t *testing.T) {
 		t.Fatalf("README exit code 2 row names invalid lanes.yaml but not what the gate does with it (want \"the gate … exit N\"): %q", rows[cli.ExitConfig])
 	}
 	stated, _ := strconv.Atoi(m[1])
-	dir := fghWorkDir(t)
+	dir := testkit.ExampleWorkDir(t)
 	if err := os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte("lanes: [[[\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	o := fghRun(dir, nil, "gate", "--offline", "--base-lanes", "lanes.yaml", "--head-lanes", "bad.yaml", "--state-dir", "state")
-	if o.code != stated || stated != cli.ExitBlocked {
-		t.Errorf("gate with an invalid head lanes file: exit %d, README says %d, fail-closed means %d\n%s", o.code, stated, cli.ExitBlocked, o)
+	o := lanegate.In(dir, nil, "gate", "--offline", "--base-lanes", "lanes.yaml", "--head-lanes", "bad.yaml", "--state-dir", "state")
+	if o.Code != stated || stated != cli.ExitBlocked {
+		t.Errorf("gate with an invalid head lanes file: exit %d, README says %d, fail-closed means %d\n%s", o.Code, stated, cli.ExitBlocked, o)
 	}
 }

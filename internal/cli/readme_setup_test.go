@@ -28,11 +28,11 @@ func TestReadmeSetupOutput(t *testing.T) {
 	if !ok {
 		t.Fatal("the expected-output block is not closed")
 	}
-	r := e2eRun(t, mustAbs(t, "../.."), nil, "audit", "--state-dir", "examples/state")
-	if r.code != cli.ExitBlocked {
-		t.Errorf("exit %d, the README says it exits 1\n%s", r.code, r.stderr)
+	r := lanegate.In(mustAbs(t, "../.."), nil, "audit", "--state-dir", "examples/state")
+	if r.Code != cli.ExitBlocked {
+		t.Errorf("exit %d, the README says it exits 1\n%s", r.Code, r.Stderr)
 	}
-	if r.stdout != want {
-		t.Errorf("README expected output differs from the program:\n--- README ---\n%s--- program ---\n%s", want, r.stdout)
+	if r.Stdout != want {
+		t.Errorf("README expected output differs from the program:\n--- README ---\n%s--- program ---\n%s", want, r.Stdout)
 	}
 }

@@ -74,24 +74,24 @@ func TestAuditRecord(t *testing.T) {
 		if err := fixture.WriteState(state, recRoutes()); err != nil {
 			t.Fatal(err)
 		}
-		if r := e2eRun(t, dir, vars, "audit", "--state-dir", "state"); r.code != 1 {
+		if r := lanegate.In(dir, vars, "audit", "--state-dir", "state"); r.Code != 1 {
 			t.Fatalf("audit: %s", r)
 		}
 		if _, err := os.Stat(filepath.Join(state, ".lanegate")); !os.IsNotExist(err) {
 			t.Fatalf("an audit without --record wrote .lanegate (err=%v)", err)
 		}
-		if r := e2eRun(t, dir, vars, "audit", "--state-dir", "state", "--record"); r.code != 1 || !strings.Contains(r.stderr, "recorded audit") {
+		if r := lanegate.In(dir, vars, "audit", "--state-dir", "state", "--record"); r.Code != 1 || !strings.Contains(r.Stderr, "recorded audit") {
 			t.Fatalf("audit --record: %s", r)
 		}
 		runs, _ := filepath.Glob(filepath.Join(state, ".lanegate", "runs", "audit-4242-1.json"))
 		if len(runs) != 1 {
 			t.Fatalf("run record missing: %v", runs)
 		}
-		r := e2eRun(t, dir, vars, "evidence", "list", "--state-dir", "state", "--kind", "audit", "--format", "json")
-		if r.code != 0 {
+		r := lanegate.In(dir, vars, "evidence", "list", "--state-dir", "state", "--kind", "audit", "--format", "json")
+		if r.Code != 0 {
 			t.Fatalf("evidence list: %s", r)
 		}
-		recCheckEvidence(t, r.stdout)
+		recCheckEvidence(t, r.Stdout)
 	})
 
 	t.Run("postgres", func(t *testing.T) {
@@ -100,13 +100,13 @@ func TestAuditRecord(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Without lanegate's tables, recording fails clearly (exit 3).
-		if r := e2eRun(t, dir, vars, "audit", "--database-url", url, "--record"); r.code != 3 || !strings.Contains(r.stderr, "lanegate migrate") {
+		if r := lanegate.In(dir, vars, "audit", "--database-url", url, "--record"); r.Code != 3 || !strings.Contains(r.Stderr, "lanegate migrate") {
 			t.Fatalf("audit --record before migrate: %s", r)
 		}
-		if r := e2eRun(t, dir, nil, "migrate", "--database-url", url); r.code != 0 {
+		if r := lanegate.In(dir, nil, "migrate", "--database-url", url); r.Code != 0 {
 			t.Fatalf("migrate: %s", r)
 		}
-		if r := e2eRun(t, dir, vars, "audit", "--database-url", url, "--record"); r.code != 1 {
+		if r := lanegate.In(dir, vars, "audit", "--database-url", url, "--record"); r.Code != 1 {
 			t.Fatalf("audit --record: %s", r)
 		}
 		conn, err := pgx.Connect(context.Background(), url)
@@ -123,10 +123,10 @@ func TestAuditRecord(t *testing.T) {
 		if n != 1 || status != "blocked" || actor != "octo" || inspected != "3" {
 			t.Fatalf("recorded run: n=%d status=%q actor=%q inspected=%q", n, status, actor, inspected)
 		}
-		r := e2eRun(t, dir, vars, "evidence", "list", "--database-url", url, "--kind", "audit", "--format", "json")
-		if r.code != 0 {
+		r := lanegate.In(dir, vars, "evidence", "list", "--database-url", url, "--kind", "audit", "--format", "json")
+		if r.Code != 0 {
 			t.Fatalf("evidence list: %s", r)
 		}
-		recCheckEvidence(t, r.stdout)
+		recCheckEvidence(t, r.Stdout)
 	})
 }

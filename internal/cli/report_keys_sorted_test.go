@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/lanegate/lanegate/internal/testkit"
 	"io"
 	"testing"
 )
@@ -63,12 +64,12 @@ func keysSorted(t *testing.T, doc []byte) string {
 // not.
 func TestAuditReportKeysSorted(t *testing.T) {
 	t.Parallel()
-	dir := fghWorkDir(t)
-	o := fghRun(dir, nil, "audit", "--state-dir", "state", "--format", "json")
-	if o.code != 1 {
+	dir := testkit.ExampleWorkDir(t)
+	o := lanegate.In(dir, nil, "audit", "--state-dir", "state", "--format", "json")
+	if o.Code != 1 {
 		t.Fatalf("want exit 1 (the example state is blocked)\n%s", o)
 	}
-	if bad := keysSorted(t, []byte(o.stdout)); bad != "" {
+	if bad := keysSorted(t, []byte(o.Stdout)); bad != "" {
 		t.Errorf("audit JSON keys not sorted at %s", bad)
 	}
 }

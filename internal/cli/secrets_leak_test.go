@@ -98,21 +98,21 @@ func TestDatabasePasswordNeverLeaks(t *testing.T) {
 					} else {
 						full = append(append([]string{}, args...), "--database-url", tc.url)
 					}
-					r := e2eRun(t, dir, vars, full...)
+					r := lanegate.In(dir, vars, full...)
 					// A URL that does not parse is a configuration error
 					// (exit 2); a server that cannot be reached is exit 3.
 					want := cli.ExitRuntime
 					if strings.HasPrefix(tc.want, "invalid database") {
 						want = cli.ExitConfig
 					}
-					if r.code != want {
+					if r.Code != want {
 						t.Errorf("%s: want exit %d\n%s", how, want, r)
 					}
-					if !strings.Contains(r.stderr, tc.want) {
+					if !strings.Contains(r.Stderr, tc.want) {
 						t.Errorf("%s: stderr lacks %q\n%s", how, tc.want, r)
 					}
-					assertNoPasswordPiece(t, tc.password, how+" stdout", r.stdout)
-					assertNoPasswordPiece(t, tc.password, how+" stderr", r.stderr)
+					assertNoPasswordPiece(t, tc.password, how+" stdout", r.Stdout)
+					assertNoPasswordPiece(t, tc.password, how+" stderr", r.Stderr)
 					for _, f := range []string{"report.json", "summary.md"} {
 						data, err := os.ReadFile(filepath.Join(dir, f))
 						if err == nil {

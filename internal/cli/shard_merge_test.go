@@ -8,7 +8,6 @@ package cli_test
 // complete set of shards of one sharded audit.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -26,31 +25,6 @@ import (
 )
 
 const arShards = 3
-
-// arResult is one in-process lanegate run.
-type arResult struct {
-	code           int
-	stdout, stderr string
-}
-
-func (r arResult) String() string {
-	return fmt.Sprintf("exit %d\n--- stdout ---\n%s\n--- stderr ---\n%s", r.code, r.stdout, r.stderr)
-}
-
-// arRun runs lanegate in process, in dir, seeing only vars.
-func arRun(t *testing.T, dir string, vars map[string]string, args ...string) arResult {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := cli.Run(context.Background(), &cli.Env{
-		Args:   args,
-		Getenv: func(k string) string { return vars[k] },
-		Stdin:  strings.NewReader(""),
-		Stdout: &stdout,
-		Stderr: &stderr,
-		Dir:    dir,
-	})
-	return arResult{code, stdout.String(), stderr.String()}
-}
 
 // arShardOf is the shard of N that route r belongs to.
 func arShardOf(t *testing.T, r store.Route, n int) int {
@@ -211,12 +185,12 @@ func arShardRun(t *testing.T, dir, prefix string, n int, base []string) []string
 	t.Helper()
 	var paths []string
 	for i := 1; i <= n; i++ {
-		r := arRun(t, dir, nil, append(append([]string{}, base...), "--shard", fmt.Sprintf("%d/%d", i, n), "--format", "json")...)
-		if r.code != cli.ExitOK && r.code != cli.ExitBlocked {
+		r := lanegate.In(dir, nil, append(append([]string{}, base...), "--shard", fmt.Sprintf("%d/%d", i, n), "--format", "json")...)
+		if r.Code != cli.ExitOK && r.Code != cli.ExitBlocked {
 			t.Fatalf("shard %d/%d: %s", i, n, r)
 		}
 		p := filepath.Join(dir, fmt.Sprintf("%s-%d.json", prefix, i))
-		if err := os.WriteFile(p, []byte(r.stdout), 0o644); err != nil {
+		if err := os.WriteFile(p, []byte(r.Stdout), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		paths = append(paths, p)
@@ -291,11 +265,11 @@ func TestShardMergeEqualsUnsharded(t *testing.T) {
 			for _, flt := range filters {
 				t.Run(flt.name, func(t *testing.T) {
 					base := append(append([]string{"audit", "--lanes", lanesPath}, st.args...), flt.args...)
-					whole := arRun(t, dir, nil, append(base, "--format", "json")...)
-					if whole.code != cli.ExitBlocked && whole.code != cli.ExitOK {
+					whole := lanegate.In(dir, nil, append(base, "--format", "json")...)
+					if whole.Code != cli.ExitBlocked && whole.Code != cli.ExitOK {
 						t.Fatalf("unsharded: %s", whole)
 					}
-					rep := arDecode(t, whole.stdout)
+					rep := arDecode(t, whole.Stdout)
 					if rep.Shard != nil {
 						t.Errorf("the unsharded report has shard info")
 					}
@@ -333,15 +307,15 @@ func TestShardMergeEqualsUnsharded(t *testing.T) {
 							reversed = append(reversed, paths[i])
 						}
 						for _, order := range [][]string{paths, reversed} {
-							merged := arRun(t, dir, nil, append([]string{"merge", "--format", "json", "--out", out}, order...)...)
-							if merged.code != whole.code {
-								t.Errorf("N=%d: merge exit %d, the unsharded audit %d\n%s", n, merged.code, whole.code, merged.stderr)
+							merged := lanegate.In(dir, nil, append([]string{"merge", "--format", "json", "--out", out}, order...)...)
+							if merged.Code != whole.Code {
+								t.Errorf("N=%d: merge exit %d, the unsharded audit %d\n%s", n, merged.Code, whole.Code, merged.Stderr)
 							}
-							if merged.stdout != whole.stdout {
-								t.Fatalf("N=%d: merge of %v differs from the unsharded audit:\n%s", n, order, arFirstDiff(whole.stdout, merged.stdout))
+							if merged.Stdout != whole.Stdout {
+								t.Fatalf("N=%d: merge of %v differs from the unsharded audit:\n%s", n, order, arFirstDiff(whole.Stdout, merged.Stdout))
 							}
-							if got := arRead(t, out); got != whole.stdout {
-								t.Errorf("N=%d: merge --out differs from the unsharded audit:\n%s", n, arFirstDiff(whole.stdout, got))
+							if got := arRead(t, out); got != whole.Stdout {
+								t.Errorf("N=%d: merge --out differs from the unsharded audit:\n%s", n, arFirstDiff(whole.Stdout, got))
 							}
 						}
 					}
@@ -380,10 +354,10 @@ func TestShardMergeRefusals(t *testing.T) {
 	of2 := arShardRun(t, dir, "of2", 2, base)
 	other := arShardRun(t, dir, "ctx", 3, append(base, "--context", fleet.dupA.Context))
 	whole := filepath.Join(dir, "whole.json")
-	if r := arRun(t, dir, nil, append(base, "--out", whole)...); r.code != cli.ExitBlocked {
+	if r := lanegate.In(dir, nil, append(base, "--out", whole)...); r.Code != cli.ExitBlocked {
 		t.Fatalf("unsharded audit: %s", r)
 	}
-	if r := arRun(t, dir, nil, "merge", "--format", "json", of3[0], of3[1], of3[2]); r.code != cli.ExitBlocked {
+	if r := lanegate.In(dir, nil, "merge", "--format", "json", of3[0], of3[1], of3[2]); r.Code != cli.ExitBlocked {
 		t.Fatalf("the complete set must merge: %s", r)
 	}
 	tests := []struct {
@@ -407,15 +381,15 @@ func TestShardMergeRefusals(t *testing.T) {
 			summary := filepath.Join(dir, "summary.md")
 			output := filepath.Join(dir, "output.txt")
 			vars := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary, "GITHUB_OUTPUT": output}
-			r := arRun(t, dir, vars, append([]string{"merge", "--format", "json", "--out", out}, tt.paths...)...)
-			if r.code != cli.ExitConfig {
+			r := lanegate.In(dir, vars, append([]string{"merge", "--format", "json", "--out", out}, tt.paths...)...)
+			if r.Code != cli.ExitConfig {
 				t.Fatalf("want exit 2\n%s", r)
 			}
-			if !strings.Contains(r.stderr, tt.stderr) {
-				t.Errorf("stderr lacks %q:\n%s", tt.stderr, r.stderr)
+			if !strings.Contains(r.Stderr, tt.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.stderr, r.Stderr)
 			}
-			if r.stdout != "" {
-				t.Errorf("stdout: %q", r.stdout)
+			if r.Stdout != "" {
+				t.Errorf("stdout: %q", r.Stdout)
 			}
 			for _, p := range []string{out, summary, output} {
 				arNoFile(t, p)

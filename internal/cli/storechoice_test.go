@@ -93,18 +93,18 @@ func TestStoreChoicePrecedence(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := e2eRun(t, "", tc.vars, append(audit, tc.flags...)...)
-			if r.code != tc.wantCode {
-				t.Fatalf("exit %d, want %d\n%s", r.code, tc.wantCode, r)
+			r := lanegate.In("", tc.vars, append(audit, tc.flags...)...)
+			if r.Code != tc.wantCode {
+				t.Fatalf("exit %d, want %d\n%s", r.Code, tc.wantCode, r)
 			}
-			if tc.wantFirst != "" && firstLine(r.stderr) != tc.wantFirst {
-				t.Errorf("first stderr line %q, want %q", firstLine(r.stderr), tc.wantFirst)
+			if tc.wantFirst != "" && firstLine(r.Stderr) != tc.wantFirst {
+				t.Errorf("first stderr line %q, want %q", firstLine(r.Stderr), tc.wantFirst)
 			}
-			if tc.wantErr != "" && !strings.Contains(r.stderr, tc.wantErr) {
-				t.Errorf("stderr lacks %q:\n%s", tc.wantErr, r.stderr)
+			if tc.wantErr != "" && !strings.Contains(r.Stderr, tc.wantErr) {
+				t.Errorf("stderr lacks %q:\n%s", tc.wantErr, r.Stderr)
 			}
-			if strings.Contains(r.stderr, "s3cretpw") {
-				t.Errorf("stderr shows the password:\n%s", r.stderr)
+			if strings.Contains(r.Stderr, "s3cretpw") {
+				t.Errorf("stderr shows the password:\n%s", r.Stderr)
 			}
 		})
 	}
@@ -125,12 +125,12 @@ func TestStoreChoiceBackfillStateDirFlagIgnoresDatabaseEnv(t *testing.T) {
 	bfWriteStateQuick(t, dir, bfBaseFleet())
 	vars := bfEnv()
 	vars["LAUNCHPLANE_DATABASE_URL"] = closedLoopbackURL(t, "x")
-	plan := bfRun(t.TempDir(), vars, "backfill", "--state-dir", dir, "--no-lanes", "--format", "json")
-	if plan.code != cli.ExitOK && plan.code != cli.ExitBlocked {
+	plan := lanegate.In(t.TempDir(), vars, "backfill", "--state-dir", dir, "--no-lanes", "--format", "json")
+	if plan.Code != cli.ExitOK && plan.Code != cli.ExitBlocked {
 		t.Fatalf("dry run: %s", plan)
 	}
-	if !strings.HasPrefix(plan.stderr, "lanegate: store: filesystem "+dir+" (from --state-dir)\n") {
-		t.Errorf("dry run stderr does not start with the chosen store:\n%s", plan.stderr)
+	if !strings.HasPrefix(plan.Stderr, "lanegate: store: filesystem "+dir+" (from --state-dir)\n") {
+		t.Errorf("dry run stderr does not start with the chosen store:\n%s", plan.Stderr)
 	}
 }
 
@@ -140,16 +140,16 @@ func TestStoreChoiceBackfillStateDirFlagIgnoresDatabaseEnv(t *testing.T) {
 func TestStoreChoiceEvidenceUsesSameRule(t *testing.T) {
 	dir := t.TempDir()
 	vars := map[string]string{"LANEGATE_DATABASE_URL": closedLoopbackURL(t, "x")}
-	r := e2eRun(t, "", vars, "evidence", "list", "--state-dir", dir)
-	if r.code != cli.ExitOK {
+	r := lanegate.In("", vars, "evidence", "list", "--state-dir", dir)
+	if r.Code != cli.ExitOK {
 		t.Fatalf("%s", r)
 	}
-	if want := "lanegate: store: filesystem " + dir + " (from --state-dir)"; firstLine(r.stderr) != want {
-		t.Errorf("first stderr line %q, want %q", firstLine(r.stderr), want)
+	if want := "lanegate: store: filesystem " + dir + " (from --state-dir)"; firstLine(r.Stderr) != want {
+		t.Errorf("first stderr line %q, want %q", firstLine(r.Stderr), want)
 	}
-	r = e2eRun(t, "", map[string]string{"LANEGATE_DATABASE_URL": closedLoopbackURL(t, "x"), "LAUNCHPLANE_STATE_DIR": dir},
+	r = lanegate.In("", map[string]string{"LANEGATE_DATABASE_URL": closedLoopbackURL(t, "x"), "LAUNCHPLANE_STATE_DIR": dir},
 		"evidence", "list")
-	if r.code != cli.ExitConfig || !strings.Contains(r.stderr, "name two record stores") {
+	if r.Code != cli.ExitConfig || !strings.Contains(r.Stderr, "name two record stores") {
 		t.Errorf("two environment stores: %s", r)
 	}
 }
@@ -179,15 +179,15 @@ func TestAuditLoneSurrogateDisplayNameMismatch(t *testing.T) {
 	}
 	edit("launchplane_provider_targets", `"display_name": "syo-prod"`, `"display_name": "a\ud800b"`)
 	edit("dokploy_targets", `"target_name": "syo-prod"`, `"target_name": "a\ufffdb"`)
-	r := e2eRun(t, "", nil, "audit", "--state-dir", dir, "--no-lanes", "--format", "json")
-	if r.code != cli.ExitBlocked {
+	r := lanegate.In("", nil, "audit", "--state-dir", dir, "--no-lanes", "--format", "json")
+	if r.Code != cli.ExitBlocked {
 		t.Fatalf("want exit 1 (blocked)\n%s", r)
 	}
-	if !strings.Contains(r.stdout, `"status":"display_name_mismatch"`) && !strings.Contains(r.stdout, `"status": "display_name_mismatch"`) {
-		t.Errorf("no display_name_mismatch finding:\n%s", r.stdout)
+	if !strings.Contains(r.Stdout, `"status":"display_name_mismatch"`) && !strings.Contains(r.Stdout, `"status": "display_name_mismatch"`) {
+		t.Errorf("no display_name_mismatch finding:\n%s", r.Stdout)
 	}
-	if !strings.Contains(r.stdout, `a\ud800b`) {
-		t.Errorf("the report does not show the lone surrogate as Python writes it:\n%s", r.stdout)
+	if !strings.Contains(r.Stdout, `a\ud800b`) {
+		t.Errorf("the report does not show the lone surrogate as Python writes it:\n%s", r.Stdout)
 	}
 }
 
@@ -209,16 +209,16 @@ func TestImportLoneSurrogateFailsWithoutWriting(t *testing.T) {
 		t.Fatal(err)
 	}
 	url := pgtest.NewLaunchplaneDatabase(t)
-	r := e2eRun(t, "", nil, "import", "--state-dir", dir, "--database-url", url)
-	if r.code != cli.ExitConfig {
+	r := lanegate.In("", nil, "import", "--state-dir", dir, "--database-url", url)
+	if r.Code != cli.ExitConfig {
 		t.Fatalf("want exit 2\n%s", r)
 	}
 	want := "launchplane_provider_targets/" + record.FileName("syo", "prod") + ": field display_name holds a lone surrogate"
-	if !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "nothing was written") {
-		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	if !strings.Contains(r.Stderr, want) || !strings.Contains(r.Stderr, "nothing was written") {
+		t.Errorf("stderr lacks %q:\n%s", want, r.Stderr)
 	}
 	out := filepath.Join(t.TempDir(), "exported")
-	if r := e2eRun(t, "", nil, "export", "--database-url", url, "--state-dir", out); r.code != 0 {
+	if r := lanegate.In("", nil, "export", "--database-url", url, "--state-dir", out); r.Code != 0 {
 		t.Fatalf("export: %s", r)
 	}
 	if files := dbRecordFiles(t, out); len(files) != 0 {
@@ -236,7 +236,7 @@ func TestImportReplaceRefusesEmptyState(t *testing.T) {
 		t.Fatal(err)
 	}
 	url := pgtest.NewLaunchplaneDatabase(t)
-	if r := e2eRun(t, "", nil, "import", "--state-dir", src, "--database-url", url); r.code != 0 {
+	if r := lanegate.In("", nil, "import", "--state-dir", src, "--database-url", url); r.Code != 0 {
 		t.Fatalf("import: %s", r)
 	}
 	conn, err := pgx.Connect(context.Background(), url)
@@ -257,8 +257,8 @@ func TestImportReplaceRefusesEmptyState(t *testing.T) {
 		return n
 	}
 	empty := t.TempDir()
-	r := e2eRun(t, "", nil, "import", "--state-dir", empty, "--database-url", url, "--replace", "--confirm-database", name)
-	if r.code != cli.ExitConfig || !(strings.Contains(r.stderr, "holds no records") || strings.Contains(r.stderr, "holds none of Launchplane's record directories")) || !strings.Contains(r.stderr, "--allow-empty") {
+	r := lanegate.In("", nil, "import", "--state-dir", empty, "--database-url", url, "--replace", "--confirm-database", name)
+	if r.Code != cli.ExitConfig || !(strings.Contains(r.Stderr, "holds no records") || strings.Contains(r.Stderr, "holds none of Launchplane's record directories")) || !strings.Contains(r.Stderr, "--allow-empty") {
 		t.Fatalf("--replace of an empty state: want exit 2 naming --allow-empty\n%s", r)
 	}
 	if n := count(); n != 3 {
@@ -266,11 +266,11 @@ func TestImportReplaceRefusesEmptyState(t *testing.T) {
 	}
 	// A plain import of an empty state is refused too: nothing to do is
 	// more likely a wrong path.
-	if r := e2eRun(t, "", nil, "import", "--state-dir", empty, "--database-url", url); r.code != cli.ExitConfig {
+	if r := lanegate.In("", nil, "import", "--state-dir", empty, "--database-url", url); r.Code != cli.ExitConfig {
 		t.Fatalf("plain import of an empty state: %s", r)
 	}
-	r = e2eRun(t, "", nil, "import", "--state-dir", empty, "--database-url", url, "--replace", "--confirm-database", name, "--allow-empty")
-	if r.code != 0 {
+	r = lanegate.In("", nil, "import", "--state-dir", empty, "--database-url", url, "--replace", "--confirm-database", name, "--allow-empty")
+	if r.Code != 0 {
 		t.Fatalf("--allow-empty: %s", r)
 	}
 	if n := count(); n != 0 {
@@ -285,42 +285,42 @@ func TestMissingLanesFileIsNeverSilent(t *testing.T) {
 	state := mustAbs(t, e2eState)
 	dir := t.TempDir()
 	notice := "lanegate: notice: no lanes.yaml found in " + dir + "; lanes are reported as undeclared (pass --lanes FILE, or --no-lanes to silence)"
-	r := e2eRun(t, dir, nil, "audit", "--state-dir", state, "--format", "json")
-	if r.code != cli.ExitBlocked || !strings.Contains(r.stderr, notice+"\n") {
+	r := lanegate.In(dir, nil, "audit", "--state-dir", state, "--format", "json")
+	if r.Code != cli.ExitBlocked || !strings.Contains(r.Stderr, notice+"\n") {
 		t.Errorf("no notice:\n%s", r)
 	}
 	// The notice is part of the report too, not only of the log.
 	var rep struct {
 		Notices []string `json:"notices"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || len(rep.Notices) != 1 || !strings.HasPrefix(notice, "lanegate: notice: "+rep.Notices[0]) {
+	if err := json.Unmarshal([]byte(r.Stdout), &rep); err != nil || len(rep.Notices) != 1 || !strings.HasPrefix(notice, "lanegate: notice: "+rep.Notices[0]) {
 		t.Errorf("report notices = %q (%v), want the missing lanes.yaml notice", rep.Notices, err)
 	}
-	r = e2eRun(t, dir, nil, "backfill", "--state-dir", state, "--format", "json")
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || len(rep.Notices) != 1 {
+	r = lanegate.In(dir, nil, "backfill", "--state-dir", state, "--format", "json")
+	if err := json.Unmarshal([]byte(r.Stdout), &rep); err != nil || len(rep.Notices) != 1 {
 		t.Errorf("backfill report notices = %q (%v)\n%s", rep.Notices, err, r)
 	}
-	if r := e2eRun(t, dir, nil, "audit", "--state-dir", state, "--format", "json", "--no-lanes"); strings.Contains(r.stderr, "notice") {
+	if r := lanegate.In(dir, nil, "audit", "--state-dir", state, "--format", "json", "--no-lanes"); strings.Contains(r.Stderr, "notice") {
 		t.Errorf("--no-lanes still prints the notice:\n%s", r)
 	}
 	actions := map[string]string{"GITHUB_ACTIONS": "true"}
-	r = e2eRun(t, dir, actions, "audit", "--state-dir", state, "--format", "json")
-	if r.code != cli.ExitConfig || !strings.Contains(r.stderr, "no lanes.yaml found in "+dir+": in GitHub Actions") || r.stdout != "" {
+	r = lanegate.In(dir, actions, "audit", "--state-dir", state, "--format", "json")
+	if r.Code != cli.ExitConfig || !strings.Contains(r.Stderr, "no lanes.yaml found in "+dir+": in GitHub Actions") || r.Stdout != "" {
 		t.Errorf("in Actions: want exit 2 and no report\n%s", r)
 	}
-	if r := e2eRun(t, dir, actions, "audit", "--state-dir", state, "--format", "json", "--no-lanes"); r.code != cli.ExitBlocked {
+	if r := lanegate.In(dir, actions, "audit", "--state-dir", state, "--format", "json", "--no-lanes"); r.Code != cli.ExitBlocked {
 		t.Errorf("in Actions with --no-lanes: %s", r)
 	}
 	inputs := map[string]string{"LANEGATE_INPUT_COMMAND": "audit", "LANEGATE_INPUT_STATE_DIR": state, "LANEGATE_INPUT_LANES": "lanes.yaml"}
-	r = e2eRun(t, dir, inputs, "action")
-	if r.code != cli.ExitConfig || !strings.Contains(r.stderr, "in GitHub Actions every lane would be reported as undeclared") {
+	r = lanegate.In(dir, inputs, "action")
+	if r.Code != cli.ExitConfig || !strings.Contains(r.Stderr, "in GitHub Actions every lane would be reported as undeclared") {
 		t.Errorf("action command: want exit 2\n%s", r)
 	}
 	// A lanes file that is there is read without a notice.
 	if err := os.WriteFile(filepath.Join(dir, "lanes.yaml"), mustRead(t, e2eLanes), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if r := e2eRun(t, dir, actions, "audit", "--state-dir", state, "--format", "json"); r.code != cli.ExitBlocked || strings.Contains(r.stderr, "notice") {
+	if r := lanegate.In(dir, actions, "audit", "--state-dir", state, "--format", "json"); r.Code != cli.ExitBlocked || strings.Contains(r.Stderr, "notice") {
 		t.Errorf("with lanes.yaml: %s", r)
 	}
 }

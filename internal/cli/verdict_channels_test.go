@@ -6,6 +6,7 @@ package cli_test
 
 import (
 	"encoding/json"
+	"github.com/lanegate/lanegate/internal/testkit"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,11 +46,11 @@ func vcStatic(args ...string) func(*testing.T, string) []string {
 // vcApply applies with the digest of a fresh dry run of the same scope.
 func vcApply(scope ...string) func(*testing.T, string) []string {
 	return func(t *testing.T, dir string) []string {
-		o := fghRun(dir, nil, append(append([]string{"backfill", "--state-dir", "state"}, scope...), "--format", "json")...)
+		o := lanegate.In(dir, nil, append(append([]string{"backfill", "--state-dir", "state"}, scope...), "--format", "json")...)
 		var r struct {
 			PlanDigest string `json:"plan_digest"`
 		}
-		if err := json.Unmarshal([]byte(o.stdout), &r); err != nil {
+		if err := json.Unmarshal([]byte(o.Stdout), &r); err != nil {
 			t.Fatalf("dry run: %v\n%s", err, o)
 		}
 		return append(append([]string{"backfill", "--state-dir", "state"}, scope...), "--apply", "--plan-digest", r.PlanDigest, "--reason", "test")
@@ -62,9 +63,9 @@ func vcMerge(n int, scope ...string) func(*testing.T, string) []string {
 		args := []string{"merge", "--lanes", "lanes.yaml"}
 		for i := 1; i <= n; i++ {
 			name := filepath.Join(dir, "shard"+string(rune('0'+i))+".json")
-			o := fghRun(dir, nil, append(append([]string{"audit", "--state-dir", "state", "--lanes", "lanes.yaml"}, scope...),
+			o := lanegate.In(dir, nil, append(append([]string{"audit", "--state-dir", "state", "--lanes", "lanes.yaml"}, scope...),
 				"--shard", string(rune('0'+i))+"/"+string(rune('0'+n)), "--out", name)...)
-			if o.code > 1 {
+			if o.Code > 1 {
 				t.Fatalf("shard audit\n%s", o)
 			}
 			args = append(args, name)
@@ -104,17 +105,17 @@ func TestVerdictChannelsAgree(t *testing.T) {
 			if tc.want != "ok" {
 				wantCode = 1
 			}
-			run := func(extra ...string) (fghOut, string) {
-				dir := fghWorkDir(t)
+			run := func(extra ...string) (testkit.Result, string) {
+				dir := testkit.ExampleWorkDir(t)
 				args := tc.setup(t, dir)
 				// Flags go right after the command: merge takes paths last.
 				full := append(append([]string{args[0]}, extra...), args[1:]...)
-				return fghRun(dir, map[string]string{"GITHUB_ACTIONS": "true"}, full...), dir
+				return lanegate.In(dir, map[string]string{"GITHUB_ACTIONS": "true"}, full...), dir
 			}
 			// JSON, job summary, outputs and annotations in one Actions run.
 			o, dir := run("--format", "json", "--out", "report.json", "--summary-file", "summary.md", "--github-output", "out.txt")
-			if o.code != wantCode {
-				t.Fatalf("exit %d, want %d\n%s", o.code, wantCode, o)
+			if o.Code != wantCode {
+				t.Fatalf("exit %d, want %d\n%s", o.Code, wantCode, o)
 			}
 			var rep struct {
 				Status  string `json:"status"`
@@ -123,7 +124,7 @@ func TestVerdictChannelsAgree(t *testing.T) {
 					Kind, Name string
 				} `json:"store"`
 			}
-			if err := json.Unmarshal([]byte(o.stdout), &rep); err != nil {
+			if err := json.Unmarshal([]byte(o.Stdout), &rep); err != nil {
 				t.Fatalf("JSON: %v\n%s", err, o)
 			}
 			if rep.Status != tc.want {
@@ -136,7 +137,7 @@ func TestVerdictChannelsAgree(t *testing.T) {
 				t.Errorf("store %+v, want filesystem …state", rep.Store)
 			}
 			file, err := os.ReadFile(filepath.Join(dir, "report.json"))
-			if err != nil || string(file) != o.stdout {
+			if err != nil || string(file) != o.Stdout {
 				t.Errorf("--out file differs from stdout (%v)", err)
 			}
 			sum, _ := os.ReadFile(filepath.Join(dir, "summary.md"))
@@ -145,32 +146,32 @@ func TestVerdictChannelsAgree(t *testing.T) {
 			if !vrOutput(string(outs), "status", tc.want) {
 				t.Errorf("action output status is not %q:\n%s", tc.want, outs)
 			}
-			hasError := strings.Contains(o.stderr, "::error")
+			hasError := strings.Contains(o.Stderr, "::error")
 			if hasError != (tc.want != "ok") {
-				t.Errorf("error annotations %t for verdict %s:\n%s", hasError, tc.want, o.stderr)
+				t.Errorf("error annotations %t for verdict %s:\n%s", hasError, tc.want, o.Stderr)
 			}
-			if tc.want == "refused" && !strings.Contains(o.stderr, "apply refused") {
-				t.Errorf("no refusal annotation:\n%s", o.stderr)
+			if tc.want == "refused" && !strings.Contains(o.Stderr, "apply refused") {
+				t.Errorf("no refusal annotation:\n%s", o.Stderr)
 			}
 
 			// publish --stdout of the JSON renders the same verdict.
-			p := fghRun(dir, nil, "publish", "--stdout", "--lanes", "lanes.yaml", "report.json")
-			if p.code != 0 {
-				t.Fatalf("publish: exit %d\n%s", p.code, p)
+			p := lanegate.In(dir, nil, "publish", "--stdout", "--lanes", "lanes.yaml", "report.json")
+			if p.Code != 0 {
+				t.Fatalf("publish: exit %d\n%s", p.Code, p)
 			}
-			vcWantIcon(t, "publish", p.stdout, tc)
+			vcWantIcon(t, "publish", p.Stdout, tc)
 
 			// Table and Markdown on stdout, in fresh state copies.
 			tb, _ := run("--format", "table")
-			head := strings.SplitN(tb.stdout, "\n", 2)[0]
-			if tb.code != wantCode || !strings.Contains(head, " "+vcWord[tc.want]+":") && !strings.HasPrefix(head, vcWord[tc.want]+":") {
-				t.Errorf("table: exit %d, header %q; want %d and %s", tb.code, head, wantCode, vcWord[tc.want])
+			head := strings.SplitN(tb.Stdout, "\n", 2)[0]
+			if tb.Code != wantCode || !strings.Contains(head, " "+vcWord[tc.want]+":") && !strings.HasPrefix(head, vcWord[tc.want]+":") {
+				t.Errorf("table: exit %d, header %q; want %d and %s", tb.Code, head, wantCode, vcWord[tc.want])
 			}
 			md, _ := run("--format", "markdown")
-			if md.code != wantCode {
-				t.Errorf("markdown: exit %d, want %d", md.code, wantCode)
+			if md.Code != wantCode {
+				t.Errorf("markdown: exit %d, want %d", md.Code, wantCode)
 			}
-			vcWantIcon(t, "markdown", md.stdout, tc)
+			vcWantIcon(t, "markdown", md.Stdout, tc)
 		})
 	}
 }

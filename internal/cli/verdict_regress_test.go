@@ -5,6 +5,7 @@ package cli_test
 
 import (
 	"encoding/json"
+	"github.com/lanegate/lanegate/internal/testkit"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,17 +36,17 @@ func vrRead(t *testing.T, path string) string {
 // A refused apply (reviewed digest does not match) wrote nothing: every
 // channel says refused, never ok.
 func TestRefusedApplyIsRefusedEverywhere(t *testing.T) {
-	dir := fghWorkDir(t)
+	dir := testkit.ExampleWorkDir(t)
 	args := []string{"backfill", "--state-dir", "state", "--context", "sellyouroutboard", "--apply", "--plan-digest", zeroDigest, "--reason", "x"}
-	o := fghRun(dir, nil, args...)
-	fghWant(t, o, 1)
-	if !strings.HasPrefix(o.stdout, "APPLY REFUSED:") || strings.Contains(o.stdout, "APPLY OK") {
-		t.Errorf("table header does not say refused:\n%s", o.stdout)
+	o := lanegate.In(dir, nil, args...)
+	testkit.Want(t, o, 1)
+	if !strings.HasPrefix(o.Stdout, "APPLY REFUSED:") || strings.Contains(o.Stdout, "APPLY OK") {
+		t.Errorf("table header does not say refused:\n%s", o.Stdout)
 	}
-	o = fghRun(dir, map[string]string{"GITHUB_ACTIONS": "true"}, append(args, "--format", "json",
+	o = lanegate.In(dir, map[string]string{"GITHUB_ACTIONS": "true"}, append(args, "--format", "json",
 		"--summary-file", "summary.md", "--github-output", "out.txt")...)
-	fghWant(t, o, 1)
-	m := vrJSON(t, o.stdout)
+	testkit.Want(t, o, 1)
+	m := vrJSON(t, o.Stdout)
 	if m["status"] != "refused" || m["applied"] != false || m["refusal"] == nil || m["refusal"] == "" {
 		t.Errorf("JSON status %v applied %v refusal %v; want refused, false, a reason", m["status"], m["applied"], m["refusal"])
 	}
@@ -71,74 +72,74 @@ func vrOutput(raw, name, value string) bool {
 
 // publish renders the plan's verdict and counts exactly as backfill does.
 func TestPublishBlockedPlanStaysBlocked(t *testing.T) {
-	dir := fghWorkDir(t)
-	o := fghRun(dir, nil, "backfill", "--state-dir", "state", "--out", "plan.json")
-	fghWant(t, o, 1)
+	dir := testkit.ExampleWorkDir(t)
+	o := lanegate.In(dir, nil, "backfill", "--state-dir", "state", "--out", "plan.json")
+	testkit.Want(t, o, 1)
 	m := vrJSON(t, vrRead(t, filepath.Join(dir, "plan.json")))
 	if m["status"] != "blocked" || m["blocked_count"] != 2.0 || m["warning_count"] != 1.0 {
 		t.Fatalf("fixture changed: status %v blocked %v warning %v", m["status"], m["blocked_count"], m["warning_count"])
 	}
-	p := fghRun(dir, nil, "publish", "--stdout", "plan.json")
-	fghWant(t, p, 0)
-	first := strings.SplitN(p.stdout, "\n", 2)[0]
+	p := lanegate.In(dir, nil, "publish", "--stdout", "plan.json")
+	testkit.Want(t, p, 0)
+	first := strings.SplitN(p.Stdout, "\n", 2)[0]
 	if strings.Contains(first, "✅") || !strings.Contains(first, "❌") {
 		t.Errorf("published header %q is not blocked", first)
 	}
-	if !strings.Contains(p.stdout, "2 blocked, 1 warning(s)") {
-		t.Errorf("published counts differ from the report:\n%s", p.stdout)
+	if !strings.Contains(p.Stdout, "2 blocked, 1 warning(s)") {
+		t.Errorf("published counts differ from the report:\n%s", p.Stdout)
 	}
-	md := fghRun(dir, nil, "backfill", "--state-dir", "state", "--format", "markdown")
-	if strings.SplitN(md.stdout, "\n", 2)[0] != first {
-		t.Errorf("backfill markdown header %q, publish %q", strings.SplitN(md.stdout, "\n", 2)[0], first)
+	md := lanegate.In(dir, nil, "backfill", "--state-dir", "state", "--format", "markdown")
+	if strings.SplitN(md.Stdout, "\n", 2)[0] != first {
+		t.Errorf("backfill markdown header %q, publish %q", strings.SplitN(md.Stdout, "\n", 2)[0], first)
 	}
 }
 
 // Without a store publish cannot know the evidence: it says so instead of
 // calling every cell missing.
 func TestPublishWithoutStoreSaysEvidenceNotRead(t *testing.T) {
-	dir := fghWorkDir(t)
+	dir := testkit.ExampleWorkDir(t)
 	pubAudit(t, dir, "audit.json")
-	p := fghRun(dir, nil, "publish", "--stdout", "audit.json")
-	fghWant(t, p, 0)
-	if strings.Contains(p.stdout, "❌ missing") {
-		t.Errorf("cells say missing although no store was read:\n%s", p.stdout)
+	p := lanegate.In(dir, nil, "publish", "--stdout", "audit.json")
+	testkit.Want(t, p, 0)
+	if strings.Contains(p.Stdout, "❌ missing") {
+		t.Errorf("cells say missing although no store was read:\n%s", p.Stdout)
 	}
-	if !strings.Contains(p.stdout, "evidence not read") {
-		t.Errorf("no 'evidence not read' cell:\n%s", p.stdout)
+	if !strings.Contains(p.Stdout, "evidence not read") {
+		t.Errorf("no 'evidence not read' cell:\n%s", p.Stdout)
 	}
 	// With the store the same lanes are read (and may be missing).
-	p = fghRun(dir, nil, "publish", "--stdout", "--state-dir", "state", "audit.json")
-	fghWant(t, p, 0)
-	if strings.Contains(p.stdout, "evidence not read") {
-		t.Errorf("store given but cells say not read:\n%s", p.stdout)
+	p = lanegate.In(dir, nil, "publish", "--stdout", "--state-dir", "state", "audit.json")
+	testkit.Want(t, p, 0)
+	if strings.Contains(p.Stdout, "evidence not read") {
+		t.Errorf("store given but cells say not read:\n%s", p.Stdout)
 	}
 }
 
 // A shard's report names its shard and lane count, and is no tracking-issue
 // comment until merged.
 func TestPublishShardReport(t *testing.T) {
-	dir := fghWorkDir(t)
-	o := fghRun(dir, nil, "audit", "--state-dir", "state", "--lanes", "lanes.yaml", "--shard", "1/2", "--out", "s1.json")
-	if o.code != 0 && o.code != 1 {
+	dir := testkit.ExampleWorkDir(t)
+	o := lanegate.In(dir, nil, "audit", "--state-dir", "state", "--lanes", "lanes.yaml", "--shard", "1/2", "--out", "s1.json")
+	if o.Code != 0 && o.Code != 1 {
 		t.Fatalf("audit shard\n%s", o)
 	}
-	p := fghRun(dir, nil, "publish", "--stdout", "s1.json")
-	fghWant(t, p, 0)
-	if !strings.Contains(p.stdout, "shard 1/2") || !strings.Contains(p.stdout, "lanegate merge") {
-		t.Errorf("shard report does not say which shard it is:\n%s", p.stdout)
+	p := lanegate.In(dir, nil, "publish", "--stdout", "s1.json")
+	testkit.Want(t, p, 0)
+	if !strings.Contains(p.Stdout, "shard 1/2") || !strings.Contains(p.Stdout, "lanegate merge") {
+		t.Errorf("shard report does not say which shard it is:\n%s", p.Stdout)
 	}
-	p = fghRun(dir, nil, "publish", "--issue", "7", "s1.json")
-	fghWant(t, p, 2)
-	if !strings.Contains(p.stderr, "s1.json") || !strings.Contains(p.stderr, "shard 1/2") || !strings.Contains(p.stderr, "merge") {
-		t.Errorf("refusal does not name the file, the shard and merge:\n%s", p.stderr)
+	p = lanegate.In(dir, nil, "publish", "--issue", "7", "s1.json")
+	testkit.Want(t, p, 2)
+	if !strings.Contains(p.Stderr, "s1.json") || !strings.Contains(p.Stderr, "shard 1/2") || !strings.Contains(p.Stderr, "merge") {
+		t.Errorf("refusal does not name the file, the shard and merge:\n%s", p.Stderr)
 	}
 }
 
 // publish refuses a report it cannot read in full.
 func TestPublishRefusesUnreadableReports(t *testing.T) {
-	dir := fghWorkDir(t)
-	o := fghRun(dir, nil, "backfill", "--state-dir", "state", "--out", "plan.json")
-	fghWant(t, o, 1)
+	dir := testkit.ExampleWorkDir(t)
+	o := lanegate.In(dir, nil, "backfill", "--state-dir", "state", "--out", "plan.json")
+	testkit.Want(t, o, 1)
 	pubAudit(t, dir, "audit.json")
 	plan := vrRead(t, filepath.Join(dir, "plan.json"))
 	auditRep := vrRead(t, filepath.Join(dir, "audit.json"))
@@ -171,10 +172,10 @@ func TestPublishRefusesUnreadableReports(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "bad.json"), []byte(tc.body), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			p := fghRun(dir, nil, "publish", "--stdout", "bad.json")
-			fghWant(t, p, 2)
-			if p.stdout != "" || !strings.Contains(p.stderr, "bad.json") || !strings.Contains(p.stderr, tc.want) {
-				t.Errorf("want a refusal naming bad.json and %q, got stdout %q\n%s", tc.want, p.stdout, p.stderr)
+			p := lanegate.In(dir, nil, "publish", "--stdout", "bad.json")
+			testkit.Want(t, p, 2)
+			if p.Stdout != "" || !strings.Contains(p.Stderr, "bad.json") || !strings.Contains(p.Stderr, tc.want) {
+				t.Errorf("want a refusal naming bad.json and %q, got stdout %q\n%s", tc.want, p.Stdout, p.Stderr)
 			}
 		})
 	}

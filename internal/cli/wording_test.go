@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"github.com/lanegate/lanegate/internal/testkit"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,9 +18,9 @@ var doubled = regexp.MustCompile(`(?i)(refused: an apply would be refused|blocke
 // run, a refused apply and a blocked gate names its verdict once.
 func TestMessagesSayTheirThingOnce(t *testing.T) {
 	t.Parallel()
-	dir := fghWorkDir(t)
+	dir := testkit.ExampleWorkDir(t)
 	digest := "sha256:" + strings.Repeat("0", 64)
-	if err := os.WriteFile(filepath.Join(dir, "head.yaml"), []byte(gtStage(t, fghRepoLanes(t), "opw/prod", "provider-target")), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "head.yaml"), []byte(gtStage(t, testkit.RepoFile(t, "lanes.yaml"), "opw/prod", "provider-target")), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	runs := [][]string{
@@ -32,11 +33,11 @@ func TestMessagesSayTheirThingOnce(t *testing.T) {
 		{"gate", "--offline", "--base-lanes", "lanes.yaml", "--head-lanes", "head.yaml", "--state-dir", "state", "--format", "markdown"},
 	}
 	for _, args := range runs {
-		o := fghRun(dir, nil, args...)
-		if o.code != 1 {
+		o := lanegate.In(dir, nil, args...)
+		if o.Code != 1 {
 			t.Errorf("%v: want exit 1 (blocked or refused)\n%s", args, o)
 		}
-		for name, s := range map[string]string{"stdout": o.stdout, "stderr": o.stderr} {
+		for name, s := range map[string]string{"stdout": o.Stdout, "stderr": o.Stderr} {
 			if m := doubled.FindString(s); m != "" {
 				t.Errorf("%v: %s says its verdict twice (%q)\n%s", args, name, m, o)
 			}
@@ -48,9 +49,9 @@ func TestMessagesSayTheirThingOnce(t *testing.T) {
 // (dokploy-target-id) must not run into its message.
 func TestPreflightNameApartFromMessage(t *testing.T) {
 	t.Parallel()
-	dir := fghWorkDir(t)
-	o := fghRun(dir, nil, "preflight", "--lane", "cm/prod", "--state-dir", "state")
-	if !strings.Contains(o.stdout, "dokploy-target-id: ") {
+	dir := testkit.ExampleWorkDir(t)
+	o := lanegate.In(dir, nil, "preflight", "--lane", "cm/prod", "--state-dir", "state")
+	if !strings.Contains(o.Stdout, "dokploy-target-id: ") {
 		t.Errorf("preflight line for dokploy-target-id has no 'name: ' separator\n%s", o)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/lanegate/lanegate/internal/testkit"
 )
 
 var headSHA = strings.Repeat("c0ffee", 6) + "beef"
@@ -62,7 +64,7 @@ func TestUnauthorized(t *testing.T) {
 
 	// 401 from an injected response, on a write, is reported the same way.
 	f2 := newFakeGitHub(t)
-	f2.inject("POST", "", 1, http.StatusUnauthorized, nil, bodyBadCredentials)
+	inject(f2, "POST", "", 1, http.StatusUnauthorized, nil, bodyBadCredentials)
 	c2, _ := newTestClient(t, f2)
 	err = c2.CreateStatus(tctx, "acme", "shop", headSHA, Status{State: "pending", Context: "lanegate/cutover"})
 	if err == nil || err.Error() != want {
@@ -75,19 +77,19 @@ func TestPermissionErrors(t *testing.T) {
 	cases := []struct {
 		name   string
 		status int
-		call   func(c *Client, f *fakeGitHub) error
+		call   func(c *Client, f *testkit.GitHub) error
 		want   string
 	}{
 		{
 			name: "status 403", status: http.StatusForbidden,
-			call: func(c *Client, f *fakeGitHub) error {
+			call: func(c *Client, f *testkit.GitHub) error {
 				return c.CreateStatus(tctx, "acme", "shop", headSHA, Status{State: "failure", Context: "lanegate/cutover"})
 			},
 			want: `GitHub denied "create commit status" (403): the workflow needs "permissions: statuses: write"`,
 		},
 		{
 			name: "comment 403", status: http.StatusForbidden,
-			call: func(c *Client, f *fakeGitHub) error {
+			call: func(c *Client, f *testkit.GitHub) error {
 				_, err := c.CreateComment(tctx, "acme", "shop", 7, "x")
 				return err
 			},
@@ -95,7 +97,7 @@ func TestPermissionErrors(t *testing.T) {
 		},
 		{
 			name: "sticky 403 on create", status: http.StatusForbidden,
-			call: func(c *Client, f *fakeGitHub) error {
+			call: func(c *Client, f *testkit.GitHub) error {
 				_, err := c.UpsertSticky(tctx, "acme", "shop", 7, "evidence", bot, "x")
 				return err
 			},
@@ -103,14 +105,14 @@ func TestPermissionErrors(t *testing.T) {
 		},
 		{
 			name: "status 404", status: http.StatusNotFound,
-			call: func(c *Client, f *fakeGitHub) error {
+			call: func(c *Client, f *testkit.GitHub) error {
 				return c.CreateStatus(tctx, "acme", "shop", headSHA, Status{State: "error", Context: "lanegate/cutover"})
 			},
 			want: `GitHub denied "create commit status" (404): the workflow needs "permissions: statuses: write", or the target does not exist`,
 		},
 		{
 			name: "files 403", status: http.StatusForbidden,
-			call: func(c *Client, f *fakeGitHub) error {
+			call: func(c *Client, f *testkit.GitHub) error {
 				_, _, err := c.PullRequestFiles(tctx, "acme", "shop", 7)
 				return err
 			},
@@ -118,7 +120,7 @@ func TestPermissionErrors(t *testing.T) {
 		},
 		{
 			name: "contents 403", status: http.StatusForbidden,
-			call: func(c *Client, f *fakeGitHub) error {
+			call: func(c *Client, f *testkit.GitHub) error {
 				_, err := c.FileContent(tctx, "acme", "shop", "lanes.yaml", "main")
 				return err
 			},
@@ -132,7 +134,7 @@ func TestPermissionErrors(t *testing.T) {
 			if strings.Contains(tc.name, "files") || strings.Contains(tc.name, "contents") {
 				method = "GET"
 			}
-			f.inject(method, "", 1, tc.status, nil, bodyNotAccessible)
+			inject(f, method, "", 1, tc.status, nil, bodyNotAccessible)
 			c, clk := newTestClient(t, f)
 			err := tc.call(c, f)
 			if err == nil || err.Error() != tc.want {
@@ -165,9 +167,9 @@ func TestEditMissingCommentNamesPermission(t *testing.T) {
 func TestTokenNeverInErrors(t *testing.T) {
 	f := newFakeGitHub(t)
 	// A (hypothetical) server that echoes the credentials back.
-	f.inject("", "", 3, http.StatusUnprocessableEntity, nil,
-		jsonMessage("Validation Failed for Authorization: Bearer "+f.token, ""))
-	f.inject("", "", 1, http.StatusForbidden, nil, jsonMessage("token "+f.token+" lacks scope", ""))
+	inject(f, "", "", 3, http.StatusUnprocessableEntity, nil,
+		jsonMessage("Validation Failed for Authorization: Bearer "+f.Token, ""))
+	inject(f, "", "", 1, http.StatusForbidden, nil, jsonMessage("token "+f.Token+" lacks scope", ""))
 	c, _ := newTestClient(t, f)
 
 	var errs []error
@@ -195,7 +197,7 @@ func TestTokenNeverInErrors(t *testing.T) {
 
 func TestValidationDetailsInMessage(t *testing.T) {
 	f := newFakeGitHub(t)
-	f.inject("POST", "", 1, http.StatusUnprocessableEntity, nil,
+	inject(f, "POST", "", 1, http.StatusUnprocessableEntity, nil,
 		`{"message":"Validation Failed","errors":[{"resource":"IssueComment","code":"custom","field":"body","message":"body is too long (maximum is 65536 characters)"}]}`)
 	c, _ := newTestClient(t, f)
 	_, err := c.CreateComment(tctx, "acme", "shop", 7, "x")
@@ -217,7 +219,7 @@ func TestCreateStatus(t *testing.T) {
 		t.Fatalf("CreateStatus: %v", err)
 	}
 	assertCalls(t, f, "POST /repos/acme/shop/statuses/"+headSHA)
-	st := f.statusList()
+	st := f.Statuses()
 	if len(st) != 1 {
 		t.Fatalf("statuses: %+v", st)
 	}
@@ -237,7 +239,7 @@ func TestCreateStatus(t *testing.T) {
 		t.Fatal("140 characters must not be truncated")
 	}
 
-	f.resetCalls()
+	f.ResetCalls()
 	for _, bad := range []struct {
 		sha string
 		s   Status
@@ -255,13 +257,13 @@ func TestCreateStatus(t *testing.T) {
 
 func TestPullRequest(t *testing.T) {
 	f := newFakeGitHub(t)
-	f.setPull("acme/shop", 7, map[string]any{
+	f.SetPull("acme/shop", 7, map[string]any{
 		"number": 7, "body": "Migrates orders", "draft": true,
 		"head":   map[string]any{"sha": headSHA, "ref": "feature", "repo": map[string]any{"full_name": "contrib/shop"}},
 		"base":   map[string]any{"sha": strings.Repeat("b", 40), "ref": "main", "repo": map[string]any{"full_name": "acme/shop"}},
 		"labels": []any{map[string]any{"name": "migration"}, map[string]any{"name": "lane:orders"}},
 	})
-	f.pullMisses["acme/shop#7"] = 2 // not visible yet right after the webhook
+	f.PullMisses["acme/shop#7"] = 2 // not visible yet right after the webhook
 	c, clk := newTestClient(t, f)
 
 	pr, err := c.PullRequest(tctx, "acme", "shop", 7)
@@ -280,7 +282,7 @@ func TestPullRequest(t *testing.T) {
 	assertSleeps(t, clk, 2*time.Second, 4*time.Second)
 
 	// A missing pull request gives up after three attempts.
-	f.resetCalls()
+	f.ResetCalls()
 	_, err = c.PullRequest(tctx, "acme", "shop", 8)
 	if !errors.Is(err, ErrNotFound) {
 		t.Fatalf("err = %v, want ErrNotFound", err)
@@ -288,14 +290,14 @@ func TestPullRequest(t *testing.T) {
 	if want := `GitHub found nothing for "read pull request" (404): Not Found; if it exists, the workflow needs "permissions: pull-requests: read"`; err.Error() != want {
 		t.Fatalf("err = %q\nwant  %q", err, want)
 	}
-	if n := len(f.callLog()); n != 3 {
+	if n := len(f.Log()); n != 3 {
 		t.Fatalf("%d calls, want 3", n)
 	}
 }
 
 func TestPullRequestSameRepoIsNotFork(t *testing.T) {
 	f := newFakeGitHub(t)
-	f.setPull("acme/shop", 9, map[string]any{
+	f.SetPull("acme/shop", 9, map[string]any{
 		"number": 9,
 		"head":   map[string]any{"sha": headSHA, "ref": "f", "repo": map[string]any{"full_name": "Acme/Shop"}},
 		"base":   map[string]any{"sha": headSHA, "ref": "main", "repo": map[string]any{"full_name": "acme/shop"}},
@@ -317,7 +319,7 @@ func TestPullRequestFiles(t *testing.T) {
 	}
 	t.Run("capped at 3000", func(t *testing.T) {
 		f := newFakeGitHub(t)
-		f.setPullFiles("acme/shop", 7, names(3000))
+		f.SetPullFiles("acme/shop", 7, names(3000))
 		c, _ := newTestClient(t, f)
 		files, capped, err := c.PullRequestFiles(tctx, "acme", "shop", 7)
 		if err != nil {
@@ -326,7 +328,7 @@ func TestPullRequestFiles(t *testing.T) {
 		if !capped || len(files) != 3000 {
 			t.Fatalf("capped=%v, %d files", capped, len(files))
 		}
-		calls := f.callLog()
+		calls := f.Log()
 		if len(calls) != 30 {
 			t.Fatalf("%d calls, want 30", len(calls))
 		}
@@ -336,20 +338,18 @@ func TestPullRequestFiles(t *testing.T) {
 	})
 	t.Run("more than the API lists", func(t *testing.T) {
 		f := newFakeGitHub(t)
-		f.setPullFiles("acme/shop", 7, names(4500))
+		f.SetPullFiles("acme/shop", 7, names(4500))
 		c, _ := newTestClient(t, f)
 		files, capped, err := c.PullRequestFiles(tctx, "acme", "shop", 7)
-		if err != nil || !capped || len(files) != 3000 || len(f.callLog()) != 30 {
-			t.Fatalf("capped=%v files=%d calls=%d err=%v", capped, len(files), len(f.callLog()), err)
+		if err != nil || !capped || len(files) != 3000 || len(f.Log()) != 30 {
+			t.Fatalf("capped=%v files=%d calls=%d err=%v", capped, len(files), len(f.Log()), err)
 		}
 	})
 	t.Run("below the cap", func(t *testing.T) {
 		f := newFakeGitHub(t)
-		f.setPullFiles("acme/shop", 7, names(250))
-		f.mu.Lock()
-		f.files["acme/shop#7"][0]["status"] = "renamed"
-		f.files["acme/shop#7"][0]["previous_filename"] = "old/place.sql"
-		f.mu.Unlock()
+		f.SetPullFiles("acme/shop", 7, names(250))
+		f.SetPullFileField("acme/shop", 7, 0, "status", "renamed")
+		f.SetPullFileField("acme/shop", 7, 0, "previous_filename", "old/place.sql")
 		c, _ := newTestClient(t, f)
 		files, capped, err := c.PullRequestFiles(tctx, "acme", "shop", 7)
 		if err != nil || capped || len(files) != 251 {
@@ -376,10 +376,8 @@ func TestCompareFiles(t *testing.T) {
 	}
 	t.Run("below the cap, pinned to the two SHAs", func(t *testing.T) {
 		f := newFakeGitHub(t)
-		f.setCompare("acme/shop", base, head, names(3))
-		f.mu.Lock()
-		f.files["acme/shop@"+base+"..."+head][1]["previous_filename"] = "old/place.sql"
-		f.mu.Unlock()
+		f.SetCompare("acme/shop", base, head, names(3))
+		f.SetCompareFileField("acme/shop", base, head, 1, "previous_filename", "old/place.sql")
 		c, _ := newTestClient(t, f)
 		files, capped, err := c.CompareFiles(tctx, "acme", "shop", base, head)
 		if err != nil || capped {
@@ -392,7 +390,7 @@ func TestCompareFiles(t *testing.T) {
 	})
 	t.Run("capped at 300", func(t *testing.T) {
 		f := newFakeGitHub(t)
-		f.setCompare("acme/shop", base, head, names(450))
+		f.SetCompare("acme/shop", base, head, names(450))
 		c, _ := newTestClient(t, f)
 		files, capped, err := c.CompareFiles(tctx, "acme", "shop", base, head)
 		if err != nil || !capped || len(files) != 300 {
@@ -407,8 +405,8 @@ func TestCompareFiles(t *testing.T) {
 				t.Errorf("CompareFiles(%q): err = %v", ref, err)
 			}
 		}
-		if len(f.callLog()) != 0 {
-			t.Errorf("calls %q", f.callLog())
+		if len(f.Log()) != 0 {
+			t.Errorf("calls %q", f.Log())
 		}
 	})
 	t.Run("a missing commit names the permission", func(t *testing.T) {
@@ -424,8 +422,8 @@ func TestCompareFiles(t *testing.T) {
 func TestFileContent(t *testing.T) {
 	f := newFakeGitHub(t)
 	yaml := strings.Repeat("lanes:\n  - name: orders\n    paths: [db/orders/**]\n", 20)
-	f.setContent("acme/shop", "base123", ".github/lanes.yaml", yaml)
-	f.setContent("acme/shop", "main", "lanes.yaml", "lanes: []\n")
+	f.SetContent("acme/shop", "base123", ".github/lanes.yaml", yaml)
+	f.SetContent("acme/shop", "main", "lanes.yaml", "lanes: []\n")
 	c, _ := newTestClient(t, f)
 
 	got, err := c.FileContent(tctx, "acme", "shop", ".github/lanes.yaml", "base123")
@@ -456,7 +454,7 @@ func TestFileContent(t *testing.T) {
 func TestAuthenticated(t *testing.T) {
 	t.Run("user token", func(t *testing.T) {
 		f := newFakeGitHub(t)
-		f.userLogin = "octocat"
+		f.UserLogin = "octocat"
 		c, _ := newTestClient(t, f)
 		for i := 0; i < 2; i++ {
 			login, err := c.Authenticated(tctx)
@@ -486,7 +484,7 @@ func TestAuthenticated(t *testing.T) {
 	})
 	t.Run("rate limited is not mistaken for an installation token", func(t *testing.T) {
 		f := newFakeGitHub(t)
-		f.inject("GET", "/user", 1, http.StatusForbidden, nil, bodySecondary)
+		inject(f, "GET", "/user", 1, http.StatusForbidden, nil, bodySecondary)
 		c, _ := newTestClient(t, f, func(cfg *Config) { cfg.MaxRetries = -1 })
 		if _, err := c.Authenticated(tctx); !errors.Is(err, ErrRateLimited) {
 			t.Fatalf("err = %v, want ErrRateLimited", err)
@@ -507,7 +505,7 @@ func TestPrefixIsHonoured(t *testing.T) {
 	if _, err := c.ListComments(tctx, "acme", "shop", 7); err != nil {
 		t.Fatal(err)
 	}
-	for _, call := range f.rawCalls() {
+	for _, call := range f.Calls() {
 		if strings.HasPrefix(call.Path, "!") {
 			t.Fatalf("request outside the API prefix: %s", call)
 		}

@@ -7,6 +7,36 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lanegate/lanegate/internal/testkit"
+)
+
+// newFakeGitHub is the test kit's fake GitHub as these tests use it: every
+// repository exists, a contents read without a ref reads main.
+func newFakeGitHub(t testing.TB) *testkit.GitHub {
+	t.Helper()
+	return testkit.NewGitHub(t, testkit.GitHubOptions{DefaultRef: "main"})
+}
+
+// inject answers the next times requests matching method and path ("" for
+// any) with status, header and body.
+func inject(f *testkit.GitHub, method, path string, times, status int, header map[string]string, body string) {
+	f.Inject(testkit.Injection{Method: method, Path: path, Times: times, Status: status, Header: header, Body: body})
+}
+
+// --- canned responses ---
+
+var jsonMessage = testkit.JSONMessage
+
+var (
+	bodySecondary = jsonMessage("You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+		"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits")
+	bodyPrimary = jsonMessage("API rate limit exceeded for installation ID 1.",
+		"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api")
+	bodyNotAccessible = jsonMessage("Resource not accessible by integration",
+		"https://docs.github.com/rest/commits/statuses#create-a-commit-status")
+	bodyBadCredentials = jsonMessage("Bad credentials", "https://docs.github.com/rest")
+	bodyBadGateway     = `<html><body><h1>502 Bad Gateway</h1></body></html>`
 )
 
 // fakeClock is an injectable clock whose Sleep records the requested wait
@@ -44,12 +74,12 @@ func (c *fakeClock) Sleeps() []time.Duration {
 
 // newTestClient returns a Client talking to f with a fake clock, no write
 // spacing and no jitter; mods adjust the Config.
-func newTestClient(t *testing.T, f *fakeGitHub, mods ...func(*Config)) (*Client, *fakeClock) {
+func newTestClient(t *testing.T, f *testkit.GitHub, mods ...func(*Config)) (*Client, *fakeClock) {
 	t.Helper()
 	clk := newFakeClock()
 	cfg := Config{
-		Token:        f.token,
-		APIURL:       f.apiURL(),
+		Token:        f.Token,
+		APIURL:       f.APIURL(),
 		WriteSpacing: -1,
 		Sleep:        clk.Sleep,
 		Now:          clk.Now,
@@ -66,9 +96,9 @@ func newTestClient(t *testing.T, f *fakeGitHub, mods ...func(*Config)) (*Client,
 	return c, clk
 }
 
-func assertCalls(t *testing.T, f *fakeGitHub, want ...string) {
+func assertCalls(t *testing.T, f *testkit.GitHub, want ...string) {
 	t.Helper()
-	got := f.callLog()
+	got := f.Log()
 	if len(want) == 0 {
 		want = nil
 	}
@@ -92,9 +122,9 @@ func assertSleeps(t *testing.T, clk *fakeClock, want ...time.Duration) {
 }
 
 // assertNoToken fails if err's message reveals the token.
-func assertNoToken(t *testing.T, f *fakeGitHub, err error) {
+func assertNoToken(t *testing.T, f *testkit.GitHub, err error) {
 	t.Helper()
-	if err != nil && strings.Contains(err.Error(), f.token) {
+	if err != nil && strings.Contains(err.Error(), f.Token) {
 		t.Fatalf("error message leaks the token: %q", err.Error())
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/lanegate/lanegate/internal/testkit"
 )
 
 const (
@@ -24,9 +26,9 @@ func deleteCall(id int64) string {
 }
 
 // stickies returns the comments on acme/shop#7 that carry name's marker.
-func stickies(f *fakeGitHub, name string) []fakeComment {
-	var out []fakeComment
-	for _, c := range f.issueComments("acme/shop", 7) {
+func stickies(f *testkit.GitHub, name string) []testkit.Comment {
+	var out []testkit.Comment
+	for _, c := range f.IssueComments("acme/shop", 7) {
 		if strings.Contains(c.Body, Marker(name)) {
 			out = append(out, c)
 		}
@@ -71,21 +73,21 @@ func TestUpsertStickyLifecycle(t *testing.T) {
 	if res != (UpsertResult{Action: ActionCreated, CommentID: got[0].ID, URL: stURL(got[0].ID)}) {
 		t.Fatalf("result = %+v", res)
 	}
-	for _, call := range f.rawCalls() {
-		if call.Auth != "Bearer "+f.token {
+	for _, call := range f.Calls() {
+		if call.Auth != "Bearer "+f.Token {
 			t.Fatalf("%s sent Authorization %q", call, call.Auth)
 		}
 	}
 	id := got[0].ID
 
 	// Unchanged re-run: reads only.
-	f.resetCalls()
+	f.ResetCalls()
 	res, err = c.UpsertSticky(tctx, "acme", "shop", 7, "evidence", bot, "report v1")
 	if err != nil {
 		t.Fatalf("UpsertSticky (unchanged): %v", err)
 	}
 	assertCalls(t, f, listPR7)
-	if w := f.writes(); len(w) != 0 {
+	if w := f.Writes(); len(w) != 0 {
 		t.Fatalf("unchanged upsert wrote: %v", w)
 	}
 	if res != (UpsertResult{Action: ActionUnchanged, CommentID: id, URL: stURL(id)}) {
@@ -93,7 +95,7 @@ func TestUpsertStickyLifecycle(t *testing.T) {
 	}
 
 	// Changed body: edits the same comment in place.
-	f.resetCalls()
+	f.ResetCalls()
 	res, err = c.UpsertSticky(tctx, "acme", "shop", 7, "evidence", bot, "report v2")
 	if err != nil {
 		t.Fatalf("UpsertSticky (changed): %v", err)
@@ -111,11 +113,11 @@ func TestUpsertStickyLifecycle(t *testing.T) {
 func TestUpsertStickyFoundOnLastPage(t *testing.T) {
 	f := newFakeGitHub(t)
 	for i := 0; i < 230; i++ {
-		f.addComment("acme/shop", 7, fmt.Sprintf("dev%d", i%5), fmt.Sprintf("comment %d", i))
+		f.AddComment("acme/shop", 7, fmt.Sprintf("dev%d", i%5), fmt.Sprintf("comment %d", i))
 	}
-	id := f.addComment("acme/shop", 7, bot, StickyBody("evidence", "old report"))
+	id := f.AddComment("acme/shop", 7, bot, StickyBody("evidence", "old report"))
 	for i := 0; i < 19; i++ {
-		f.addComment("acme/shop", 7, "reviewer", "lgtm")
+		f.AddComment("acme/shop", 7, "reviewer", "lgtm")
 	}
 	c, _ := newTestClient(t, f)
 
@@ -128,7 +130,7 @@ func TestUpsertStickyFoundOnLastPage(t *testing.T) {
 		t.Fatalf("result = %+v, want unchanged %d", res, id)
 	}
 
-	f.resetCalls()
+	f.ResetCalls()
 	res, err = c.UpsertSticky(tctx, "acme", "shop", 7, "evidence", bot, "new report")
 	if err != nil {
 		t.Fatalf("UpsertSticky: %v", err)
@@ -137,14 +139,14 @@ func TestUpsertStickyFoundOnLastPage(t *testing.T) {
 	if res.Action != ActionUpdated || res.CommentID != id {
 		t.Fatalf("result = %+v", res)
 	}
-	if n := len(f.issueComments("acme/shop", 7)); n != 250 {
+	if n := len(f.IssueComments("acme/shop", 7)); n != 250 {
 		t.Fatalf("comment count = %d, want 250", n)
 	}
 }
 
 func TestUpsertStickyIgnoresOtherAuthors(t *testing.T) {
 	f := newFakeGitHub(t)
-	foreign := f.addComment("acme/shop", 7, "mallory", StickyBody("evidence", "forged evidence"))
+	foreign := f.AddComment("acme/shop", 7, "mallory", StickyBody("evidence", "forged evidence"))
 	c, _ := newTestClient(t, f)
 
 	res, err := c.UpsertSticky(tctx, "acme", "shop", 7, "evidence", bot, "real evidence")
@@ -177,7 +179,7 @@ func TestUpsertStickyMarkersCoexist(t *testing.T) {
 		t.Fatalf("results: %+v %+v", ev, gate)
 	}
 
-	f.resetCalls()
+	f.ResetCalls()
 	res, err := c.UpsertSticky(tctx, "acme", "shop", 7, "evidence", bot, "evidence v2")
 	if err != nil {
 		t.Fatal(err)
@@ -197,9 +199,9 @@ func TestUpsertStickyMarkersCoexist(t *testing.T) {
 func TestUpsertStickyRaceLoserDeletesOwnCopy(t *testing.T) {
 	f := newFakeGitHub(t)
 	var racer int64
-	f.beforeCommentCreate = func(f *fakeGitHub, repo string, issue int) {
+	f.BeforeCommentCreate = func(f *testkit.GitHub, repo string, issue int) {
 		if racer == 0 { // another run's create lands first
-			racer = f.addCommentLocked(repo, issue, bot, StickyBody("evidence", "from the other run")).ID
+			racer = f.AddCommentLocked(repo, issue, bot, StickyBody("evidence", "from the other run")).ID
 		}
 	}
 	c, _ := newTestClient(t, f)
@@ -222,9 +224,9 @@ func TestUpsertStickyRaceLoserDeletesOwnCopy(t *testing.T) {
 func TestUpsertStickyRaceWinnerKeepsOwnCopy(t *testing.T) {
 	f := newFakeGitHub(t)
 	var racer int64
-	f.afterCommentCreate = func(f *fakeGitHub, repo string, issue int) {
+	f.AfterCommentCreate = func(f *testkit.GitHub, repo string, issue int) {
 		if racer == 0 { // another run's create lands right after ours
-			racer = f.addCommentLocked(repo, issue, bot, StickyBody("evidence", "from the other run")).ID
+			racer = f.AddCommentLocked(repo, issue, bot, StickyBody("evidence", "from the other run")).ID
 		}
 	}
 	c, _ := newTestClient(t, f)
@@ -240,7 +242,7 @@ func TestUpsertStickyRaceWinnerKeepsOwnCopy(t *testing.T) {
 	}
 
 	// Had the other run died before cleaning up, the next run removes it.
-	f.resetCalls()
+	f.ResetCalls()
 	res2, err := c.UpsertSticky(tctx, "acme", "shop", 7, "evidence", bot, "from this run")
 	if err != nil {
 		t.Fatal(err)
@@ -254,10 +256,10 @@ func TestUpsertStickyRaceWinnerKeepsOwnCopy(t *testing.T) {
 
 func TestUpsertStickyCleansUpExistingDuplicates(t *testing.T) {
 	f := newFakeGitHub(t)
-	a := f.addComment("acme/shop", 7, bot, StickyBody("evidence", "copy a"))
-	f.addComment("acme/shop", 7, "alice", "unrelated")
-	b := f.addComment("acme/shop", 7, bot, StickyBody("evidence", "copy b"))
-	d := f.addComment("acme/shop", 7, bot, StickyBody("evidence", "copy c"))
+	a := f.AddComment("acme/shop", 7, bot, StickyBody("evidence", "copy a"))
+	f.AddComment("acme/shop", 7, "alice", "unrelated")
+	b := f.AddComment("acme/shop", 7, bot, StickyBody("evidence", "copy b"))
+	d := f.AddComment("acme/shop", 7, bot, StickyBody("evidence", "copy c"))
 	c, _ := newTestClient(t, f)
 
 	res, err := c.UpsertSticky(tctx, "acme", "shop", 7, "evidence", bot, "fresh")
@@ -301,7 +303,7 @@ func TestUpsertStickyBodyLimit(t *testing.T) {
 
 func TestUpsertStickyResolvesIdentity(t *testing.T) {
 	f := newFakeGitHub(t) // GET /user → 403, as for GITHUB_TOKEN
-	f.addComment("acme/shop", 7, bot, StickyBody("evidence", "same"))
+	f.AddComment("acme/shop", 7, bot, StickyBody("evidence", "same"))
 	c, _ := newTestClient(t, f)
 
 	res, err := c.UpsertSticky(tctx, "acme", "shop", 7, "evidence", "", "same")
@@ -314,7 +316,7 @@ func TestUpsertStickyResolvesIdentity(t *testing.T) {
 	assertCalls(t, f, "GET /user", listPR7)
 
 	// The login is cached.
-	f.resetCalls()
+	f.ResetCalls()
 	if _, err := c.UpsertSticky(tctx, "acme", "shop", 7, "evidence", "", "same"); err != nil {
 		t.Fatal(err)
 	}

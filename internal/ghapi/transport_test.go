@@ -13,7 +13,7 @@ import (
 
 func TestRetry429HonoursRetryAfterAndReplaysBody(t *testing.T) {
 	f := newFakeGitHub(t)
-	f.inject("POST", "/repos/acme/shop/issues/7/comments", 1, http.StatusTooManyRequests,
+	inject(f, "POST", "/repos/acme/shop/issues/7/comments", 1, http.StatusTooManyRequests,
 		map[string]string{"Retry-After": "7"}, bodySecondary)
 	c, clk := newTestClient(t, f)
 
@@ -23,14 +23,14 @@ func TestRetry429HonoursRetryAfterAndReplaysBody(t *testing.T) {
 	}
 	assertCalls(t, f, createPR7, createPR7)
 	assertSleeps(t, clk, 7*time.Second)
-	calls := f.rawCalls()
+	calls := f.Calls()
 	if calls[0].Body != calls[1].Body || !strings.Contains(calls[1].Body, `"body":"hello ✓"`) {
 		t.Fatalf("retried body differs:\n%q\n%q", calls[0].Body, calls[1].Body)
 	}
 	if cm.ID == 0 || cm.Body != "hello ✓" || cm.AuthorLogin != bot || cm.UpdatedAt.IsZero() {
 		t.Fatalf("comment = %+v", cm)
 	}
-	if n := len(f.issueComments("acme/shop", 7)); n != 1 {
+	if n := len(f.IssueComments("acme/shop", 7)); n != 1 {
 		t.Fatalf("%d comments created, want 1", n)
 	}
 	if c.Requests() != 2 {
@@ -42,7 +42,7 @@ func TestRetryPrimaryLimitWaitsUntilReset(t *testing.T) {
 	f := newFakeGitHub(t)
 	c, clk := newTestClient(t, f)
 	reset := clk.Now().Add(42 * time.Second).Unix()
-	f.inject("GET", "/repos/acme/shop/issues/7/comments", 1, http.StatusForbidden, map[string]string{
+	inject(f, "GET", "/repos/acme/shop/issues/7/comments", 1, http.StatusForbidden, map[string]string{
 		"X-RateLimit-Limit":     "5000",
 		"X-RateLimit-Remaining": "0",
 		"X-RateLimit-Reset":     strconv.FormatInt(reset, 10),
@@ -57,8 +57,8 @@ func TestRetryPrimaryLimitWaitsUntilReset(t *testing.T) {
 
 func TestRetrySecondaryLimitWithoutHeaders(t *testing.T) {
 	f := newFakeGitHub(t)
-	f.inject("PATCH", "", 2, http.StatusForbidden, nil, bodySecondary)
-	id := f.addComment("acme/shop", 7, bot, "x")
+	inject(f, "PATCH", "", 2, http.StatusForbidden, nil, bodySecondary)
+	id := f.AddComment("acme/shop", 7, bot, "x")
 	c, clk := newTestClient(t, f)
 
 	if err := c.EditComment(tctx, "acme", "shop", id, "y"); err != nil {
@@ -67,14 +67,14 @@ func TestRetrySecondaryLimitWithoutHeaders(t *testing.T) {
 	assertCalls(t, f, editCall(id), editCall(id), editCall(id))
 	// At least a minute, then exponential backoff.
 	assertSleeps(t, clk, 60*time.Second, 120*time.Second)
-	if got := f.issueComments("acme/shop", 7)[0].Body; got != "y" {
+	if got := f.IssueComments("acme/shop", 7)[0].Body; got != "y" {
 		t.Fatalf("body = %q", got)
 	}
 }
 
 func TestRetry502ThenSuccess(t *testing.T) {
 	f := newFakeGitHub(t)
-	f.inject("GET", "", 2, http.StatusBadGateway, nil, bodyBadGateway)
+	inject(f, "GET", "", 2, http.StatusBadGateway, nil, bodyBadGateway)
 	c, clk := newTestClient(t, f)
 
 	if _, err := c.ListComments(tctx, "acme", "shop", 7); err != nil {
@@ -86,7 +86,7 @@ func TestRetry502ThenSuccess(t *testing.T) {
 
 func TestRetryDefaultJitterBounds(t *testing.T) {
 	f := newFakeGitHub(t)
-	f.inject("GET", "", 3, http.StatusServiceUnavailable, nil, "")
+	inject(f, "GET", "", 3, http.StatusServiceUnavailable, nil, "")
 	c, clk := newTestClient(t, f, func(cfg *Config) { cfg.Jitter = nil })
 
 	if _, err := c.ListComments(tctx, "acme", "shop", 7); err != nil {
@@ -106,7 +106,7 @@ func TestRetryDefaultJitterBounds(t *testing.T) {
 
 func TestRetryStopsWhenTotalWaitWouldBeExceeded(t *testing.T) {
 	f := newFakeGitHub(t)
-	f.inject("POST", "", 10, http.StatusTooManyRequests, map[string]string{"Retry-After": "120"}, bodySecondary)
+	inject(f, "POST", "", 10, http.StatusTooManyRequests, map[string]string{"Retry-After": "120"}, bodySecondary)
 	c, clk := newTestClient(t, f) // default MaxTotalWait: 3m
 
 	_, err := c.CreateComment(tctx, "acme", "shop", 7, "hi")
@@ -122,8 +122,8 @@ func TestRetryStopsWhenTotalWaitWouldBeExceeded(t *testing.T) {
 	assertSleeps(t, clk, 120*time.Second)
 
 	// The budget is shared by the whole client: 60s are left.
-	f.resetCalls()
-	f.inject("GET", "", 1, http.StatusTooManyRequests, map[string]string{"Retry-After": "61"}, bodySecondary)
+	f.ResetCalls()
+	inject(f, "GET", "", 1, http.StatusTooManyRequests, map[string]string{"Retry-After": "61"}, bodySecondary)
 	if _, err := c.ListComments(tctx, "acme", "shop", 8); !errors.Is(err, ErrRateLimited) {
 		t.Fatalf("err = %v, want ErrRateLimited", err)
 	}
@@ -134,7 +134,7 @@ func TestRetryPrimaryResetBeyondBudgetGivesUpImmediately(t *testing.T) {
 	f := newFakeGitHub(t)
 	c, clk := newTestClient(t, f)
 	reset := clk.Now().Add(40 * time.Minute).Unix()
-	f.inject("POST", "", 1, http.StatusForbidden, map[string]string{
+	inject(f, "POST", "", 1, http.StatusForbidden, map[string]string{
 		"X-RateLimit-Remaining": "0",
 		"X-RateLimit-Reset":     strconv.FormatInt(reset, 10),
 	}, bodyPrimary)
@@ -151,7 +151,7 @@ func TestGoGithubRefusesLocallyAfterWeGiveUpOnPrimaryLimit(t *testing.T) {
 	f := newFakeGitHub(t)
 	// go-github compares resets with the real clock, so use it here too.
 	c, clk := newTestClient(t, f, func(cfg *Config) { cfg.Now = time.Now })
-	f.inject("GET", "", 1, http.StatusForbidden, map[string]string{
+	inject(f, "GET", "", 1, http.StatusForbidden, map[string]string{
 		"X-RateLimit-Limit":     "5000",
 		"X-RateLimit-Remaining": "0",
 		"X-RateLimit-Reset":     strconv.FormatInt(time.Now().Add(40*time.Minute).Unix(), 10),
@@ -173,7 +173,7 @@ func TestGoGithubRefusesLocallyAfterWeGiveUpOnPrimaryLimit(t *testing.T) {
 
 func TestRetryGivesUpAfterMaxRetries(t *testing.T) {
 	f := newFakeGitHub(t)
-	f.inject("GET", "", 100, http.StatusBadGateway, nil, bodyBadGateway)
+	inject(f, "GET", "", 100, http.StatusBadGateway, nil, bodyBadGateway)
 	c, clk := newTestClient(t, f)
 
 	_, err := c.ListComments(tctx, "acme", "shop", 7)
@@ -187,7 +187,7 @@ func TestRetryGivesUpAfterMaxRetries(t *testing.T) {
 func TestBudgetExhausted(t *testing.T) {
 	f := newFakeGitHub(t)
 	for i := 0; i < 250; i++ {
-		f.addComment("acme/shop", 7, "dev", "c")
+		f.AddComment("acme/shop", 7, "dev", "c")
 	}
 	c, _ := newTestClient(t, f, func(cfg *Config) { cfg.MaxRequests = 3 })
 
@@ -201,14 +201,14 @@ func TestBudgetExhausted(t *testing.T) {
 	if want := "list comments: GitHub API request budget exhausted: all 3 allowed requests were used"; err.Error() != want {
 		t.Fatalf("err = %q, want %q", err, want)
 	}
-	if c.Requests() != 3 || len(f.callLog()) != 3 {
-		t.Fatalf("Requests() = %d, server saw %d; want 3", c.Requests(), len(f.callLog()))
+	if c.Requests() != 3 || len(f.Log()) != 3 {
+		t.Fatalf("Requests() = %d, server saw %d; want 3", c.Requests(), len(f.Log()))
 	}
 }
 
 func TestBudgetExhaustedDuringRetries(t *testing.T) {
 	f := newFakeGitHub(t)
-	f.inject("GET", "", 10, http.StatusBadGateway, nil, bodyBadGateway)
+	inject(f, "GET", "", 10, http.StatusBadGateway, nil, bodyBadGateway)
 	c, _ := newTestClient(t, f, func(cfg *Config) { cfg.MaxRequests = 2 })
 
 	_, err := c.PullRequest(tctx, "acme", "shop", 7)
@@ -220,7 +220,7 @@ func TestBudgetExhaustedDuringRetries(t *testing.T) {
 
 func TestRetrySleepRespectsContext(t *testing.T) {
 	f := newFakeGitHub(t)
-	f.inject("GET", "", 1, http.StatusTooManyRequests, map[string]string{"Retry-After": "30"}, bodySecondary)
+	inject(f, "GET", "", 1, http.StatusTooManyRequests, map[string]string{"Retry-After": "30"}, bodySecondary)
 	c, _ := newTestClient(t, f, func(cfg *Config) { cfg.Sleep = nil }) // real sleep
 
 	cctx, cancel := context.WithTimeout(tctx, 50*time.Millisecond)

@@ -60,7 +60,11 @@ var (
 
 // Main runs the tests and then stops the throwaway cluster, if one was
 // started, and exits with the tests' status. Call it from TestMain.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main without the exit: it returns the tests' status (1 when
+// stopping the cluster failed), for a TestMain with more to clean up.
+func Run(m *testing.M) int {
 	code := m.Run()
 	if srv != nil && srv.cluster != nil {
 		if err := srv.cluster.stop(); err != nil {
@@ -70,7 +74,7 @@ func Main(m *testing.M) {
 			}
 		}
 	}
-	os.Exit(code)
+	return code
 }
 
 // ServerURL returns a superuser URL of the server in use (for tests that must
