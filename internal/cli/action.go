@@ -42,10 +42,8 @@ func runAction(ctx context.Context, env *Env, args []string) error {
 		return writeJSON(env.Stdout, shown)
 	}
 	fmt.Fprintf(env.Stderr, "lanegate action: running lanegate %s\n", shellJoin(shown))
-	for _, c := range commands() {
-		if c.name == command && command != "action" {
-			return c.run(ctx, env, argv)
-		}
+	if c, ok := lookup(command); ok && command != "action" {
+		return c.run(ctx, env, argv)
 	}
 	return usageErr("input command %q is not a lanegate command", command)
 }
