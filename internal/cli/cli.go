@@ -20,6 +20,7 @@ import (
 	"github.com/lanegate/lanegate/internal/actions"
 	pgstore "github.com/lanegate/lanegate/internal/backend/pg"
 	"github.com/lanegate/lanegate/internal/lanes"
+	"github.com/lanegate/lanegate/internal/report"
 	"github.com/lanegate/lanegate/internal/safeio"
 	"github.com/lanegate/lanegate/internal/store"
 )
@@ -371,6 +372,15 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return usageErr("unexpected argument %q (run 'lanegate %s --help' for usage)", fs.Arg(0), fs.Name())
+	}
+	return nil
+}
+
+// checkFormatFlag refuses a --format value the command's kind of report
+// has no renderer for (exit 2), before anything is read.
+func checkFormatFlag(kind report.Kind, name string) error {
+	if err := report.CheckFormat(kind, name); err != nil {
+		return usageErr("%v", err)
 	}
 	return nil
 }
