@@ -5,14 +5,12 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/lanegate/lanegate/internal/actions"
 )
 
 // ApplyConfirmation is the exact phrase a backfill-apply must carry.
 const ApplyConfirmation = "APPLY PROVIDER TARGET BACKFILL"
-
-// actionCommands are the values of the command input that the action maps
-// to flags itself. Any other lanegate command runs only with the args input.
-var actionCommands = []string{"audit", "backfill", "merge", "gate", "publish", "evidence", "preflight"}
 
 // actionSecretFlags are flags whose value is never printed, not even in a
 // dry run.
@@ -42,245 +40,342 @@ func runAction(ctx context.Context, env *Env, args []string) error {
 		return writeJSON(env.Stdout, shown)
 	}
 	fmt.Fprintf(env.Stderr, "lanegate action: running lanegate %s\n", shellJoin(shown))
-	for _, c := range commands() {
-		if c.name == command && command != "action" {
-			return c.run(ctx, env, argv)
-		}
+	if c, ok := lookup(command); ok && command != "action" {
+		return c.run(ctx, env, argv)
 	}
 	return usageErr("input command %q is not a lanegate command", command)
 }
 
-// actionArgv maps the inputs to a lanegate command and its arguments.
+// actionArgv maps the inputs to a lanegate command and its arguments:
+// argv is sub + flags + the args input + "--" + positional. Report paths
+// come last and after "--", so neither a path starting with "-" nor an
+// extra flag is taken for the other.
 func actionArgv(env *Env) (string, []string, error) {
-	in := func(name string) string { return env.rt.Input(name) }
-	command := in("command")
-	if command == "" {
-		command = "audit"
-		if strings.HasPrefix(in("mode"), "backfill") {
-			command = "backfill"
+	a := &actionInvocation{rt: env.rt}
+	a.command = a.in("command")
+	if a.command == "" {
+		a.command = "audit"
+		if strings.HasPrefix(a.in("mode"), "backfill") {
+			a.command = "backfill"
 		}
 	}
-	if command == "backfill" && in("mode") == "audit" {
-		command = "audit"
+	if a.command == "backfill" && a.in("mode") == "audit" {
+		a.command = "audit"
 	}
-	// argv is sub + flags + the args input + "--" + positional: report
-	// paths come last and after "--", so neither a path starting with "-"
-	// nor an extra flag is taken for the other.
-	var sub, flags, positional []string
-	add := func(flag, value string) {
-		if value != "" {
-			flags = append(flags, "--"+flag, value)
-		}
+	if err := a.build(); err != nil {
+		return "", nil, err
 	}
-	addBool := func(flag, input string) error {
-		on, err := env.rt.BoolInput(input)
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		if on {
-			flags = append(flags, "--"+flag)
-		}
-		return nil
-	}
-	// The default lanes.yaml is optional where the command allows it; only
-	// a path the workflow set on purpose is passed (and must exist).
-	addLanesFile := func() {
-		if l := in("lanes"); l != "lanes.yaml" {
-			add("lanes", l)
-		}
-	}
-	// no-lanes audits the store alone; with it, a missing lanes.yaml is not
-	// an error in a workflow (loadPlan), and a lanes path would contradict it.
-	addScope := func() error {
-		noLanes, err := env.rt.BoolInput("no-lanes")
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		if noLanes {
-			if l := in("lanes"); l != "lanes.yaml" && l != "" {
-				return usageErr("inputs lanes and no-lanes contradict each other: set one")
-			}
-			flags = append(flags, "--no-lanes")
-		} else {
-			addLanesFile()
-		}
-		for _, l := range env.rt.MultilineInput("lane") {
-			add("lane", l)
-		}
-		add("context", in("context"))
-		add("instance", in("instance"))
-		add("provider-id", in("provider-id"))
-		return nil
-	}
-	addStore := func() {
-		add("database-url", in("database-url"))
-		add("state-dir", in("state-dir"))
-		add("statement-timeout", in("statement-timeout"))
-	}
-	oneLane := func(what string) (string, error) {
-		ls := env.rt.MultilineInput("lane")
-		if len(ls) != 1 {
-			return "", usageErr("%s needs exactly one route in the lane input (CONTEXT/INSTANCE), got %d", what, len(ls))
-		}
-		return ls[0], nil
-	}
-	reports := func() error {
-		positional = env.rt.MultilineInput("reports")
-		if len(positional) == 0 {
-			return usageErr("command %s needs the reports input (one report path per line)", command)
-		}
-		return nil
-	}
-	reportPath := in("report-path")
-	if reportPath == "" {
-		reportPath = "lanegate-report.json"
-	}
-	failOn := in("fail-on")
-	if failOn == "" {
-		failOn = "blocked"
-	}
-	switch command {
-	case "audit":
-		if err := addScope(); err != nil {
-			return "", nil, err
-		}
-		addStore()
-		add("shard", in("shard"))
-		add("out", reportPath)
-		add("fail-on", failOn)
-		if err := addBool("record", "record"); err != nil {
-			return "", nil, err
-		}
-	case "backfill":
-		mode := in("mode")
-		if mode == "" {
-			mode = "backfill-dry-run"
-		}
-		switch mode {
-		case "backfill-dry-run":
-		case "backfill-apply":
-			// Checked here, before any store is opened.
-			if in("confirmation") != ApplyConfirmation {
-				return "", nil, usageErr("mode backfill-apply requires the input confirmation to be exactly %q", ApplyConfirmation)
-			}
-			if strings.TrimSpace(in("reason")) == "" {
-				return "", nil, usageErr("mode backfill-apply requires a non-blank reason input")
-			}
-			if in("plan-digest") == "" {
-				return "", nil, usageErr("mode backfill-apply requires the plan-digest input from the reviewed dry run")
-			}
-			flags = append(flags, "--apply")
-			add("plan-digest", in("plan-digest"))
-			add("reason", in("reason"))
-		default:
-			return "", nil, usageErr("input mode %q: want backfill-dry-run or backfill-apply for command backfill", mode)
-		}
-		if err := addScope(); err != nil {
-			return "", nil, err
-		}
-		addStore()
-		add("out", reportPath)
-		add("fail-on", failOn)
-	case "merge":
-		add("out", reportPath)
-		addLanesFile()
-		add("fail-on", failOn)
-		if err := reports(); err != nil {
-			return "", nil, err
-		}
-	case "gate":
-		// The gate reads lanes.yaml at the pull request's base and head
-		// through the API; the lanes input names its path in the repository.
-		add("pr", in("pr"))
-		addLanesFile()
-		if err := addBool("scope-only", "scope-only"); err != nil {
-			return "", nil, err
-		}
-		add("scope-from", in("scope-from"))
-		add("status-context", in("status-context"))
-		add("target-url", in("run-url"))
-		addStore()
-		add("out", reportPath)
-	case "publish":
-		if in("issue") != "" && in("pr") != "" {
-			return "", nil, usageErr("command publish writes to one place: set the issue input or the pr input, not both")
-		}
-		add("issue", in("issue"))
-		add("pr", in("pr"))
-		flags = append(flags, "--summary")
-		addLanesFile()
-		add("run-url", in("run-url"))
-		add("artifact", in("artifact"))
-		addStore()
-		if err := reports(); err != nil {
-			return "", nil, err
-		}
-	case "evidence":
-		action := in("evidence-action")
-		if action == "" {
-			action = "record"
-		}
-		switch action {
-		case "record":
-			lane, err := oneLane("evidence record")
-			if err != nil {
-				return "", nil, err
-			}
-			if in("evidence-kind") == "" {
-				return "", nil, usageErr("evidence record needs the evidence-kind input")
-			}
-			if in("evidence-status") == "" {
-				return "", nil, usageErr("evidence record needs the evidence-status input (pass or fail)")
-			}
-			sub = []string{"record"}
-			add("lane", lane)
-			add("kind", in("evidence-kind"))
-			add("status", in("evidence-status"))
-		case "probe":
-			// A probe decides pass or fail itself and records health only.
-			if k := in("evidence-kind"); k != "" && k != "health" {
-				return "", nil, usageErr("evidence probe records health evidence; leave evidence-kind empty (got %q)", k)
-			}
-			if in("evidence-status") != "" {
-				return "", nil, usageErr("evidence probe decides pass or fail itself; leave evidence-status empty")
-			}
-			sub = []string{"probe"}
-			for _, l := range env.rt.MultilineInput("lane") {
-				add("lane", l)
-			}
-		default:
-			return "", nil, usageErr("input evidence-action %q: want record or probe", action)
-		}
-		addLanesFile()
-		add("run-url", in("run-url"))
-		add("trace", in("trace"))
-		addStore()
-	case "preflight":
-		lane, err := oneLane("command preflight")
-		if err != nil {
-			return "", nil, err
-		}
-		add("lane", lane)
-		add("dokploy-url", in("dokploy-url"))
-		addStore()
-	default:
-		if in("args") == "" {
-			return "", nil, usageErr("input command %q is not supported by this version of the action (want one of %s, or pass the args input)",
-				command, strings.Join(actionCommands, ", "))
-		}
-	}
-	argv := append(sub, flags...)
-	if extra := strings.Fields(in("args")); len(extra) > 0 {
-		if err := checkArgsInput(command, extra); err != nil {
+	argv := append(a.sub, a.flags...)
+	if extra := strings.Fields(a.in("args")); len(extra) > 0 {
+		if err := checkArgsInput(a.command, extra); err != nil {
 			return "", nil, err
 		}
 		argv = append(argv, extra...)
 	}
-	if len(positional) > 0 {
+	if len(a.positional) > 0 {
 		argv = append(argv, "--")
-		argv = append(argv, positional...)
+		argv = append(argv, a.positional...)
 	}
-	return command, argv, nil
+	return a.command, argv, nil
+}
+
+// actionCommands are the values of the command input that the action maps
+// to flags itself, each with the helper that does it. Any other lanegate
+// command runs only with the args input.
+var actionCommands = []struct {
+	name  string
+	build func(*actionInvocation) error
+}{
+	{"audit", (*actionInvocation).audit},
+	{"backfill", (*actionInvocation).backfill},
+	{"merge", (*actionInvocation).merge},
+	{"gate", (*actionInvocation).gate},
+	{"publish", (*actionInvocation).publish},
+	{"evidence", (*actionInvocation).evidence},
+	{"preflight", (*actionInvocation).preflight},
+}
+
+// build maps the inputs to the command's flags.
+func (a *actionInvocation) build() error {
+	names := make([]string, len(actionCommands))
+	for i, c := range actionCommands {
+		if c.name == a.command {
+			return c.build(a)
+		}
+		names[i] = c.name
+	}
+	if a.in("args") == "" {
+		return usageErr("input command %q is not supported by this version of the action (want one of %s, or pass the args input)",
+			a.command, strings.Join(names, ", "))
+	}
+	return nil
+}
+
+// actionInvocation is the command line the inputs map to, built up by the
+// helpers below.
+type actionInvocation struct {
+	rt                     *actions.Runtime
+	command                string
+	sub, flags, positional []string
+}
+
+func (a *actionInvocation) in(name string) string { return a.rt.Input(name) }
+
+// add passes a flag with a value, unless the value is empty.
+func (a *actionInvocation) add(flag, value string) {
+	if value != "" {
+		a.flags = append(a.flags, "--"+flag, value)
+	}
+}
+
+// addBool passes a boolean flag when its input is true.
+func (a *actionInvocation) addBool(flag, input string) error {
+	on, err := a.rt.BoolInput(input)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if on {
+		a.flags = append(a.flags, "--"+flag)
+	}
+	return nil
+}
+
+// addLanesFile passes the lanes path. The default lanes.yaml is optional
+// where the command allows it; only a path the workflow set on purpose is
+// passed (and must exist).
+func (a *actionInvocation) addLanesFile() {
+	if l := a.in("lanes"); l != "lanes.yaml" {
+		a.add("lanes", l)
+	}
+}
+
+// addScope passes the lanes file and the route filters. no-lanes audits the
+// store alone; with it, a missing lanes.yaml is not an error in a workflow
+// (loadPlan), and a lanes path would contradict it.
+func (a *actionInvocation) addScope() error {
+	noLanes, err := a.rt.BoolInput("no-lanes")
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if noLanes {
+		if l := a.in("lanes"); l != "lanes.yaml" && l != "" {
+			return usageErr("inputs lanes and no-lanes contradict each other: set one")
+		}
+		a.flags = append(a.flags, "--no-lanes")
+	} else {
+		a.addLanesFile()
+	}
+	a.addLanes()
+	a.add("context", a.in("context"))
+	a.add("instance", a.in("instance"))
+	a.add("provider-id", a.in("provider-id"))
+	return nil
+}
+
+// addLanes passes one --lane per line of the lane input.
+func (a *actionInvocation) addLanes() {
+	for _, l := range a.rt.MultilineInput("lane") {
+		a.add("lane", l)
+	}
+}
+
+func (a *actionInvocation) addStore() {
+	a.add("database-url", a.in("database-url"))
+	a.add("state-dir", a.in("state-dir"))
+	a.add("statement-timeout", a.in("statement-timeout"))
+}
+
+// addReportOut passes --out, the report-path input or its default.
+func (a *actionInvocation) addReportOut() {
+	p := a.in("report-path")
+	if p == "" {
+		p = "lanegate-report.json"
+	}
+	a.add("out", p)
+}
+
+// addFailOn passes --fail-on, the fail-on input or its default.
+func (a *actionInvocation) addFailOn() {
+	f := a.in("fail-on")
+	if f == "" {
+		f = "blocked"
+	}
+	a.add("fail-on", f)
+}
+
+// oneLane is the lane input of a command that takes exactly one route.
+func (a *actionInvocation) oneLane(what string) (string, error) {
+	ls := a.rt.MultilineInput("lane")
+	if len(ls) != 1 {
+		return "", usageErr("%s needs exactly one route in the lane input (CONTEXT/INSTANCE), got %d", what, len(ls))
+	}
+	return ls[0], nil
+}
+
+// reports takes the report paths (the positional arguments) from the
+// reports input.
+func (a *actionInvocation) reports() error {
+	a.positional = a.rt.MultilineInput("reports")
+	if len(a.positional) == 0 {
+		return usageErr("command %s needs the reports input (one report path per line)", a.command)
+	}
+	return nil
+}
+
+func (a *actionInvocation) audit() error {
+	if err := a.addScope(); err != nil {
+		return err
+	}
+	a.addStore()
+	a.add("shard", a.in("shard"))
+	a.addReportOut()
+	a.addFailOn()
+	return a.addBool("record", "record")
+}
+
+func (a *actionInvocation) backfill() error {
+	mode := a.in("mode")
+	if mode == "" {
+		mode = "backfill-dry-run"
+	}
+	switch mode {
+	case "backfill-dry-run":
+	case "backfill-apply":
+		if err := a.addApply(); err != nil {
+			return err
+		}
+	default:
+		return usageErr("input mode %q: want backfill-dry-run or backfill-apply for command backfill", mode)
+	}
+	if err := a.addScope(); err != nil {
+		return err
+	}
+	a.addStore()
+	a.addReportOut()
+	a.addFailOn()
+	return nil
+}
+
+// addApply passes --apply with its digest and reason. The confirmation is
+// checked here, before any store is opened.
+func (a *actionInvocation) addApply() error {
+	if a.in("confirmation") != ApplyConfirmation {
+		return usageErr("mode backfill-apply requires the input confirmation to be exactly %q", ApplyConfirmation)
+	}
+	if strings.TrimSpace(a.in("reason")) == "" {
+		return usageErr("mode backfill-apply requires a non-blank reason input")
+	}
+	if a.in("plan-digest") == "" {
+		return usageErr("mode backfill-apply requires the plan-digest input from the reviewed dry run")
+	}
+	a.flags = append(a.flags, "--apply")
+	a.add("plan-digest", a.in("plan-digest"))
+	a.add("reason", a.in("reason"))
+	return nil
+}
+
+func (a *actionInvocation) merge() error {
+	a.addReportOut()
+	a.addLanesFile()
+	a.addFailOn()
+	return a.reports()
+}
+
+// gate reads lanes.yaml at the pull request's base and head through the
+// API; the lanes input names its path in the repository.
+func (a *actionInvocation) gate() error {
+	a.add("pr", a.in("pr"))
+	a.addLanesFile()
+	if err := a.addBool("scope-only", "scope-only"); err != nil {
+		return err
+	}
+	a.add("scope-from", a.in("scope-from"))
+	a.add("status-context", a.in("status-context"))
+	a.add("target-url", a.in("run-url"))
+	a.addStore()
+	a.addReportOut()
+	return nil
+}
+
+func (a *actionInvocation) publish() error {
+	if a.in("issue") != "" && a.in("pr") != "" {
+		return usageErr("command publish writes to one place: set the issue input or the pr input, not both")
+	}
+	a.add("issue", a.in("issue"))
+	a.add("pr", a.in("pr"))
+	a.flags = append(a.flags, "--summary")
+	a.addLanesFile()
+	a.add("run-url", a.in("run-url"))
+	a.add("artifact", a.in("artifact"))
+	a.addStore()
+	return a.reports()
+}
+
+func (a *actionInvocation) evidence() error {
+	action := a.in("evidence-action")
+	if action == "" {
+		action = "record"
+	}
+	var err error
+	switch action {
+	case "record":
+		err = a.evidenceRecord()
+	case "probe":
+		err = a.evidenceProbe()
+	default:
+		err = usageErr("input evidence-action %q: want record or probe", action)
+	}
+	if err != nil {
+		return err
+	}
+	a.addLanesFile()
+	a.add("run-url", a.in("run-url"))
+	a.add("trace", a.in("trace"))
+	a.addStore()
+	return nil
+}
+
+func (a *actionInvocation) evidenceRecord() error {
+	lane, err := a.oneLane("evidence record")
+	if err != nil {
+		return err
+	}
+	if a.in("evidence-kind") == "" {
+		return usageErr("evidence record needs the evidence-kind input")
+	}
+	if a.in("evidence-status") == "" {
+		return usageErr("evidence record needs the evidence-status input (pass or fail)")
+	}
+	a.sub = []string{"record"}
+	a.add("lane", lane)
+	a.add("kind", a.in("evidence-kind"))
+	a.add("status", a.in("evidence-status"))
+	return nil
+}
+
+// evidenceProbe: a probe decides pass or fail itself and records health
+// only.
+func (a *actionInvocation) evidenceProbe() error {
+	if k := a.in("evidence-kind"); k != "" && k != "health" {
+		return usageErr("evidence probe records health evidence; leave evidence-kind empty (got %q)", k)
+	}
+	if a.in("evidence-status") != "" {
+		return usageErr("evidence probe decides pass or fail itself; leave evidence-status empty")
+	}
+	a.sub = []string{"probe"}
+	a.addLanes()
+	return nil
+}
+
+func (a *actionInvocation) preflight() error {
+	lane, err := a.oneLane("command preflight")
+	if err != nil {
+		return err
+	}
+	a.add("lane", lane)
+	a.add("dokploy-url", a.in("dokploy-url"))
+	a.addStore()
+	return nil
 }
 
 // argsInputRefused are the flags the args input may not carry, for any

@@ -109,10 +109,8 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	switch f.format {
-	case "table", "json", "markdown":
-	default:
-		return usageErr("--format %q: want table, json or markdown", f.format)
+	if err := checkFormatFlag(report.KindAudit, f.format); err != nil {
+		return err
 	}
 	if err := f.actionsFlags.validate(); err != nil {
 		return err
@@ -139,15 +137,7 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
-	switch f.format {
-	case "json":
-		err = res.writeJSON(env.Stdout)
-	case "markdown":
-		err = res.builder.WriteMarkdown(env.Stdout, res.header(), report.MarkdownOptions{ReportPath: f.out})
-	default:
-		err = res.builder.WriteTable(env.Stdout, res.header())
-	}
-	if err != nil {
+	if err := report.Render(env.Stdout, f.format, res.doc(f.out)); err != nil {
 		return runtimeErr("write report: %v", err)
 	}
 	if f.record {
@@ -174,6 +164,12 @@ type auditResult struct {
 // header is what every channel renders: the verdict, never recomputed.
 func (r *auditResult) header() report.Header {
 	return report.Header{Totals: r.totals, Verdict: r.verdict, Shard: r.shard, Store: r.store, Notices: r.notices}
+}
+
+// doc is the report for report.Render; reportPath is where --out wrote the
+// JSON report ("" = nowhere).
+func (r *auditResult) doc(reportPath string) report.AuditDoc {
+	return report.AuditDoc{Builder: r.builder, Header: r.header(), ReportPath: reportPath}
 }
 
 func (r *auditResult) writeJSON(w io.Writer) error {

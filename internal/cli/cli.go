@@ -20,6 +20,7 @@ import (
 	"github.com/lanegate/lanegate/internal/actions"
 	pgstore "github.com/lanegate/lanegate/internal/backend/pg"
 	"github.com/lanegate/lanegate/internal/lanes"
+	"github.com/lanegate/lanegate/internal/report"
 	"github.com/lanegate/lanegate/internal/safeio"
 	"github.com/lanegate/lanegate/internal/store"
 )
@@ -104,20 +105,21 @@ func runtimeErr(format string, args ...any) error {
 // errBlocked signals exit 1 with nothing more to print.
 var errBlocked = &exitError{code: ExitBlocked}
 
+// command is one verb: its name, the one-line summary 'lanegate --help'
+// prints, and its run function. A command with subcommands declares them
+// with dispatch and subcommand (see runLanes); there is no other way.
 type command struct {
 	name    string
 	summary string
 	run     func(ctx context.Context, env *Env, args []string) error
 }
 
-// registered holds commands that live in their own files and add
-// themselves with register from an init function.
-var registered []command
-
-func register(c command) { registered = append(registered, c) }
-
+// commands is the command table: every lanegate command, in the order
+// 'lanegate --help' lists them. A new command is one line here. It is a
+// function, not a package variable, because runAction looks commands up in
+// it: a variable would be an initialization cycle.
 func commands() []command {
-	return append([]command{
+	return []command{
 		{"audit", "compare provider-target rows with the Dokploy projection", runAudit},
 		{"backfill", "plan (default) or apply the creation of missing provider-target rows", runBackfill},
 		{"migrate", "create or upgrade lanegate's own tables (lanegate_*)", runMigrate},
@@ -127,7 +129,21 @@ func commands() []command {
 		{"action", "run as the GitHub Action (inputs from LANEGATE_INPUT_* variables)", runAction},
 		{"lanes", "validate lanes.yaml and print the wave plan (lanes check)", runLanes},
 		{"version", "print the lanegate version", runVersion},
-	}, registered...)
+		{"evidence", "record, probe and list lane evidence (evidence record|probe|list|show)", runEvidence},
+		{"gate", "decide whether a cutover pull request may merge (commit status + sticky PR comment)", runGate},
+		{"preflight", "check a lane's provider-target authority before a Dokploy deploy (read-only)", runPreflight},
+		{"publish", "publish JSON reports to the job summary, a sticky issue/PR comment or stdout", runPublish},
+	}
+}
+
+// lookup returns the command named name.
+func lookup(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
 }
 
 // Run executes one lanegate invocation and returns its exit code.
@@ -177,25 +193,24 @@ func Run(ctx context.Context, env *Env) int {
 	case "--version", "-version":
 		args = append([]string{"version"}, args[1:]...)
 	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			err := c.run(ctx, env, args[1:])
-			// Whoever sent the signal was told already (main says
-			// "interrupted by SIGINT" once); the command's own error is
-			// just the cancellation echoing back.
-			if stop := interruptOf(ctx); stop != nil {
-				return stop.ExitCode()
-			}
-			annotateLanesErrors(env, err)
-			code := exitCode(env.Stderr, err)
-			if code == ExitConfig {
-				annotateConfigError(env, err)
-			}
-			return code
-		}
+	c, ok := lookup(args[0])
+	if !ok {
+		fmt.Fprintf(env.Stderr, "lanegate: unknown command %q\nrun 'lanegate --help' for usage\n", args[0])
+		return ExitConfig
 	}
-	fmt.Fprintf(env.Stderr, "lanegate: unknown command %q\nrun 'lanegate --help' for usage\n", args[0])
-	return ExitConfig
+	err := c.run(ctx, env, args[1:])
+	// Whoever sent the signal was told already (main says "interrupted by
+	// SIGINT" once); the command's own error is just the cancellation
+	// echoing back.
+	if stop := interruptOf(ctx); stop != nil {
+		return stop.ExitCode()
+	}
+	annotateLanesErrors(env, err)
+	code := exitCode(env.Stderr, err)
+	if code == ExitConfig {
+		annotateConfigError(env, err)
+	}
+	return code
 }
 
 // annotateConfigError gives a configuration error (exit 2) one ::error::
@@ -357,6 +372,15 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return usageErr("unexpected argument %q (run 'lanegate %s --help' for usage)", fs.Arg(0), fs.Name())
+	}
+	return nil
+}
+
+// checkFormatFlag refuses a --format value the command's kind of report
+// has no renderer for (exit 2), before anything is read.
+func checkFormatFlag(kind report.Kind, name string) error {
+	if err := report.CheckFormat(kind, name); err != nil {
+		return usageErr("%v", err)
 	}
 	return nil
 }

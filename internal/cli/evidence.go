@@ -21,10 +21,6 @@ import (
 	"github.com/lanegate/lanegate/internal/verdict"
 )
 
-func init() {
-	register(command{"evidence", "record, probe and list lane evidence (evidence record|probe|list|show)", runEvidence})
-}
-
 const evidenceUsage = `usage: lanegate evidence <subcommand> [flags]
 
 subcommands:

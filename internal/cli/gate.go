@@ -23,10 +23,6 @@ import (
 	"github.com/lanegate/lanegate/internal/store"
 )
 
-func init() {
-	register(command{"gate", "decide whether a cutover pull request may merge (commit status + sticky PR comment)", runGate})
-}
-
 type gateFlags struct {
 	githubFlags
 	storeFlags

@@ -33,10 +33,8 @@ func runMerge(ctx context.Context, env *Env, args []string) error {
 	if err := a.validate(); err != nil {
 		return err
 	}
-	switch *format {
-	case "table", "json", "markdown":
-	default:
-		return usageErr("--format %q: want table, json or markdown", *format)
+	if err := checkFormatFlag(report.KindAudit, *format); err != nil {
+		return err
 	}
 	paths := fs.Args()
 	if len(paths) == 0 {
@@ -69,15 +67,7 @@ func runMerge(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
-	switch *format {
-	case "json":
-		err = merged.writeJSON(env.Stdout)
-	case "markdown":
-		err = merged.builder.WriteMarkdown(env.Stdout, merged.header(), report.MarkdownOptions{ReportPath: *out})
-	default:
-		err = merged.builder.WriteTable(env.Stdout, merged.header())
-	}
-	if err != nil {
+	if err := report.Render(env.Stdout, *format, merged.doc(*out)); err != nil {
 		return runtimeErr("write report: %v", err)
 	}
 	if err := publishAudit(env, &a, merged, plan, *out); err != nil {

@@ -14,10 +14,6 @@ import (
 	"github.com/lanegate/lanegate/internal/store"
 )
 
-func init() {
-	register(command{"preflight", "check a lane's provider-target authority before a Dokploy deploy (read-only)", runPreflight})
-}
-
 // dokployKeyEnv are the variables the Dokploy API key is read from, in
 // order. Both are registered secrets (secrets.go).
 var dokployKeyEnv = []string{"DOKPLOY_API_KEY", "LANEGATE_INPUT_DOKPLOY_API_KEY"}

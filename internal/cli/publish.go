@@ -23,10 +23,6 @@ import (
 	"github.com/lanegate/lanegate/internal/verdict"
 )
 
-func init() {
-	register(command{"publish", "publish JSON reports to the job summary, a sticky issue/PR comment or stdout", runPublish})
-}
-
 type publishFlags struct {
 	githubFlags
 	storeFlags

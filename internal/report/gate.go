@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/lanegate/lanegate/internal/gate"
@@ -69,4 +70,20 @@ func GateMarkdown(r gate.Result, runURL, headSHA string, limit int) string {
 		rows.WriteString(row)
 	}
 	return full + rows.String()
+}
+
+// WriteGateTable prints a gate decision for a terminal: the verdict and its
+// reason, the problems, then each lane with the reasons it is blocked.
+func WriteGateTable(w io.Writer, r gate.Result) error {
+	fmt.Fprintf(w, "%s: %s\n", strings.ToUpper(r.Verdict), GateReason(r))
+	for _, p := range r.Problems {
+		fmt.Fprintf(w, "  problem: %s\n", p)
+	}
+	for _, l := range r.Lanes {
+		fmt.Fprintf(w, "%-8s %s  %s → %s  (%s)\n", l.Verdict, l.Lane, l.FromStage, l.ToStage, strings.Join(l.Why, "; "))
+		for _, reason := range l.Reasons {
+			fmt.Fprintf(w, "         - %s\n", reason)
+		}
+	}
+	return nil
 }
