@@ -1,0 +1,32 @@
+// Package pyjson is lanegate's one JSON layer: decoding record payloads,
+// writing them back exactly as Launchplane (Python) does, compact Go-style
+// encoding for reports, re-indentation, and the Python string semantics
+// Launchplane's normalisation relies on.
+//
+// Decoding:
+//   - Decode parses one JSON value into a tree of *Object, []any, string,
+//     json.Number, bool and nil, refusing duplicate keys, trailing data and
+//     nesting deeper than MaxDepth, with encoding/json's messages (and a
+//     line and column) for invalid JSON.
+//   - Scanner reads values straight from the bytes without a tree, for the
+//     record package's typed fast decoders; EachField walks a spool line.
+//
+// Encoding:
+//   - EncodePython writes a tree as Python's
+//     json.dumps(v, indent=2, sort_keys=True) does; AppendPyString writes
+//     one string that way; Members and EncodePythonMembers re-encode an
+//     object straight from its raw bytes.
+//   - AppendString writes a string as encoding/json does (HTML escaping
+//     off); AppendIndent re-indents compact JSON as json.Indent does.
+//
+// Python semantics: PyStrip, PyLower and PyRepr mirror str.strip(),
+// str.lower() and repr(). A lone surrogate escape ("\ud800") decodes to its
+// WTF-8 bytes, as Python keeps it as a code point; every function here
+// handles it (see wtf8.go).
+//
+// The decoders and encoders are hand-written: bench_test.go measures them
+// against encoding/json, jsontext (github.com/go-json-experiment/json, and
+// encoding/json/jsontext under GOEXPERIMENT=jsonv2) on Launchplane's record
+// payloads, and each hand-written part says beside it what it was measured
+// at and how to reproduce the figure.
+package pyjson
