@@ -11,7 +11,16 @@ const hexDigits = "0123456789abcdef"
 // escape (see wtf8.go) is written as that escape again. Reports are written
 // through it because reflection dominated the cost of large audits.
 //
-// FIGURE_APPEND
+// Measured (bench_test.go) on a display_name_mismatch finding with both
+// records, the largest spool line: 2.9 µs and no allocation through the
+// AppendJSON methods built on this; encoding/json by reflection 4.9 µs
+// (1.7×), encoding/json/v2 Marshal 7.2 µs (2.5×), jsontext tokens 12 µs
+// (4.2×) (minimum of 3-5 runs at a load of 12-18 on the shared 2-core
+// machine). Neither library writes a lone surrogate as Python does
+// (encoding/json writes U+FFFD; v2 refuses the string as invalid UTF-8).
+// Reproduce with
+//
+//	GOEXPERIMENT=jsonv2 go test ./internal/pyjson -run '^$' -bench AppendFinding -benchmem -count 5
 func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0

@@ -24,9 +24,12 @@
 // WTF-8 bytes, as Python keeps it as a code point; every function here
 // handles it (see wtf8.go).
 //
-// The decoders and encoders are hand-written: bench_test.go measures them
-// against encoding/json, jsontext (github.com/go-json-experiment/json, and
-// encoding/json/jsontext under GOEXPERIMENT=jsonv2) on Launchplane's record
-// payloads, and each hand-written part says beside it what it was measured
-// at and how to reproduce the figure.
+// The decoders and encoders are hand-written because a well-kept library
+// measured slower on lanegate's hot paths and cannot keep Python's
+// semantics (lone surrogates, ensure_ascii): bench_test.go measures each
+// part against encoding/json and, under GOEXPERIMENT=jsonv2
+// (bench_jsonv2_test.go), against encoding/json/v2 and jsontext on
+// Launchplane's record payloads, and each part says beside it what it was
+// measured at and how to reproduce the figure. Only a syntax error's
+// message comes from encoding/json (Decode re-parses to explain it).
 package pyjson

@@ -7,7 +7,14 @@ package pyjson
 // only defined for valid, compact JSON (no insignificant whitespace), which is
 // all the spools ever hold; a fuzz test holds it to json.Indent.
 //
-// FIGURE_INDENT
+// Measured (bench_test.go) on a spooled finding: 4.5 µs and no allocation;
+// go1.26's json.Indent 21 µs (4.7×; 4.7 µs under GOEXPERIMENT=jsonv2, where
+// encoding/json runs on v2's code); jsontext.AppendFormat 6.4 µs (1.4×),
+// which lanegate could only use under GOEXPERIMENT=jsonv2 or through a new
+// module (minimum of 3-5 runs at a load of 12-18 on the shared 2-core
+// machine). Reproduce with
+//
+//	GOEXPERIMENT=jsonv2 go test ./internal/pyjson -run '^$' -bench Indent -benchmem -count 5
 func AppendIndent(dst, src []byte, prefix, indent string) []byte {
 	depth := 0
 	newline := func() {
