@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/lanegate/lanegate/internal/lanes"
+	"github.com/lanegate/lanegate/internal/pyjson"
 	"github.com/lanegate/lanegate/internal/record"
 	"github.com/lanegate/lanegate/internal/store"
 )
@@ -465,11 +466,11 @@ func (s Shard) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 // encoding/json writes with HTML escaping off, without reflection.
 func (f Finding) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"context":`...)
-	dst = record.AppendJSONString(dst, f.Context)
+	dst = pyjson.AppendString(dst, f.Context)
 	dst = append(dst, `,"detail":`...)
-	dst = record.AppendJSONString(dst, f.Detail)
+	dst = pyjson.AppendString(dst, f.Detail)
 	dst = append(dst, `,"instance":`...)
-	dst = record.AppendJSONString(dst, f.Instance)
+	dst = pyjson.AppendString(dst, f.Instance)
 	if f.Physical != nil {
 		dst = append(dst, `,"physical_record":`...)
 		dst = f.Physical.AppendJSON(dst)
@@ -479,9 +480,9 @@ func (f Finding) AppendJSON(dst []byte) []byte {
 		dst = f.Projected.AppendJSON(dst)
 	}
 	dst = append(dst, `,"severity":`...)
-	dst = record.AppendJSONString(dst, f.Severity)
+	dst = pyjson.AppendString(dst, f.Severity)
 	dst = append(dst, `,"status":`...)
-	dst = record.AppendJSONString(dst, f.Status)
+	dst = pyjson.AppendString(dst, f.Status)
 	return append(dst, '}')
 }
 
@@ -490,21 +491,21 @@ func (f Finding) AppendJSON(dst []byte) []byte {
 // one entry is spooled per route.
 func (e LaneEntry) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"context":`...)
-	dst = record.AppendJSONString(dst, e.Context)
+	dst = pyjson.AppendString(dst, e.Context)
 	dst = append(dst, `,"declared":`...)
 	dst = strconv.AppendBool(dst, e.Declared)
 	dst = append(dst, `,"detail":`...)
-	dst = record.AppendJSONString(dst, e.Detail)
+	dst = pyjson.AppendString(dst, e.Detail)
 	dst = append(dst, `,"driver":`...)
-	dst = record.AppendJSONString(dst, e.Driver)
+	dst = pyjson.AppendString(dst, e.Driver)
 	dst = append(dst, `,"instance":`...)
-	dst = record.AppendJSONString(dst, e.Instance)
+	dst = pyjson.AppendString(dst, e.Instance)
 	dst = append(dst, `,"lane":`...)
-	dst = record.AppendJSONString(dst, e.Lane)
+	dst = pyjson.AppendString(dst, e.Lane)
 	dst = append(dst, `,"product":`...)
-	dst = record.AppendJSONString(dst, e.Product)
+	dst = pyjson.AppendString(dst, e.Product)
 	dst = append(dst, `,"severity":`...)
-	dst = record.AppendJSONString(dst, e.Severity)
+	dst = pyjson.AppendString(dst, e.Severity)
 	dst = append(dst, `,"statuses":`...)
 	if e.Statuses == nil {
 		dst = append(dst, "null"...)
@@ -514,13 +515,13 @@ func (e LaneEntry) AppendJSON(dst []byte) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = record.AppendJSONString(dst, s)
+			dst = pyjson.AppendString(dst, s)
 		}
 		dst = append(dst, ']')
 	}
 	dst = append(dst, `,"wave":`...)
 	dst = strconv.AppendInt(dst, int64(e.Wave), 10)
 	dst = append(dst, `,"worst_status":`...)
-	dst = record.AppendJSONString(dst, e.WorstStatus)
+	dst = pyjson.AppendString(dst, e.WorstStatus)
 	return append(dst, '}')
 }

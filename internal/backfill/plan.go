@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/lanegate/lanegate/internal/audit"
+	"github.com/lanegate/lanegate/internal/pyjson"
 	"github.com/lanegate/lanegate/internal/record"
 	"github.com/lanegate/lanegate/internal/store"
 )
@@ -289,11 +290,11 @@ func (p *Planner) Finish() (Totals, string, error) {
 // writes with HTML escaping off, without reflection.
 func (it Item) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"context":`...)
-	dst = record.AppendJSONString(dst, it.Context)
+	dst = pyjson.AppendString(dst, it.Context)
 	dst = append(dst, `,"detail":`...)
-	dst = record.AppendJSONString(dst, it.Detail)
+	dst = pyjson.AppendString(dst, it.Detail)
 	dst = append(dst, `,"instance":`...)
-	dst = record.AppendJSONString(dst, it.Instance)
+	dst = pyjson.AppendString(dst, it.Instance)
 	if it.Physical != nil {
 		dst = append(dst, `,"physical_record":`...)
 		dst = it.Physical.AppendJSON(dst)
@@ -303,10 +304,10 @@ func (it Item) AppendJSON(dst []byte) []byte {
 		dst = it.Projected.AppendJSON(dst)
 	}
 	dst = append(dst, `,"provider_id":`...)
-	dst = record.AppendJSONString(dst, it.ProviderID)
+	dst = pyjson.AppendString(dst, it.ProviderID)
 	dst = append(dst, `,"severity":`...)
-	dst = record.AppendJSONString(dst, it.Severity)
+	dst = pyjson.AppendString(dst, it.Severity)
 	dst = append(dst, `,"status":`...)
-	dst = record.AppendJSONString(dst, it.Status)
+	dst = pyjson.AppendString(dst, it.Status)
 	return append(dst, '}')
 }

@@ -3,6 +3,8 @@ package record
 import (
 	"strings"
 	"testing"
+
+	"github.com/lanegate/lanegate/internal/pyjson"
 )
 
 // TestStricterThanLaunchplane pins every rule where lanegate refuses a
@@ -11,7 +13,7 @@ import (
 // invalid_record, which blocks its route: stricter may only ever mean
 // blocked, never complete.
 func TestStricterThanLaunchplane(t *testing.T) {
-	deep := strings.Repeat(`{"k": `, maxDepth+1) + `"x"` + strings.Repeat(`}`, maxDepth+1)
+	deep := strings.Repeat(`{"k": `, pyjson.MaxDepth+1) + `"x"` + strings.Repeat(`}`, pyjson.MaxDepth+1)
 	tests := []struct {
 		name    string
 		payload string

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lanegate/lanegate/internal/audit"
 	"github.com/lanegate/lanegate/internal/backfill"
+	"github.com/lanegate/lanegate/internal/pyjson"
 	"github.com/lanegate/lanegate/internal/record"
 	"github.com/lanegate/lanegate/internal/store"
 	"github.com/lanegate/lanegate/internal/verdict"
@@ -240,7 +241,7 @@ func (b *BackfillBuilder) eachLite(o Outcome, fn func(itemLite) error) error {
 // through encoding/json.
 func decodeLite(line []byte) (itemLite, error) {
 	var it itemLite
-	ok := record.EachField(line, func(k string, v record.Field) bool {
+	ok := pyjson.EachField(line, func(k string, v pyjson.Field) bool {
 		var dst *string
 		switch k {
 		case "context":
@@ -278,11 +279,11 @@ func decodeLite(line []byte) (itemLite, error) {
 // appendJSON appends the item as compact JSON with its records as spooled.
 func (it itemLite) appendJSON(dst []byte) []byte {
 	dst = append(dst, `{"context":`...)
-	dst = record.AppendJSONString(dst, it.Context)
+	dst = pyjson.AppendString(dst, it.Context)
 	dst = append(dst, `,"detail":`...)
-	dst = record.AppendJSONString(dst, it.Detail)
+	dst = pyjson.AppendString(dst, it.Detail)
 	dst = append(dst, `,"instance":`...)
-	dst = record.AppendJSONString(dst, it.Instance)
+	dst = pyjson.AppendString(dst, it.Instance)
 	if len(it.Physical) > 0 {
 		dst = append(dst, `,"physical_record":`...)
 		dst = append(dst, it.Physical...)
@@ -292,11 +293,11 @@ func (it itemLite) appendJSON(dst []byte) []byte {
 		dst = append(dst, it.Projected...)
 	}
 	dst = append(dst, `,"provider_id":`...)
-	dst = record.AppendJSONString(dst, it.ProviderID)
+	dst = pyjson.AppendString(dst, it.ProviderID)
 	dst = append(dst, `,"severity":`...)
-	dst = record.AppendJSONString(dst, it.Severity)
+	dst = pyjson.AppendString(dst, it.Severity)
 	dst = append(dst, `,"status":`...)
-	dst = record.AppendJSONString(dst, it.Status)
+	dst = pyjson.AppendString(dst, it.Status)
 	return append(dst, '}')
 }
 

@@ -1,58 +1,9 @@
 package report
 
-// appendIndent appends src, one compact JSON value that lanegate itself
-// wrote, re-indented exactly as json.Indent(dst, src, prefix, indent) would.
-// json.Indent re-validates every byte with its scanner, which cost seconds on
-// a million-route report; this only tracks strings and nesting. Its output is
-// only defined for valid, compact JSON (no insignificant whitespace), which is
-// all the spools ever hold; a fuzz test holds it to json.Indent.
+import "github.com/lanegate/lanegate/internal/pyjson"
+
+// appendIndent re-indents one compact JSON value that lanegate itself wrote,
+// exactly as json.Indent(dst, src, prefix, indent) would (pyjson.AppendIndent).
 func appendIndent(dst, src []byte, prefix, indent string) []byte {
-	depth := 0
-	newline := func() {
-		dst = append(dst, '\n')
-		dst = append(dst, prefix...)
-		for i := 0; i < depth; i++ {
-			dst = append(dst, indent...)
-		}
-	}
-	for i := 0; i < len(src); i++ {
-		c := src[i]
-		switch c {
-		case '"':
-			// Copy the whole string; a backslash always escapes the next byte.
-			j := i + 1
-			for j < len(src) && src[j] != '"' {
-				if src[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			if j >= len(src) {
-				j = len(src) - 1
-			}
-			dst = append(dst, src[i:j+1]...)
-			i = j
-		case '{', '[':
-			dst = append(dst, c)
-			if i+1 < len(src) && (src[i+1] == '}' || src[i+1] == ']') {
-				dst = append(dst, src[i+1])
-				i++
-				continue
-			}
-			depth++
-			newline()
-		case '}', ']':
-			depth--
-			newline()
-			dst = append(dst, c)
-		case ',':
-			dst = append(dst, c)
-			newline()
-		case ':':
-			dst = append(dst, ':', ' ')
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return dst
+	return pyjson.AppendIndent(dst, src, prefix, indent)
 }

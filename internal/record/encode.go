@@ -4,75 +4,9 @@ import (
 	"bytes"
 	"sort"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/lanegate/lanegate/internal/pyjson"
 )
-
-const hexDigits = "0123456789abcdef"
-
-// AppendJSONString appends s as a JSON string exactly as encoding/json does
-// with HTML escaping off, except that a lone surrogate decoded from a JSON
-// escape (see wtf8.go) is written as that escape again. Reports are written through it because reflection
-// dominated the cost of large audits.
-func AppendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if b := s[i]; b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		if r, ok := surrogateAt(s[i:]); ok {
-			// A lone surrogate from a JSON escape: written back as that
-			// escape, as Python's json.dumps does (encoding/json would
-			// write three U+FFFD).
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', hexDigits[r>>12], hexDigits[r>>8&0xF], hexDigits[r>>4&0xF], hexDigits[r&0xF])
-			i += 3
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
 
 // AppendJSON appends the record as compact JSON with sorted keys, the same
 // bytes MarshalJSON produces.
@@ -84,7 +18,7 @@ func (p *ProviderTarget) AppendJSON(dst []byte) []byte {
 		dst = append(dst, '"')
 		dst = append(dst, k...)
 		dst = append(dst, '"', ':')
-		return AppendJSONString(dst, v)
+		return pyjson.AppendString(dst, v)
 	}
 	dst = append(dst, '{')
 	dst = field(dst, true, "context", p.Context)
@@ -100,9 +34,9 @@ func (p *ProviderTarget) AppendJSON(dst []byte) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = AppendJSONString(dst, k)
+		dst = pyjson.AppendString(dst, k)
 		dst = append(dst, ':')
-		dst = AppendJSONString(dst, p.ProviderEvidence[k])
+		dst = pyjson.AppendString(dst, p.ProviderEvidence[k])
 	}
 	dst = append(dst, '}')
 	dst = field(dst, false, "provider_id", p.ProviderID)
@@ -124,7 +58,7 @@ func pyField(b *bytes.Buffer, first bool, key, val string) {
 	b.WriteString("\n  \"")
 	b.WriteString(key) // keys are plain ASCII
 	b.WriteString("\": ")
-	writePyString(b, val)
+	pyjson.WritePyString(b, val)
 }
 
 // EncodePython is EncodePython(p.Payload()) without building the tree; the
@@ -151,9 +85,9 @@ func (p *ProviderTarget) EncodePython() []byte {
 				b.WriteByte(',')
 			}
 			b.WriteString("\n    ")
-			writePyString(&b, k)
+			pyjson.WritePyString(&b, k)
 			b.WriteString(": ")
-			writePyString(&b, p.ProviderEvidence[k])
+			pyjson.WritePyString(&b, p.ProviderEvidence[k])
 		}
 		b.WriteString("\n  }")
 	}

@@ -1,4 +1,4 @@
-package record
+package pyjson
 
 import (
 	"encoding/json"
@@ -132,8 +132,8 @@ func TestEncodePythonPanicsOnUnknownType(t *testing.T) {
 	EncodePython(1.5)
 }
 
-func TestDecodeTree(t *testing.T) {
-	v, err := DecodeTree([]byte(`{"b": [1, "x", true, null, {}], "a": {"n": 1.50}}`))
+func TestDecode(t *testing.T) {
+	v, err := Decode([]byte(`{"b": [1, "x", true, null, {}], "a": {"n": 1.50}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,10 +153,10 @@ func TestDecodeTree(t *testing.T) {
 	}
 }
 
-func TestDecodeTreeErrors(t *testing.T) {
+func TestDecodeErrors(t *testing.T) {
 	deep := strings.Repeat("[", 70) + strings.Repeat("]", 70)
 	okDepth := strings.Repeat("[", 60) + strings.Repeat("]", 60)
-	if _, err := DecodeTree([]byte(okDepth)); err != nil {
+	if _, err := Decode([]byte(okDepth)); err != nil {
 		t.Errorf("depth 60: %v", err)
 	}
 	tests := []struct {
@@ -181,9 +181,9 @@ func TestDecodeTreeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := DecodeTree([]byte(tt.in))
+			_, err := Decode([]byte(tt.in))
 			if err == nil {
-				t.Fatalf("DecodeTree(%q) succeeded", tt.in)
+				t.Fatalf("Decode(%q) succeeded", tt.in)
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q does not contain %q", err, tt.want)
@@ -192,14 +192,14 @@ func TestDecodeTreeErrors(t *testing.T) {
 	}
 }
 
-func TestDecodeTreeThenEncodeIsStable(t *testing.T) {
+func TestDecodeThenEncodeIsStable(t *testing.T) {
 	in := []byte(`{"z": ["\u00e9", "\ud83d\ude00", 3], "a": {"": "", "k\"": "\u0000"}}`)
-	v, err := DecodeTree(in)
+	v, err := Decode(in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	first := EncodePython(v)
-	v2, err := DecodeTree(first)
+	v2, err := Decode(first)
 	if err != nil {
 		t.Fatalf("re-decode: %v\n%s", err, first)
 	}
