@@ -286,3 +286,54 @@ func SortCommentLanes(rows []CommentLane) []CommentLane {
 func Unchanged(prev *CommentState, digest string) bool {
 	return prev != nil && prev.ResultDigest != "" && prev.ResultDigest == digest
 }
+
+// CommentChanges is what changed between the previous comment's state and
+// this one's rows, by worst audit status.
+type CommentChanges struct {
+	// First: there is no previous state to compare with.
+	First bool
+	// Newly lists lanes now complete that were not; Regressed lanes that
+	// were complete and are not (as "lane (status)"); Added lanes the
+	// previous state did not list; Cleared lanes it listed that are no
+	// longer declared (sorted).
+	Newly, Regressed, Added, Cleared []string
+	// PrevOmitted is how many lanes the previous state left out: changes to
+	// them are unknown, and a lane it does not list is not new.
+	PrevOmitted int
+}
+
+// ChangesSince compares rows with the previous comment's state. Lanes are
+// taken in wave order.
+func ChangesSince(prev *CommentState, rows []CommentLane) CommentChanges {
+	if prev == nil {
+		return CommentChanges{First: true}
+	}
+	ch := CommentChanges{PrevOmitted: prev.LanesOmitted}
+	current := make(map[string]bool, len(rows))
+	for _, l := range SortCommentLanes(rows) {
+		current[l.Lane] = true
+		was, ok := prev.Lanes[l.Lane]
+		switch {
+		case !ok && prev.LanesOmitted > 0:
+			// The previous state could not list every lane: unknown, not new.
+		case !ok:
+			ch.Added = append(ch.Added, l.Lane)
+		case was != audit.StatusComplete && l.Status == audit.StatusComplete:
+			ch.Newly = append(ch.Newly, l.Lane)
+		case was == audit.StatusComplete && l.Status != audit.StatusComplete:
+			ch.Regressed = append(ch.Regressed, l.Lane+" ("+l.Status+")")
+		}
+	}
+	for lane := range prev.Lanes {
+		if !current[lane] {
+			ch.Cleared = append(ch.Cleared, lane)
+		}
+	}
+	sort.Strings(ch.Cleared)
+	return ch
+}
+
+// None reports whether nothing changed.
+func (c CommentChanges) None() bool {
+	return len(c.Newly)+len(c.Regressed)+len(c.Added)+len(c.Cleared) == 0
+}

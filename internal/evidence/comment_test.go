@@ -206,3 +206,38 @@ func TestCommentDigestInputs(t *testing.T) {
 		}
 	}
 }
+
+func TestChangesSince(t *testing.T) {
+	rows := []CommentLane{
+		{Lane: "b/prod", Wave: 2, Status: audit.StatusComplete},
+		{Lane: "a/prod", Wave: 1, Status: audit.StatusMissingTargetID},
+		{Lane: "c/prod", Wave: 1, Status: audit.StatusComplete},
+		{Lane: "d/prod", Wave: 3, Status: audit.StatusComplete},
+	}
+	prev := &CommentState{Lanes: map[string]string{"a/prod": audit.StatusComplete, "b/prod": audit.StatusMissingProviderTarget,
+		"c/prod": audit.StatusComplete, "z/old": audit.StatusComplete, "y/old": "x"}}
+	cases := []struct {
+		name string
+		prev *CommentState
+		rows []CommentLane
+		want CommentChanges
+	}{
+		{"no previous state", nil, rows, CommentChanges{First: true}},
+		{"each kind of change", prev, rows, CommentChanges{Newly: []string{"b/prod"}, Regressed: []string{"a/prod (missing_target_id)"},
+			Added: []string{"d/prod"}, Cleared: []string{"y/old", "z/old"}}},
+		{"omitted lanes are unknown, not new", &CommentState{Lanes: map[string]string{"c/prod": audit.StatusComplete}, LanesOmitted: 3},
+			rows[2:], CommentChanges{PrevOmitted: 3}},
+		{"empty both", &CommentState{}, nil, CommentChanges{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := ChangesSince(c.prev, c.rows)
+			if !reflect.DeepEqual(got, c.want) {
+				t.Fatalf("ChangesSince = %+v, want %+v", got, c.want)
+			}
+			if got.None() != (len(c.want.Newly)+len(c.want.Regressed)+len(c.want.Added)+len(c.want.Cleared) == 0) {
+				t.Fatalf("None() = %t", got.None())
+			}
+		})
+	}
+}

@@ -264,32 +264,13 @@ func shortSHA(s string) string {
 	return s
 }
 
+// sinceLastRun renders the changes evidence.ChangesSince finds between the
+// previous state and the rows.
 func sinceLastRun(in CommentInput) string {
-	if in.Previous == nil {
+	ch := evidence.ChangesSince(in.Previous, in.Lanes)
+	if ch.First {
 		return "### Since last run\n\nFirst run: no previous state.\n\n"
 	}
-	var newly, regressed, added, cleared []string
-	current := make(map[string]bool, len(in.Lanes))
-	for _, l := range in.sorted() {
-		current[l.Lane] = true
-		prev, ok := in.Previous.Lanes[l.Lane]
-		switch {
-		case !ok && in.Previous.LanesOmitted > 0:
-			// The previous state could not list every lane: unknown, not new.
-		case !ok:
-			added = append(added, l.Lane)
-		case prev != audit.StatusComplete && l.Status == audit.StatusComplete:
-			newly = append(newly, l.Lane)
-		case prev == audit.StatusComplete && l.Status != audit.StatusComplete:
-			regressed = append(regressed, l.Lane+" ("+l.Status+")")
-		}
-	}
-	for lane := range in.Previous.Lanes {
-		if !current[lane] {
-			cleared = append(cleared, lane)
-		}
-	}
-	sort.Strings(cleared)
 	var b strings.Builder
 	b.WriteString("### Since last run\n\n")
 	list := func(label string, xs []string) {
@@ -297,14 +278,14 @@ func sinceLastRun(in CommentInput) string {
 			fmt.Fprintf(&b, "- %s: %s\n", label, "`"+strings.Join(xs, "`, `")+"`")
 		}
 	}
-	list("✅ newly complete", newly)
-	list("❌ regressed", regressed)
-	list("🆕 new lanes", added)
-	list("🗑️ no longer declared", cleared)
-	if len(newly)+len(regressed)+len(added)+len(cleared) == 0 {
+	list("✅ newly complete", ch.Newly)
+	list("❌ regressed", ch.Regressed)
+	list("🆕 new lanes", ch.Added)
+	list("🗑️ no longer declared", ch.Cleared)
+	if ch.None() {
 		b.WriteString("No change.\n")
 	}
-	if n := in.Previous.LanesOmitted; n > 0 {
+	if n := ch.PrevOmitted; n > 0 {
 		fmt.Fprintf(&b, "\n_The previous state left out %d lane(s) to fit the comment; changes to them are not shown._\n", n)
 	}
 	b.WriteString("\n")
