@@ -302,7 +302,7 @@ type probeRow struct {
 	Recorded   bool   `json:"recorded"`
 }
 
-func runEvidenceProbe(ctx context.Context, env *Env, args []string) error {
+func parseEvidenceProbeFlags(env *Env, args []string) (*evidenceProbeFlags, error) {
 	fs := newFlagSet(env, "evidence probe", "evidence probe [--lane CTX/INST ...] [--concurrency N] [--timeout D] [--no-record] [--state-dir DIR | --database-url URL] [--format table|json]")
 	var f evidenceProbeFlags
 	addStoreFlags(fs, &f.storeFlags)
@@ -315,56 +315,108 @@ func runEvidenceProbe(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.trace, "trace", "", "optional trace id recorded with every probe")
 	fs.StringVar(&f.format, "format", "table", "stdout format: table or json")
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkFormat(f.format); err != nil {
-		return err
+		return nil, err
 	}
 	if f.concurrency < 1 {
-		return usageErr("--concurrency must be at least 1")
+		return nil, usageErr("--concurrency must be at least 1")
 	}
 	if f.timeout <= 0 {
-		return usageErr("--timeout must be positive")
+		return nil, usageErr("--timeout must be positive")
+	}
+	return &f, nil
+}
+
+// runEvidenceProbe probes the selected lanes' health URLs, records each
+// result as health evidence and reports the run's verdict.
+func runEvidenceProbe(ctx context.Context, env *Env, args []string) error {
+	f, err := parseEvidenceProbeFlags(env, args)
+	if err != nil {
+		return err
 	}
 	plan, err := loadEvidencePlan(env, f.lanesPath)
 	if err != nil {
 		return err
 	}
-	var selected []*lanes.Lane
-	if len(f.lanes) == 0 {
-		for _, k := range plan.Keys() {
-			l, _ := plan.Lane(k)
-			selected = append(selected, l)
-		}
-	} else {
-		for _, k := range f.lanes {
-			l, ok := plan.Lane(k)
-			if !ok {
-				return usageErr("--lane %s is not declared in %s", k, plan.Path)
-			}
-			if !slices.Contains(selected, l) {
-				selected = append(selected, l)
-			}
-		}
+	selected, err := selectProbeLanes(plan, f.lanes)
+	if err != nil {
+		return err
 	}
-
 	// Check the source and open the store before any request goes out, so
 	// a configuration mistake costs no probes.
 	var src evidence.Source
 	var st evidence.Store
 	if !f.noRecord {
-		src, err = f.sourceFlags.resolve(env).Normalize()
-		if err != nil {
+		if src, err = f.sourceFlags.resolve(env).Normalize(); err != nil {
 			return validationToUsage(err)
 		}
 		var closeStore func()
-		st, closeStore, err = openEvidence(ctx, env, &f.storeFlags)
-		if err != nil {
+		if st, closeStore, err = openEvidence(ctx, env, &f.storeFlags); err != nil {
 			return err
 		}
 		defer closeStore()
 	}
+	rows, targets, targetRow := probeTargets(selected, f.timeout)
+	results := (&probe.Prober{Concurrency: f.concurrency}).Probe(ctx, targets)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	outs := make([]evidence.ProbeOutcome, len(results))
+	for j, res := range results {
+		outs[j] = evidence.ProbeOutcome{Lane: res.Lane, Passed: res.Passed, StatusCode: res.StatusCode, Latency: res.Latency,
+			Redirects: res.Redirects, Error: res.Error}
+		fillProbeRow(&rows[targetRow[j]], outs[j])
+	}
+	// The verdict is decided once; the JSON, the table header and the exit
+	// code all render it.
+	d := evidence.DecideProbes(outs, time.Now(), src, f.trace)
+	if st != nil && len(d.Records) > 0 {
+		if _, err := st.Append(ctx, d.Records); err != nil {
+			return validationToUsage(err)
+		}
+		for _, i := range targetRow {
+			rows[i].Recorded = true
+		}
+		fmt.Fprintf(env.Stderr, "lanegate: recorded %d health evidence record(s) in %s\n", len(d.Records), st.Describe())
+	}
+	if err := writeProbeReport(env, f.format, d, rows); err != nil {
+		return err
+	}
+	if d.Verdict != verdict.OK {
+		return &exitError{code: d.Verdict.ExitCode(), msg: d.Reason}
+	}
+	return nil
+}
 
+// selectProbeLanes is every lane of the plan in key order, or the --lane
+// ones (each once, in flag order); an undeclared --lane is a usage error.
+func selectProbeLanes(plan *lanes.File, keys []string) ([]*lanes.Lane, error) {
+	var selected []*lanes.Lane
+	if len(keys) == 0 {
+		for _, k := range plan.Keys() {
+			l, _ := plan.Lane(k)
+			selected = append(selected, l)
+		}
+		return selected, nil
+	}
+	for _, k := range keys {
+		l, ok := plan.Lane(k)
+		if !ok {
+			return nil, usageErr("--lane %s is not declared in %s", k, plan.Path)
+		}
+		if !slices.Contains(selected, l) {
+			selected = append(selected, l)
+		}
+	}
+	return selected, nil
+}
+
+// probeTargets is one row per selected lane and one probe target per lane
+// with a health_url (targetRow[j] is target j's row); a lane without one is
+// skipped. A lane's health.timeout wins over the --timeout default.
+func probeTargets(selected []*lanes.Lane, defaultTimeout time.Duration) ([]probeRow, []probe.Target, []int) {
 	rows := make([]probeRow, len(selected))
 	var targets []probe.Target
 	var targetRow []int
@@ -376,87 +428,55 @@ func runEvidenceProbe(ctx context.Context, env *Env, args []string) error {
 		}
 		timeout := l.Health.Timeout
 		if timeout <= 0 {
-			timeout = f.timeout
+			timeout = defaultTimeout
 		}
 		targets = append(targets, probe.Target{Lane: l.Key, URL: l.HealthURL, ExpectStatus: l.Health.ExpectStatus,
 			AllowPrivate: l.Health.AllowPrivate, Timeout: timeout})
 		targetRow = append(targetRow, i)
 	}
-	prober := &probe.Prober{Concurrency: f.concurrency}
-	results := prober.Probe(ctx, targets)
-	if err := ctx.Err(); err != nil {
-		return err
+	return rows, targets, targetRow
+}
+
+func fillProbeRow(row *probeRow, o evidence.ProbeOutcome) {
+	row.StatusCode, row.LatencyMS, row.Redirects = o.StatusCode, o.Latency.Milliseconds(), o.Redirects
+	row.Result = "pass"
+	if !o.Passed {
+		row.Result, row.Error = "fail", o.Error
 	}
-	observed := time.Now()
-	var recs []evidence.Record
-	failed := 0
-	for j, res := range results {
-		row := &rows[targetRow[j]]
-		row.StatusCode, row.LatencyMS, row.Redirects = res.StatusCode, res.Latency.Milliseconds(), res.Redirects
-		row.Result = "pass"
-		if !res.Passed {
-			row.Result, row.Error = "fail", res.Error
-			failed++
-		}
-		detail := map[string]string{
-			"status_code": strconv.Itoa(res.StatusCode),
-			"latency_ms":  strconv.FormatInt(res.Latency.Milliseconds(), 10),
-			"redirects":   strconv.Itoa(res.Redirects),
-		}
-		if res.Error != "" {
-			detail["error"] = evidence.Truncate(res.Error, evidence.MaxDetailValueLen)
-		}
-		recs = append(recs, evidence.Record{Lane: res.Lane, Kind: evidence.KindHealth, Passed: res.Passed,
-			ObservedAt: observed, Source: src, TraceID: f.trace, Detail: detail})
-	}
-	if st != nil && len(recs) > 0 {
-		if _, err := st.Append(ctx, recs); err != nil {
-			return validationToUsage(err)
-		}
-		for _, i := range targetRow {
-			rows[i].Recorded = true
-		}
-		fmt.Fprintf(env.Stderr, "lanegate: recorded %d health evidence record(s) in %s\n", len(recs), st.Describe())
-	}
-	// The verdict is decided once; the JSON, the table header and the exit
-	// code all render it.
-	v, reason := evidence.ProbeVerdict(len(results), failed)
-	if f.format == "json" {
-		if err := writeJSON(env.Stdout, struct {
+}
+
+// writeProbeReport renders the decided probe run as JSON or a table.
+func writeProbeReport(env *Env, format string, d evidence.ProbeDecision, rows []probeRow) error {
+	if format == "json" {
+		return writeJSON(env.Stdout, struct {
 			Status  verdict.Verdict `json:"status"`
 			Reason  string          `json:"reason,omitempty"`
 			Probed  int             `json:"probed"`
 			Failed  int             `json:"failed"`
 			Results []probeRow      `json:"results"`
-		}{v, reason, len(results), failed, rows}); err != nil {
-			return err
-		}
-	} else {
-		header := fmt.Sprintf("%s: %d probed, %d failed", v.Word(), len(results), failed)
-		if reason != "" {
-			header += " (" + reason + ")"
-		}
-		fmt.Fprintln(env.Stdout, header)
-		tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "LANE\tRESULT\tSTATUS\tLATENCY\tDETAIL")
-		for _, r := range rows {
-			status, latency, detail := "-", "-", r.Error
-			if r.Result != "skipped" {
-				if r.StatusCode != 0 {
-					status = strconv.Itoa(r.StatusCode)
-				}
-				latency = fmt.Sprintf("%dms", r.LatencyMS)
-			} else {
-				detail = r.Note
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Lane, r.Result, status, latency, detail)
-		}
-		if err := tw.Flush(); err != nil {
-			return runtimeErr("write table: %v", err)
-		}
+		}{d.Verdict, d.Reason, d.Probed, d.Failed, rows})
 	}
-	if v != verdict.OK {
-		return &exitError{code: v.ExitCode(), msg: reason}
+	header := fmt.Sprintf("%s: %d probed, %d failed", d.Verdict.Word(), d.Probed, d.Failed)
+	if d.Reason != "" {
+		header += " (" + d.Reason + ")"
+	}
+	fmt.Fprintln(env.Stdout, header)
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "LANE\tRESULT\tSTATUS\tLATENCY\tDETAIL")
+	for _, r := range rows {
+		status, latency, detail := "-", "-", r.Error
+		if r.Result != "skipped" {
+			if r.StatusCode != 0 {
+				status = strconv.Itoa(r.StatusCode)
+			}
+			latency = fmt.Sprintf("%dms", r.LatencyMS)
+		} else {
+			detail = r.Note
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Lane, r.Result, status, latency, detail)
+	}
+	if err := tw.Flush(); err != nil {
+		return runtimeErr("write table: %v", err)
 	}
 	return nil
 }

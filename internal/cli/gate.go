@@ -44,6 +44,8 @@ type gateFlags struct {
 	targetURL  string
 	nowFlag    string
 	scopeInput string
+
+	now time.Time // --now, else the time the run started
 }
 
 // prContext is what the gate knows about the pull request.
@@ -67,7 +69,8 @@ type prContext struct {
 
 var queueRef = regexp.MustCompile(`/pr-(\d+)-[0-9a-f]+$`)
 
-func runGate(ctx context.Context, env *Env, args []string) error {
+// parseGateFlags reads the gate's options.
+func parseGateFlags(env *Env, args []string) (*gateFlags, error) {
 	fs := newFlagSet(env, "gate", "gate [--pr N] [store flags] [--lanes lanes.yaml] [--no-status] [--no-comment] [--out FILE]")
 	var f gateFlags
 	addGitHubFlags(fs, &f.githubFlags)
@@ -91,53 +94,112 @@ func runGate(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.targetURL, "target-url", "", "status link (default: this workflow run)")
 	fs.StringVar(&f.nowFlag, "now", "", "decide as of this RFC 3339 time (tests and replays)")
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return nil, err
 	}
 	switch f.format {
 	case "table", "json", "markdown":
 	default:
-		return usageErr("--format %q: want table, json or markdown", f.format)
+		return nil, usageErr("--format %q: want table, json or markdown", f.format)
 	}
-	now := time.Now().UTC()
+	f.now = time.Now().UTC()
 	if f.nowFlag != "" {
 		t, err := time.Parse(time.RFC3339, f.nowFlag)
 		if err != nil {
-			return usageErr("--now %q: %v", f.nowFlag, err)
+			return nil, usageErr("--now %q: %v", f.nowFlag, err)
 		}
-		now = t
+		f.now = t
+	}
+	return &f, nil
+}
+
+// gateRun is what one gate run gathered: the decision's input, the pull
+// request it is about and where to post (gh is nil offline or without a
+// token).
+type gateRun struct {
+	in          gate.Input
+	pc          *prContext
+	gh          *ghapi.Client
+	owner, repo string
+}
+
+// canPost says whether the status and comment can go to GitHub. A fork's
+// unprivileged run holds a read-only token: it reports here and leaves the
+// status and comment to the privileged workflow_run half.
+func (r *gateRun) canPost() bool {
+	return r.gh != nil && r.owner != "" && r.pc.statusSHA != "" && !r.in.Fork
+}
+
+// runGate loads the pull request and both lane plans, reads the lanes'
+// health, decides, renders and publishes the decision.
+func runGate(ctx context.Context, env *Env, args []string) error {
+	f, err := parseGateFlags(env, args)
+	if err != nil {
+		return err
 	}
 	info := env.rt.RunInfo()
-	in := gate.Input{Now: now}
-	var (
-		gh          *ghapi.Client
-		owner, repo string
-		pc          = &prContext{event: env.Getenv("GITHUB_EVENT_NAME")}
-	)
+	run, err := loadGateInput(ctx, env, f)
+	if err != nil {
+		return err
+	}
+	if f.scopeOnly {
+		return writeScope(env, f, run.pc, run.in)
+	}
+	// Health is judged by the base plan's rules (its lanes, evidence kinds
+	// and ages, retire window), never the head's.
+	in := &run.in
+	if in.Base != nil && in.Head != nil && !in.Fork {
+		health, problems := gatherHealth(ctx, env, &f.storeFlags, in.Base, f.now)
+		in.Health = health
+		in.Problems = append(in.Problems, problems...)
+	}
+	res := gate.Decide(*in)
+	body := report.GateMarkdown(res, info.RunURL, run.pc.statusSHA, ghapi.StickyBodyLimit("gate"))
+	if err := renderGate(env, f, res, body); err != nil {
+		return err
+	}
+	if run.canPost() {
+		if err := postGate(ctx, env, f, run, res, body, info.RunURL); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(env.Stderr, "lanegate: gate %s: %s\n", res.Verdict, report.GateReason(res))
+	if res.Verdict != gate.Pass {
+		return errBlocked
+	}
+	return nil
+}
+
+// loadGateInput gathers the pull request (offline from the flags, else from
+// the event payload and the API) and the two lane plans. Failing to gather
+// an input is a problem in the decision's input, which blocks; only a usage
+// mistake is an error.
+func loadGateInput(ctx context.Context, env *Env, f *gateFlags) (*gateRun, error) {
+	run := &gateRun{in: gate.Input{Now: f.now}, pc: &prContext{event: env.Getenv("GITHUB_EVENT_NAME")}}
+	in, pc := &run.in, run.pc
 	if f.offline {
 		if f.baseLanes == "" || f.headLanes == "" {
-			return usageErr("--offline needs --base-lanes and --head-lanes")
+			return nil, usageErr("--offline needs --base-lanes and --head-lanes")
 		}
 		pc.labels = f.labels
 		pc.files = f.changed
 		if f.bodyFile != "" {
 			b, err := os.ReadFile(env.path(f.bodyFile))
 			if err != nil {
-				return usageErr("cannot read --body-file: %v", err)
+				return nil, usageErr("cannot read --body-file: %v", err)
 			}
 			pc.body = string(b)
 		}
 	} else {
 		var err error
-		gh, err = f.client(env)
-		if err != nil {
+		if run.gh, err = f.client(env); err != nil {
 			// No token: the gate cannot decide, and cannot post either.
 			in.Problems = append(in.Problems, err.Error())
 		}
-		if owner, repo, err = f.ownerRepo(env); err != nil {
+		if run.owner, run.repo, err = f.ownerRepo(env); err != nil {
 			in.Problems = append(in.Problems, err.Error())
 		}
-		if gh != nil && owner != "" {
-			if err := loadPR(ctx, env, gh, owner, repo, &f, pc); err != nil {
+		if run.gh != nil && run.owner != "" {
+			if err := loadPR(ctx, env, run.gh, run.owner, run.repo, f, pc); err != nil {
 				in.Problems = append(in.Problems, err.Error())
 			}
 		}
@@ -159,24 +221,18 @@ func runGate(ctx context.Context, env *Env, args []string) error {
 	// A fork's pull_request run has no secrets; only the privileged
 	// workflow_run half may decide it.
 	in.Fork = pc.fork && (pc.event == "pull_request" || pc.event == "pull_request_target") && !f.scopeOnly
+	return run, nil
+}
 
-	if f.scopeOnly {
-		return writeScope(env, &f, pc, in)
-	}
-	// Health is judged by the base plan's rules (its lanes, evidence kinds
-	// and ages, retire window), never the head's.
-	if in.Base != nil && in.Head != nil && !in.Fork {
-		health, problems := gatherHealth(ctx, env, &f.storeFlags, in.Base, now)
-		in.Health = health
-		in.Problems = append(in.Problems, problems...)
-	}
-	res := gate.Decide(in)
-	body := report.GateMarkdown(res, info.RunURL, pc.statusSHA, ghapi.StickyBodyLimit("gate"))
+// renderGate writes the JSON report (--out), stdout in the chosen format and
+// the job summary.
+func renderGate(env *Env, f *gateFlags, res gate.Result, body string) error {
 	if f.out != "" {
 		if err := writeFileAtomic(env.path(f.out), func(w io.Writer) error { return writeJSON(w, gateJSON(env, &f.storeFlags, res)) }); err != nil {
 			return err
 		}
 	}
+	var err error
 	switch f.format {
 	case "json":
 		err = writeJSON(env.Stdout, gateJSON(env, &f.storeFlags, res))
@@ -192,29 +248,26 @@ func runGate(ctx context.Context, env *Env, args []string) error {
 	if err := a.runtime(env).AddSummary(body); err != nil {
 		return runtimeErr("write job summary: %v", err)
 	}
-	// A fork's unprivileged run holds a read-only token: it reports here and
-	// leaves the status and comment to the privileged workflow_run half.
-	if gh != nil && owner != "" && pc.statusSHA != "" && !in.Fork {
-		target := f.targetURL
-		if target == "" {
-			target = info.RunURL
-		}
-		if !f.noStatus {
-			if err := gh.CreateStatus(ctx, owner, repo, pc.statusSHA, ghapi.Status{State: res.StatusState(),
-				Context: f.statusCtx, Description: res.StatusDescription(), TargetURL: target}); err != nil {
-				fmt.Fprintf(env.Stderr, "lanegate: %v\n", err)
-				return runtimeErr("could not post the %s status; the check stays missing, which blocks a required check", f.statusCtx)
-			}
-		}
-		if !f.noComment && pc.number != 0 {
-			if _, err := gh.UpsertSticky(ctx, owner, repo, pc.number, "gate", "", body); err != nil {
-				return runtimeErr("%v", err)
-			}
+	return nil
+}
+
+// postGate posts the commit status and the sticky PR comment.
+func postGate(ctx context.Context, env *Env, f *gateFlags, run *gateRun, res gate.Result, body, runURL string) error {
+	target := f.targetURL
+	if target == "" {
+		target = runURL
+	}
+	if !f.noStatus {
+		if err := run.gh.CreateStatus(ctx, run.owner, run.repo, run.pc.statusSHA, ghapi.Status{State: res.StatusState(),
+			Context: f.statusCtx, Description: res.StatusDescription(), TargetURL: target}); err != nil {
+			fmt.Fprintf(env.Stderr, "lanegate: %v\n", err)
+			return runtimeErr("could not post the %s status; the check stays missing, which blocks a required check", f.statusCtx)
 		}
 	}
-	fmt.Fprintf(env.Stderr, "lanegate: gate %s: %s\n", res.Verdict, report.GateReason(res))
-	if res.Verdict != gate.Pass {
-		return errBlocked
+	if !f.noComment && run.pc.number != 0 {
+		if _, err := run.gh.UpsertSticky(ctx, run.owner, run.repo, run.pc.number, "gate", "", body); err != nil {
+			return runtimeErr("%v", err)
+		}
 	}
 	return nil
 }
@@ -368,21 +421,15 @@ func gatherHealth(ctx context.Context, env *Env, sf *storeFlags, plan *lanes.Fil
 		return nil, []string{"audit failed: " + err.Error()}
 	}
 	defer res.builder.Close()
-	health := map[string]gate.LaneHealth{}
-	updated := map[string]string{}
-	res.builder.EachFinding(func(f audit.Finding) error {
-		k := f.Context + "/" + f.Instance
-		h := health[k]
-		if f.Physical != nil {
-			h.ProviderPresent = true
-			updated[k] = f.Physical.UpdatedAt
-		}
-		if f.Severity == audit.SeverityBlocked {
-			h.AuditProblems = append(h.AuditProblems, f.Status)
-		}
-		health[k] = h
+	folder := gate.NewAuditFolder()
+	if err := res.builder.EachFinding(func(f audit.Finding) error {
+		folder.Add(f)
 		return nil
-	})
+	}); err != nil {
+		// A finding left unread could be the one that blocks: never judge
+		// health from part of the audit.
+		return nil, []string{"audit failed: " + err.Error()}
+	}
 	es, closeES, err := openEvidence(ctx, env, sf)
 	if err != nil {
 		return nil, []string{"cannot read evidence: " + err.Error()}
@@ -396,39 +443,7 @@ func gatherHealth(ctx context.Context, env *Env, sf *storeFlags, plan *lanes.Fil
 	if err != nil {
 		return nil, []string{"cannot read evidence: " + err.Error()}
 	}
-	for _, l := range plan.Lanes {
-		h := health[l.Key]
-		h.AuditClean = len(h.AuditProblems) == 0
-		for _, v := range evidence.Check(l, idx[l.Key], updated[l.Key], now) {
-			if !v.Fresh {
-				h.EvidenceProblems = append(h.EvidenceProblems, v.Kind+" evidence: "+v.Reason)
-			}
-		}
-		h.WindowProblems = retireWindow(idx[l.Key]["audit"], plan.RetireWindow, now)
-		health[l.Key] = h
-	}
-	return health, nil
-}
-
-// retireWindow checks the recorded audits of a lane over the retire window:
-// at least one passing audit at or before the window's start, and no failed
-// audit inside it.
-func retireWindow(audits []evidence.Record, window time.Duration, now time.Time) []string {
-	start := now.Add(-window)
-	var problems []string
-	covered := false
-	for _, r := range audits {
-		if r.ObservedAt.After(start) && !r.Passed {
-			problems = append(problems, fmt.Sprintf("an audit failed %s ago, inside the %s retire window", evidence.FormatAge(now.Sub(r.ObservedAt)), evidence.FormatAge(window)))
-		}
-		if !r.ObservedAt.After(start) && r.Passed {
-			covered = true
-		}
-	}
-	if !covered {
-		problems = append(problems, fmt.Sprintf("no passing recorded audit from before the %s retire window: the lane has not been clean that long", evidence.FormatAge(window)))
-	}
-	return problems
+	return gate.AssembleHealth(plan, folder.Lanes(), idx, now), nil
 }
 
 func writeGateTable(w io.Writer, r gate.Result) error {

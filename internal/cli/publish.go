@@ -3,8 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -36,6 +34,9 @@ type publishFlags struct {
 	artifact string
 	summaryF string
 	status   bool
+
+	paths    []string // the reports to publish
+	lanesSet bool     // --lanes was given: the lanes file must exist
 }
 
 // rendered is one report ready to publish.
@@ -55,7 +56,7 @@ type lastCheck struct {
 	verdict   verdict.Verdict
 }
 
-func runPublish(ctx context.Context, env *Env, args []string) error {
+func parsePublishFlags(env *Env, args []string) (*publishFlags, error) {
 	fs := newFlagSet(env, "publish", "publish [--issue N] [--pr N] [--summary] [--stdout] [--name NAME] [store flags for evidence] REPORT...")
 	var f publishFlags
 	addGitHubFlags(fs, &f.githubFlags)
@@ -72,31 +73,51 @@ func runPublish(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.artifact, "artifact", "", "name of the uploaded report artifact, linked when the comment is condensed")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return err
+			return nil, err
 		}
-		return &exitError{code: ExitConfig}
+		return nil, &exitError{code: ExitConfig}
 	}
 	if f.summaryF != "" {
 		// Naming a summary file asks for a summary; without this it was
 		// silently ignored and nothing was written.
 		f.summary = true
 	}
-	paths := fs.Args()
-	if len(paths) == 0 {
-		return usageErr("publish needs at least one JSON report")
+	f.paths = fs.Args()
+	f.lanesSet = flagWasSet(fs, "lanes")
+	if len(f.paths) == 0 {
+		return nil, usageErr("publish needs at least one JSON report")
 	}
-	if f.name != "" && len(paths) > 1 {
-		return usageErr("--name names one sticky comment: publish one report with it")
+	if f.name != "" && len(f.paths) > 1 {
+		return nil, usageErr("--name names one sticky comment: publish one report with it")
 	}
 	if f.name != "" {
 		if err := ghapi.ValidateStickyName(f.name); err != nil {
-			return usageErr("--name: %v", err)
+			return nil, usageErr("--name: %v", err)
 		}
 	}
 	if f.issue != 0 && f.pr != 0 {
-		return usageErr("use --issue or --pr, not both")
+		return nil, usageErr("use --issue or --pr, not both")
 	}
-	plan, err := loadPlan(env, f.lanes, flagWasSet(fs, "lanes"), false)
+	return &f, nil
+}
+
+// publishTarget is the issue or pull request the sticky comments go to;
+// gh is nil when no comment is asked for.
+type publishTarget struct {
+	gh          *ghapi.Client
+	owner, repo string
+	identity    string
+	number      int
+}
+
+// runPublish reads every report, resolves where the comments go, renders
+// each report and publishes it to the comment, stdout and the job summary.
+func runPublish(ctx context.Context, env *Env, args []string) error {
+	f, err := parsePublishFlags(env, args)
+	if err != nil {
+		return err
+	}
+	plan, err := loadPlan(env, f.lanes, f.lanesSet, false)
 	if err != nil {
 		return err
 	}
@@ -106,21 +127,9 @@ func runPublish(ctx context.Context, env *Env, args []string) error {
 		}
 		f.issue = plan.TrackingIssue
 	}
-	// Read every report in full before anything else: a report publish
-	// cannot read completely, or a shard's report bound for a sticky
-	// comment, fails before GitHub is asked anything.
-	reports := make([]loadedReport, 0, len(paths))
-	for _, p := range paths {
-		lr, err := loadReport(env, p)
-		if err != nil {
-			return err
-		}
-		if lr.audit != nil && lr.audit.Shard != nil && (f.issue != 0 || f.pr != 0) {
-			sh := lr.audit.Shard
-			return usageErr("%s is the report of shard %d/%d only (%d lane(s)), not the whole fleet: combine every shard with `lanegate merge` and publish the merged report as the comment",
-				p, sh.Index, sh.Count, len(lr.audit.Lanes))
-		}
-		reports = append(reports, lr)
+	reports, err := loadReports(env, f)
+	if err != nil {
+		return err
 	}
 	info := env.rt.RunInfo()
 	runURL := f.runURL
@@ -129,74 +138,17 @@ func runPublish(ctx context.Context, env *Env, args []string) error {
 	}
 	// Resolve GitHub before rendering: a sticky comment needs its previous
 	// state, and a missing token must fail before anything is written.
-	var (
-		gh          *ghapi.Client
-		owner, repo string
-		identity    string
-		number      = f.issue
-	)
-	if f.pr != 0 {
-		number = f.pr
+	gt, err := resolvePublishTarget(ctx, env, f)
+	if err != nil {
+		return err
 	}
-	if number != 0 {
-		if gh, err = f.client(env); err != nil {
-			return usageErr("%v", err)
-		}
-		if owner, repo, err = f.ownerRepo(env); err != nil {
-			return err
-		}
-		if identity, err = gh.Authenticated(ctx); err != nil {
-			return runtimeErr("%v", err)
-		}
-	}
-	var outs []rendered
+	outs := make([]rendered, 0, len(reports))
 	for _, lr := range reports {
-		data := lr.data
-		name := f.name
-		var body, sticky string
-		var check *lastCheck
-		var err error
-		limit := ghapi.MaxCommentBody - 1024
-		switch lr.schema {
-		case report.AuditSchema:
-			if name == "" {
-				name = "evidence"
-			}
-			var (
-				prev     *report.CommentState
-				prevBody string
-			)
-			if gh != nil {
-				prev, prevBody, err = previousState(ctx, gh, owner, repo, number, name, identity)
-				if err != nil {
-					return runtimeErr("%v", err)
-				}
-			}
-			var digest string
-			now := time.Now().UTC().Format(time.RFC3339)
-			body, digest, err = evidenceComment(ctx, env, &f.storeFlags, plan, lr.audit, data, prev, runURL, f.artifact, ghapi.StickyBodyLimit(name))
-			check = &lastCheck{at: now, since: now, verdict: lr.audit.Header().Verdict}
-			if err == nil && prev != nil && prev.ResultDigest != "" && prev.ResultDigest == digest {
-				// Unchanged result: keep the previous comment byte for byte
-				// (its time, run link and ages), so the upsert writes nothing.
-				sticky = prevBody
-				check.since = prev.Time
-			}
-		case backfill.Schema:
-			if name == "" {
-				name = "backfill"
-			}
-			body, err = backfillMarkdown(lr.backfill, lr.path, limit)
-		case gate.Schema:
-			if name == "" {
-				name = "gate"
-			}
-			body = report.GateMarkdown(*lr.gate, runURL, info.SHA, limit)
-		}
+		o, err := renderReport(ctx, env, f, gt, plan, lr, runURL, info.SHA)
 		if err != nil {
 			return err
 		}
-		outs = append(outs, rendered{kind: name, body: body, sticky: sticky, check: check})
+		outs = append(outs, o)
 	}
 	if f.stdout {
 		for _, o := range outs {
@@ -204,28 +156,9 @@ func runPublish(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	// The comments first, so that the job summary can link to them.
-	urls := make([]string, len(outs))
-	if gh != nil {
-		for i, o := range outs {
-			body := o.body
-			if o.sticky != "" {
-				body = o.sticky
-			}
-			res, err := gh.UpsertSticky(ctx, owner, repo, number, o.kind, identity, body)
-			if err != nil {
-				return runtimeErr("%v", err)
-			}
-			urls[i] = res.URL
-			where := res.URL
-			if where == "" {
-				where = fmt.Sprintf("comment %d", res.CommentID)
-			}
-			fmt.Fprintf(env.Stderr, "lanegate: %s sticky comment %q on #%d: %s %s (%d API request(s))\n",
-				owner+"/"+repo, o.kind, number, res.Action, where, gh.Requests())
-			if o.check != nil && f.status {
-				postCheckStatus(ctx, env, gh, owner, repo, info.SHA, o, res.URL)
-			}
-		}
+	urls, err := postStickies(ctx, env, f, gt, outs, info.SHA)
+	if err != nil {
+		return err
 	}
 	if f.summary {
 		a := actionsFlags{summaryFile: f.summaryF}
@@ -237,6 +170,125 @@ func runPublish(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	return nil
+}
+
+// loadReports reads every report in full before anything else: a report
+// publish cannot read completely, or a shard's report bound for a sticky
+// comment, fails before GitHub is asked anything.
+func loadReports(env *Env, f *publishFlags) ([]loadedReport, error) {
+	reports := make([]loadedReport, 0, len(f.paths))
+	for _, p := range f.paths {
+		lr, err := loadReport(env, p)
+		if err != nil {
+			return nil, err
+		}
+		if lr.audit != nil && lr.audit.Shard != nil && (f.issue != 0 || f.pr != 0) {
+			sh := lr.audit.Shard
+			return nil, usageErr("%s is the report of shard %d/%d only (%d lane(s)), not the whole fleet: combine every shard with `lanegate merge` and publish the merged report as the comment",
+				p, sh.Index, sh.Count, len(lr.audit.Lanes))
+		}
+		reports = append(reports, lr)
+	}
+	return reports, nil
+}
+
+// resolvePublishTarget opens the GitHub client for a comment target and
+// asks who it is (the sticky comments it may update are its own).
+func resolvePublishTarget(ctx context.Context, env *Env, f *publishFlags) (*publishTarget, error) {
+	gt := &publishTarget{number: f.issue}
+	if f.pr != 0 {
+		gt.number = f.pr
+	}
+	if gt.number == 0 {
+		return gt, nil
+	}
+	var err error
+	if gt.gh, err = f.client(env); err != nil {
+		return nil, usageErr("%v", err)
+	}
+	if gt.owner, gt.repo, err = f.ownerRepo(env); err != nil {
+		return nil, err
+	}
+	if gt.identity, err = gt.gh.Authenticated(ctx); err != nil {
+		return nil, runtimeErr("%v", err)
+	}
+	return gt, nil
+}
+
+// renderReport renders one report for its sticky comment. An evidence
+// comment whose result is unchanged keeps the previous comment byte for
+// byte.
+func renderReport(ctx context.Context, env *Env, f *publishFlags, gt *publishTarget, plan *lanes.File, lr loadedReport, runURL, sha string) (rendered, error) {
+	o := rendered{kind: f.name}
+	limit := ghapi.MaxCommentBody - 1024
+	var err error
+	switch lr.schema {
+	case report.AuditSchema:
+		if o.kind == "" {
+			o.kind = "evidence"
+		}
+		var (
+			prev     *report.CommentState
+			prevBody string
+		)
+		if gt.gh != nil {
+			if prev, prevBody, err = previousState(ctx, gt.gh, gt.owner, gt.repo, gt.number, o.kind, gt.identity); err != nil {
+				return o, runtimeErr("%v", err)
+			}
+		}
+		var digest string
+		now := time.Now().UTC().Format(time.RFC3339)
+		o.body, digest, err = evidenceComment(ctx, env, &f.storeFlags, plan, lr.audit, lr.data, prev, runURL, f.artifact, ghapi.StickyBodyLimit(o.kind))
+		o.check = &lastCheck{at: now, since: now, verdict: lr.audit.Header().Verdict}
+		if err == nil && evidence.Unchanged(prev, digest) {
+			// Unchanged result: keep the previous comment byte for byte
+			// (its time, run link and ages), so the upsert writes nothing.
+			o.sticky = prevBody
+			o.check.since = prev.Time
+		}
+	case backfill.Schema:
+		if o.kind == "" {
+			o.kind = "backfill"
+		}
+		o.body, err = backfillMarkdown(lr.backfill, lr.path, limit)
+	case gate.Schema:
+		if o.kind == "" {
+			o.kind = "gate"
+		}
+		o.body = report.GateMarkdown(*lr.gate, runURL, sha, limit)
+	}
+	return o, err
+}
+
+// postStickies upserts each rendered report's sticky comment and returns
+// the comments' URLs ("" where none was posted).
+func postStickies(ctx context.Context, env *Env, f *publishFlags, gt *publishTarget, outs []rendered, sha string) ([]string, error) {
+	urls := make([]string, len(outs))
+	if gt.gh == nil {
+		return urls, nil
+	}
+	owner, repo, number := gt.owner, gt.repo, gt.number
+	for i, o := range outs {
+		body := o.body
+		if o.sticky != "" {
+			body = o.sticky
+		}
+		res, err := gt.gh.UpsertSticky(ctx, owner, repo, number, o.kind, gt.identity, body)
+		if err != nil {
+			return nil, runtimeErr("%v", err)
+		}
+		urls[i] = res.URL
+		where := res.URL
+		if where == "" {
+			where = fmt.Sprintf("comment %d", res.CommentID)
+		}
+		fmt.Fprintf(env.Stderr, "lanegate: %s sticky comment %q on #%d: %s %s (%d API request(s))\n",
+			owner+"/"+repo, o.kind, number, res.Action, where, gt.gh.Requests())
+		if o.check != nil && f.status {
+			postCheckStatus(ctx, env, gt.gh, owner, repo, sha, o, res.URL)
+		}
+	}
+	return urls, nil
 }
 
 // summaryLinks heads a report's job summary with the comment it published
@@ -299,89 +351,43 @@ func previousState(ctx context.Context, gh *ghapi.Client, owner, repo string, nu
 // returns the result digest written into the comment's state.
 func evidenceComment(ctx context.Context, env *Env, sf *storeFlags, plan *lanes.File, rep *report.AuditReport, data []byte, prev *report.CommentState, runURL, artifact string, limit int) (string, string, error) {
 	now := time.Now().UTC()
-	updated := map[string]string{}
-	for _, f := range rep.Findings {
-		if f.Physical != nil {
-			updated[f.Context+"/"+f.Instance] = f.Physical.UpdatedAt
-		}
+	idx, evidenceRead, err := readCommentEvidence(ctx, env, sf, plan)
+	if err != nil {
+		return "", "", err
 	}
-	var idx evidence.Index
-	// Without a store the evidence is unknown: the comment says "not read",
-	// never "missing" (which would be a claim about the store).
-	evidenceRead := false
-	if db, dir := sf.resolve(env); db != "" || dir != "" {
-		evidenceRead = true
-		es, closeES, err := openEvidence(ctx, env, sf)
-		if err != nil {
-			return "", "", err
-		}
-		defer closeES()
-		keys := []string{}
-		if plan != nil {
-			for _, l := range plan.Lanes {
-				keys = append(keys, l.Key)
-			}
-		}
-		if idx, err = evidence.Latest(ctx, es, evidence.Query{Lanes: keys, Kinds: lanes.EvidenceKinds, Limit: 1}); err != nil {
-			return "", "", runtimeErr("read evidence: %v", err)
-		}
-	}
-	st := report.CommentState{Schema: report.CommentSchema, Lanes: map[string]string{}, RunURL: runURL,
-		HeadSHA: env.Getenv("GITHUB_SHA"), Time: now.Format(time.RFC3339), Version: VersionString()}
-	sum := sha256.Sum256(data)
-	st.ReportDigest = "sha256:" + hex.EncodeToString(sum[:])
-	var rows []report.CommentLane
-	for _, e := range rep.Lanes {
-		if !e.Declared {
-			continue
-		}
-		st.Lanes[e.Lane] = e.WorstStatus
-		row := report.CommentLane{Lane: e.Lane, Wave: e.Wave, Driver: e.Driver, Status: e.WorstStatus, Severity: e.Severity,
-			Detail: e.Detail, Evidence: map[string]report.EvidenceCell{}}
-		var lane *lanes.Lane
-		if plan != nil {
-			lane, _ = plan.Lane(e.Lane)
-		}
-		if lane != nil {
-			row.Stage = lane.Stage
-		}
-		for _, kind := range lanes.EvidenceKinds {
-			recs := idx[e.Lane][kind]
-			if len(recs) == 0 {
-				continue
-			}
-			r := recs[0]
-			c := report.EvidenceCell{Present: true, Passed: r.Passed, Age: now.Sub(r.ObservedAt), RunURL: r.Source.RunURL, Fresh: r.Passed,
-				ObservedAt: r.ObservedAt}
-			if lane != nil {
-				for _, req := range lane.Evidence {
-					if req.Kind == kind {
-						c.Fresh = evidence.Evaluate(req, recs, updated[e.Lane], now).Fresh
-					}
-				}
-			}
-			row.Evidence[kind] = c
-		}
-		rows = append(rows, row)
-	}
-	if plan != nil {
-		st.ConfigDigest = plan.Digest()
-	}
-	// Each lane's worst finding's records, for the finding details.
-	for i := range rows {
-		for _, f := range rep.Findings {
-			if f.Context+"/"+f.Instance == rows[i].Lane && f.Status == rows[i].Status {
-				rows[i].Physical, rows[i].Projected = f.Physical, f.Projected
-				break
-			}
-		}
-	}
+	rows := evidence.CommentRows(plan, rep.Lanes, rep.Findings, idx, now)
+	evidence.DecideCommentReadiness(plan, rows, evidenceRead)
 	h := rep.Header()
-	in := report.CommentInput{Plan: plan, Lanes: rows, Totals: h.Totals, Verdict: h.Verdict, Previous: prev, State: st,
+	in := report.CommentInput{Plan: plan, Lanes: rows, Totals: h.Totals, Verdict: h.Verdict, Previous: prev,
+		State:  evidence.NewCommentState(data, plan, rows, runURL, env.Getenv("GITHUB_SHA"), VersionString(), now),
 		RunURL: runURL, Artifact: artifact, Limit: limit, EvidenceNotRead: !evidenceRead, Shard: rep.Shard, ShardLanes: len(rep.Lanes)}
-	report.DecideReadiness(&in)
-	in.State.ResultDigest = report.CommentDigest(in)
+	in.State.ResultDigest = evidence.CommentDigest(in.DigestInput())
 	return report.RenderComment(in), in.State.ResultDigest, nil
+}
+
+// readCommentEvidence reads the newest record of each kind for the plan's
+// lanes. Without a store the evidence is unknown (read is false): the
+// comment says "not read", never "missing" (which would be a claim about
+// the store).
+func readCommentEvidence(ctx context.Context, env *Env, sf *storeFlags, plan *lanes.File) (idx evidence.Index, read bool, err error) {
+	if db, dir := sf.resolve(env); db == "" && dir == "" {
+		return nil, false, nil
+	}
+	es, closeES, err := openEvidence(ctx, env, sf)
+	if err != nil {
+		return nil, true, err
+	}
+	defer closeES()
+	keys := []string{}
+	if plan != nil {
+		for _, l := range plan.Lanes {
+			keys = append(keys, l.Key)
+		}
+	}
+	if idx, err = evidence.Latest(ctx, es, evidence.Query{Lanes: keys, Kinds: lanes.EvidenceKinds, Limit: 1}); err != nil {
+		return nil, true, runtimeErr("read evidence: %v", err)
+	}
+	return idx, true, nil
 }
 
 // loadedReport is one report read back in full.

@@ -1,8 +1,6 @@
 package report
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -14,90 +12,23 @@ import (
 	"github.com/lanegate/lanegate/internal/audit"
 	"github.com/lanegate/lanegate/internal/evidence"
 	"github.com/lanegate/lanegate/internal/lanes"
-	"github.com/lanegate/lanegate/internal/record"
 	"github.com/lanegate/lanegate/internal/verdict"
 )
 
-// EvidenceCell is one lane's latest evidence of one kind, as the comment
-// shows it.
-type EvidenceCell struct {
-	Present bool
-	Passed  bool
-	Fresh   bool // passed and within the lane's maximum age (and after the row changed)
-	Age     time.Duration
-	RunURL  string
-	// ObservedAt is when the evidence was observed. It feeds CommentDigest
-	// (Age does not: it changes on every run); zero when unknown.
-	ObservedAt time.Time
-}
+// EvidenceCell is one lane's latest evidence of one kind, as decided by
+// evidence.LatestCells.
+type EvidenceCell = evidence.Cell
 
-// CommentLane is one lane's row.
-type CommentLane struct {
-	Lane     string
-	Wave     int
-	Driver   string
-	Stage    string
-	Status   string // worst audit status
-	Severity string
-	Detail   string
-	Evidence map[string]EvidenceCell // by kind: deploy, promotion, health
-	// Readiness is decided by evidence.Decide (see DecideReadiness); the
-	// comment renders it and never judges a lane itself. A zero value
-	// renders as blocked.
-	Readiness evidence.Readiness
-	// Physical and Projected are the lane's worst finding's records, shown
-	// field by field in the finding details.
-	Physical, Projected *record.ProviderTarget
-}
+// CommentLane is one lane's row; its Readiness is decided by
+// evidence.DecideCommentReadiness, and the comment renders it.
+type CommentLane = evidence.CommentLane
 
-// DecideReadiness fills every lane's Readiness from evidence.Decide over
-// the lane's audit status, required evidence (per the plan) and stage.
-func DecideReadiness(in *CommentInput) {
-	facts := make([]evidence.LaneFacts, len(in.Lanes))
-	for i, l := range in.Lanes {
-		f := evidence.LaneFacts{Lane: l.Lane, Wave: l.Wave, Stage: l.Stage, AuditStatus: l.Status, AuditSeverity: l.Severity,
-			EvidenceRead: !in.EvidenceNotRead}
-		if in.Plan != nil {
-			if pl, ok := in.Plan.Lane(l.Lane); ok {
-				f.Requires = pl.Requires
-			}
-		}
-		req := requiredKinds(*in, l.Lane)
-		for _, k := range lanes.EvidenceKinds {
-			if req[k] {
-				c := l.Evidence[k]
-				f.Required = append(f.Required, evidence.KindState{Kind: k, Present: c.Present, Passed: c.Passed, Fresh: c.Fresh})
-			}
-		}
-		facts[i] = f
-	}
-	got := evidence.Decide(facts)
-	for i := range in.Lanes {
-		in.Lanes[i].Readiness = got[in.Lanes[i].Lane]
-	}
-}
-
-// CommentState is the machine-readable block a later run reads back.
-type CommentState struct {
-	Schema       string            `json:"schema"`
-	Lanes        map[string]string `json:"lanes"` // lane -> worst audit status
-	ReportDigest string            `json:"report_digest"`
-	ConfigDigest string            `json:"config_digest"`
-	HeadSHA      string            `json:"head_sha"`
-	RunURL       string            `json:"run_url"`
-	Time         string            `json:"time"`
-	Version      string            `json:"lanegate_version"`
-	// ResultDigest is CommentDigest of the input the comment shows: equal
-	// digests mean an unchanged result, so the previous comment (its time,
-	// run link and evidence ages included) can be kept as it is.
-	ResultDigest string `json:"result_digest,omitempty"`
-	// LanesOmitted counts lanes left out of Lanes so that the state block
-	// fits in the comment; their previous status is unknown.
-	LanesOmitted int `json:"lanes_omitted,omitempty"`
-}
+// CommentState is the machine-readable block a later run reads back
+// (evidence.NewCommentState builds it).
+type CommentState = evidence.CommentState
 
 // CommentSchema identifies the hidden state block.
-const CommentSchema = "lanegate.evidence-comment/v1"
+const CommentSchema = evidence.CommentSchema
 
 var stateRe = regexp.MustCompile(`<!-- lanegate:state (\{.*?\}) -->`)
 
@@ -120,53 +51,16 @@ func encodeState(st CommentState) string {
 	return strings.ReplaceAll(string(b), "--", `-\u002d`)
 }
 
-// CommentDigest fingerprints everything the evidence comment shows except
-// its provenance (time, run link, head SHA) and evidence ages: the report
-// and config digests, the lanegate version, the totals, every lane row and
-// every evidence cell (by observation time instead of age). Publish keeps
-// the previous comment unchanged when the digest has not changed.
-func CommentDigest(in CommentInput) string {
-	type cellKey struct {
-		Kind                   string
-		Present, Passed, Fresh bool
-		ObservedAt             string
-		RunURL                 string
+// DigestInput is what the comment shows, for evidence.CommentDigest: the
+// comment's content without its provenance, with the finding diffs as the
+// comment renders them.
+func (in CommentInput) DigestInput() evidence.DigestInput {
+	d := evidence.DigestInput{Title: in.Title, Artifact: in.Artifact, State: in.State, Totals: in.Totals, Lanes: in.Lanes,
+		EvidenceNotRead: in.EvidenceNotRead, Diffs: findingDiffs}
+	if in.Shard != nil {
+		d.Shard, _ = json.Marshal(in.Shard)
 	}
-	type laneKey struct {
-		Lane, Driver, Stage, Status, Severity, Detail string
-		Wave                                          int
-		Evidence                                      []cellKey
-		Level, Next, Diffs                            string
-	}
-	doc := struct {
-		Title, Report, Config, Version, Artifact string
-		Totals                                   audit.Totals
-		Lanes                                    []laneKey
-		EvidenceNotRead                          bool       `json:",omitempty"`
-		Shard                                    *ShardInfo `json:",omitempty"`
-	}{Title: in.Title, Report: in.State.ReportDigest, Config: in.State.ConfigDigest, Version: in.State.Version,
-		Artifact: in.Artifact, Totals: in.Totals, EvidenceNotRead: in.EvidenceNotRead, Shard: in.Shard}
-	for _, l := range in.sorted() {
-		k := laneKey{Lane: l.Lane, Driver: l.Driver, Stage: l.Stage, Status: l.Status, Severity: l.Severity, Detail: l.Detail, Wave: l.Wave,
-			Level: string(l.Readiness.Level), Next: l.Readiness.Next, Diffs: findingDiffs(l)}
-		kinds := make([]string, 0, len(l.Evidence))
-		for kind := range l.Evidence {
-			kinds = append(kinds, kind)
-		}
-		sort.Strings(kinds)
-		for _, kind := range kinds {
-			c := l.Evidence[kind]
-			ck := cellKey{Kind: kind, Present: c.Present, Passed: c.Passed, Fresh: c.Fresh, RunURL: c.RunURL}
-			if !c.ObservedAt.IsZero() {
-				ck.ObservedAt = c.ObservedAt.UTC().Format(time.RFC3339Nano)
-			}
-			k.Evidence = append(k.Evidence, ck)
-		}
-		doc.Lanes = append(doc.Lanes, k)
-	}
-	b, _ := json.Marshal(doc)
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:])
+	return d
 }
 
 // CommentInput is everything the evidence comment shows.
@@ -191,16 +85,7 @@ type CommentInput struct {
 	ShardLanes int
 }
 
-func (in CommentInput) sorted() []CommentLane {
-	ls := append([]CommentLane(nil), in.Lanes...)
-	sort.Slice(ls, func(i, j int) bool {
-		if ls[i].Wave != ls[j].Wave {
-			return ls[i].Wave < ls[j].Wave
-		}
-		return ls[i].Lane < ls[j].Lane
-	})
-	return ls
-}
+func (in CommentInput) sorted() []CommentLane { return evidence.SortCommentLanes(in.Lanes) }
 
 func fmtAge(d time.Duration) string {
 	switch {
@@ -379,32 +264,13 @@ func shortSHA(s string) string {
 	return s
 }
 
+// sinceLastRun renders the changes evidence.ChangesSince finds between the
+// previous state and the rows.
 func sinceLastRun(in CommentInput) string {
-	if in.Previous == nil {
+	ch := evidence.ChangesSince(in.Previous, in.Lanes)
+	if ch.First {
 		return "### Since last run\n\nFirst run: no previous state.\n\n"
 	}
-	var newly, regressed, added, cleared []string
-	current := make(map[string]bool, len(in.Lanes))
-	for _, l := range in.sorted() {
-		current[l.Lane] = true
-		prev, ok := in.Previous.Lanes[l.Lane]
-		switch {
-		case !ok && in.Previous.LanesOmitted > 0:
-			// The previous state could not list every lane: unknown, not new.
-		case !ok:
-			added = append(added, l.Lane)
-		case prev != audit.StatusComplete && l.Status == audit.StatusComplete:
-			newly = append(newly, l.Lane)
-		case prev == audit.StatusComplete && l.Status != audit.StatusComplete:
-			regressed = append(regressed, l.Lane+" ("+l.Status+")")
-		}
-	}
-	for lane := range in.Previous.Lanes {
-		if !current[lane] {
-			cleared = append(cleared, lane)
-		}
-	}
-	sort.Strings(cleared)
 	var b strings.Builder
 	b.WriteString("### Since last run\n\n")
 	list := func(label string, xs []string) {
@@ -412,14 +278,14 @@ func sinceLastRun(in CommentInput) string {
 			fmt.Fprintf(&b, "- %s: %s\n", label, "`"+strings.Join(xs, "`, `")+"`")
 		}
 	}
-	list("✅ newly complete", newly)
-	list("❌ regressed", regressed)
-	list("🆕 new lanes", added)
-	list("🗑️ no longer declared", cleared)
-	if len(newly)+len(regressed)+len(added)+len(cleared) == 0 {
+	list("✅ newly complete", ch.Newly)
+	list("❌ regressed", ch.Regressed)
+	list("🆕 new lanes", ch.Added)
+	list("🗑️ no longer declared", ch.Cleared)
+	if ch.None() {
 		b.WriteString("No change.\n")
 	}
-	if n := in.Previous.LanesOmitted; n > 0 {
+	if n := ch.PrevOmitted; n > 0 {
 		fmt.Fprintf(&b, "\n_The previous state left out %d lane(s) to fit the comment; changes to them are not shown._\n", n)
 	}
 	b.WriteString("\n")
@@ -431,16 +297,7 @@ func stateBlock(in CommentInput) string {
 }
 
 func requiredKinds(in CommentInput, lane string) map[string]bool {
-	out := map[string]bool{}
-	if in.Plan == nil {
-		return out
-	}
-	if l, ok := in.Plan.Lane(lane); ok {
-		for _, e := range l.Evidence {
-			out[e.Kind] = true
-		}
-	}
-	return out
+	return evidence.RequiredKinds(in.Plan, lane)
 }
 
 // evidenceCell combines a lane's evidence into one cell, one kind a line:

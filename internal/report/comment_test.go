@@ -112,8 +112,8 @@ func ctSmallInput(t testing.TB) CommentInput {
 	for _, r := range rows {
 		in.State.Lanes[r.Lane] = r.Status
 	}
-	DecideReadiness(&in)
-	in.State.ResultDigest = CommentDigest(in)
+	decideCommentReadiness(&in)
+	in.State.ResultDigest = commentDigest(in)
 	return in
 }
 
@@ -223,8 +223,8 @@ func ctManyLanes(n int, withPlan bool) CommentInput {
 		in.Plan = plan
 		in.State.ConfigDigest = plan.Digest()
 	}
-	in.State.ResultDigest = CommentDigest(in)
-	DecideReadiness(&in)
+	in.State.ResultDigest = commentDigest(in)
+	decideCommentReadiness(&in)
 	return in
 }
 
@@ -313,7 +313,7 @@ func TestRenderCommentTiers(t *testing.T) {
 			in.State.Lanes[in.Lanes[i].Lane] = audit.StatusProviderEvidenceMismatch
 		}
 		in.Previous = &CommentState{Schema: CommentSchema, Lanes: map[string]string{"app0001/prod": audit.StatusComplete}, LanesOmitted: 4999}
-		DecideReadiness(&in)
+		decideCommentReadiness(&in)
 		body := RenderComment(in)
 		ctCheckBody(t, in, body)
 		if !strings.Contains(body, "_…list cut to fit GitHub's limit; the full tables are in [the run](https://github.example/o/r/actions/runs/7) (artifact `lanegate-report`)._") {
@@ -362,7 +362,7 @@ func TestSinceLastRunWithOmittedPreviousLanes(t *testing.T) {
 
 func TestCommentDigest(t *testing.T) {
 	base := ctSmallInput(t)
-	d := CommentDigest(base)
+	d := commentDigest(base)
 	if !strings.HasPrefix(d, "sha256:") || len(d) != len("sha256:")+64 {
 		t.Fatalf("digest %q", d)
 	}
@@ -386,7 +386,7 @@ func TestCommentDigest(t *testing.T) {
 	for i, change := range same {
 		in := ctSmallInput(t)
 		change(&in)
-		if got := CommentDigest(in); got != d {
+		if got := commentDigest(in); got != d {
 			t.Errorf("change %d altered the digest", i)
 		}
 	}
@@ -412,7 +412,7 @@ func TestCommentDigest(t *testing.T) {
 	for i, change := range differ {
 		in := ctSmallInput(t)
 		change(&in)
-		if got := CommentDigest(in); got == d {
+		if got := commentDigest(in); got == d {
 			t.Errorf("change %d did not alter the digest", i)
 		}
 	}

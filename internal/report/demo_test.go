@@ -64,8 +64,8 @@ func demoInput(t testing.TB) CommentInput {
 	for _, r := range rows {
 		in.State.Lanes[r.Lane] = r.Status
 	}
-	DecideReadiness(&in)
-	in.State.ResultDigest = CommentDigest(in)
+	decideCommentReadiness(&in)
+	in.State.ResultDigest = commentDigest(in)
 	return in
 }
 
