@@ -409,7 +409,8 @@ func (c *Client) call(ctx context.Context, method, path string, body []byte, ide
 			return true, &NetworkError{Op: se.Op, Route: se.Route, Attempts: attempts, Err: "reading the response: " + scrubNetErr(err, target)}
 		}
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
-			return false, rejected(resp.StatusCode, data, se)
+			// A service that echoes the bearer must not make lanegate print it.
+			return false, rejected(resp.StatusCode, bytes.ReplaceAll(data, []byte(tok), []byte("***")), se)
 		}
 		se.Status = resp.StatusCode
 		out = data

@@ -223,7 +223,13 @@ func routeRecords(mode string, lane store.Route, rep *Report) (*store.RouteRecor
 			if P == nil || P.ProviderID == record.ProviderIDDokploy {
 				return nil, errors.New("future_provider without a non-Dokploy physical record")
 			}
+			// The service kept the route under its provider filter, so it
+			// has a Dokploy record; which one does not change any decision
+			// (a foreign row decides first), but its presence keeps the
+			// route under lanegate's own provider filter, as on the other
+			// backends.
 			rr.Provider = P
+			err = bare(true, true)
 		case only(audit.StatusMissingDokployPair):
 			if P == nil {
 				return nil, errors.New("missing_dokploy_pair without a physical record")
@@ -270,7 +276,8 @@ func routeRecords(mode string, lane store.Route, rep *Report) (*store.RouteRecor
 			if P == nil || P.ProviderID == record.ProviderIDDokploy {
 				return nil, errors.New("unsupported-provider without a non-Dokploy physical record")
 			}
-			rr.Provider = P
+			rr.Provider = P // as future_provider above
+			err = bare(true, true)
 		case backfill.StatusSkippedIncomplete:
 			const lead = "Dokploy route is incomplete; missing "
 			var target, targetID bool

@@ -198,15 +198,12 @@ func fatal(err error) bool {
 	return errors.As(err, &ce) || errors.As(err, &oe) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// scanLanes calls every lane in scope, at most inFlight at a time, and
-// returns the results in lane order.
-func (b *Backend) scanLanes(ctx context.Context, scope store.Scope) ([]store.Route, []laneResult, error) {
-	var lanes []store.Route
-	for _, l := range b.lanes {
-		if (scope.Context == "" || l.Context == scope.Context) && (scope.Instance == "" || l.Instance == scope.Instance) {
-			lanes = append(lanes, l)
-		}
-	}
+// scanLanes calls every lane, at most inFlight at a time, and returns the
+// results in lane order. The scope does not narrow the calls: the
+// cross-route checks (Bindings, Claims) need every lane's row, as the other
+// backends read the whole store for them; the decisions apply the filters.
+func (b *Backend) scanLanes(ctx context.Context, _ store.Scope) ([]store.Route, []laneResult, error) {
+	lanes := b.lanes
 	results := make([]laneResult, len(lanes))
 	sem := make(chan struct{}, b.inFlight)
 	var wg sync.WaitGroup
