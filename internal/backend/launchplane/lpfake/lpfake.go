@@ -26,7 +26,6 @@ import (
 	"github.com/lanegate/lanegate/internal/audit"
 	fsstore "github.com/lanegate/lanegate/internal/backend/fs"
 	"github.com/lanegate/lanegate/internal/backfill"
-	"github.com/lanegate/lanegate/internal/record"
 	"github.com/lanegate/lanegate/internal/store"
 )
 
@@ -597,7 +596,8 @@ func counts(m map[string]int) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = record.AppendJSONString(b, k)
+		kb, _ := json.Marshal(k)
+		b = append(b, kb...)
 		b = append(b, ':')
 		b = strconv.AppendInt(b, int64(m[k]), 10)
 	}
