@@ -184,12 +184,12 @@ func TestApplyStopsAtFirstFailedLane(t *testing.T) {
 	w := applyWorld(t)
 	lp := w.open(t, Options{})
 	digest := reviewedDigest(t, lp)
-	w.fake.Hook = func(r lpfake.Request, _ int) lpfake.Fault {
+	w.fake.SetHook(func(r lpfake.Request, _ int) lpfake.Fault {
 		if r.Mode == ModeBackfillApply && r.Route.Context == "b" {
 			return lpfake.Fault503
 		}
 		return lpfake.FaultNone
-	}
+	})
 	res, err := lp.ApplyBackfill(context.Background(), applyRequest(digest, "r", audit.Filter{}))
 	var se *ServiceError
 	if !errors.As(err, &se) || se.Code != "database_required" || se.Route.Key() != "b/prod" {
@@ -222,13 +222,13 @@ func TestApplyDroppedAfterRunReplays(t *testing.T) {
 	lp := w.open(t, Options{})
 	digest := reviewedDigest(t, lp)
 	dropped := false
-	w.fake.Hook = func(r lpfake.Request, _ int) lpfake.Fault {
+	w.fake.SetHook(func(r lpfake.Request, _ int) lpfake.Fault {
 		if r.Mode == ModeBackfillApply && r.Route.Context == "a" && !dropped {
 			dropped = true
 			return lpfake.FaultDropAfterRun
 		}
 		return lpfake.FaultNone
-	}
+	})
 	res, err := lp.ApplyBackfill(context.Background(), applyRequest(digest, "r", audit.Filter{}))
 	if err != nil {
 		t.Fatal(err)

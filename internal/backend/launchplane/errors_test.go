@@ -73,8 +73,8 @@ func TestServiceErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			w.fake.Hook = func(lpfake.Request, int) lpfake.Fault { return c.fault }
-			defer func() { w.fake.Hook = nil }()
+			w.fake.SetHook(func(lpfake.Request, int) lpfake.Fault { return c.fault })
+			defer func() { w.fake.SetHook(nil) }()
 			before := len(w.fake.Requests())
 			_, err := clientFor(t, w, c.token, c.base).Operate(context.Background(), c.req, c.key)
 			var se *ServiceError
@@ -153,16 +153,16 @@ func TestTokenNeverPrinted(t *testing.T) {
 	outputs = append(outputs, lp.Describe())
 	faults := []lpfake.Fault{lpfake.FaultNone, lpfake.Fault503, lpfake.FaultNonJSON500, lpfake.FaultDrop}
 	for _, f := range faults {
-		w.fake.Hook = func(r lpfake.Request, _ int) lpfake.Fault {
+		w.fake.SetHook(func(r lpfake.Request, _ int) lpfake.Fault {
 			if r.Route.Context == "b" {
 				return f
 			}
 			return lpfake.FaultNone
-		}
+		})
 		outputs = append(outputs, string(auditJSON(t, lp, audit.Filter{}, nil)))
 		outputs = append(outputs, lp.Notes()...)
 	}
-	w.fake.Hook = nil
+	w.fake.SetHook(nil)
 	// An apply without the grant fails, and its error is printed.
 	_, err = lp.ApplyBackfill(context.Background(), applyRequest(reviewedDigest(t, lp), "r", audit.Filter{}))
 	if err != nil {

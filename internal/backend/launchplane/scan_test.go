@@ -132,7 +132,7 @@ func TestScanBoundedConcurrency(t *testing.T) {
 		inner.ServeHTTP(rw, r)
 	})
 	w.fake.SlowDelay = 30e6 // 30 ms
-	w.fake.Hook = func(lpfake.Request, int) lpfake.Fault { return lpfake.FaultSlow }
+	w.fake.SetHook(func(lpfake.Request, int) lpfake.Fault { return lpfake.FaultSlow })
 	lp := w.open(t, Options{MaxInFlight: 3})
 	auditJSON(t, lp, audit.Filter{}, nil)
 	if p := peak.Load(); p > 3 || p < 2 {
@@ -145,12 +145,12 @@ func TestScanBoundedConcurrency(t *testing.T) {
 func TestFailedLaneBlockedAndNamed(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir())
 	w := newWorld(t, []fixture.Route{fixture.Complete("a", "prod"), fixture.Complete("b", "prod")})
-	w.fake.Hook = func(r lpfake.Request, _ int) lpfake.Fault {
+	w.fake.SetHook(func(r lpfake.Request, _ int) lpfake.Fault {
 		if r.Route.Context == "b" {
 			return lpfake.Fault503
 		}
 		return lpfake.FaultNone
-	}
+	})
 	lp := w.open(t, Options{})
 	rep, err := report.ReadAuditReport(bytes.NewReader(auditJSON(t, lp, audit.Filter{}, nil)))
 	if err != nil {
@@ -192,7 +192,7 @@ func TestNetworkErrorRetriedIdenticalBody(t *testing.T) {
 	w := newWorld(t, []fixture.Route{fixture.Complete("a", "prod")})
 	var mu sync.Mutex
 	dropped := 0
-	w.fake.Hook = func(r lpfake.Request, _ int) lpfake.Fault {
+	w.fake.SetHook(func(r lpfake.Request, _ int) lpfake.Fault {
 		mu.Lock()
 		defer mu.Unlock()
 		if dropped < 2 {
@@ -200,7 +200,7 @@ func TestNetworkErrorRetriedIdenticalBody(t *testing.T) {
 			return lpfake.FaultDrop
 		}
 		return lpfake.FaultNone
-	}
+	})
 	var slept []time.Duration
 	lp := w.open(t, Options{Retry: Retry{Attempts: 3, Delay: 100, Sleep: func(_ context.Context, d time.Duration) error {
 		slept = append(slept, d)
@@ -226,7 +226,7 @@ func TestNetworkErrorRetriedIdenticalBody(t *testing.T) {
 		}
 	}
 	// Out of attempts: the lane is blocked with a network error.
-	w.fake.Hook = func(lpfake.Request, int) lpfake.Fault { return lpfake.FaultDrop }
+	w.fake.SetHook(func(lpfake.Request, int) lpfake.Fault { return lpfake.FaultDrop })
 	rep, err = report.ReadAuditReport(bytes.NewReader(auditJSON(t, lp, audit.Filter{}, nil)))
 	if err != nil {
 		t.Fatal(err)

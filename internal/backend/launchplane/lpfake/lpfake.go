@@ -86,10 +86,9 @@ type Server struct {
 	Dir string
 	// SlowDelay is FaultSlow's wait.
 	SlowDelay time.Duration
-	// Hook, when set, picks a fault for each request (after it is recorded).
-	Hook func(r Request, n int) Fault
 
 	mu           sync.Mutex
+	hook         func(r Request, n int) Fault
 	grants       map[string]map[string]bool
 	readOnly     map[string]bool
 	idem         map[string]*idemEntry
@@ -107,6 +106,14 @@ func New(t testing.TB, dir string) *Server {
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
+}
+
+// SetHook sets (nil: clears) the function that picks a fault for each
+// request, after it is recorded; n counts requests from 1.
+func (s *Server) SetHook(h func(r Request, n int) Fault) {
+	s.mu.Lock()
+	s.hook = h
+	s.mu.Unlock()
 }
 
 // Grant lets token call with the given grant actions (a token with no
@@ -226,7 +233,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests = append(s.requests, rec)
 	n := len(s.requests)
-	hook := s.Hook
+	hook := s.hook
 	s.mu.Unlock()
 	fault := FaultNone
 	if hook != nil {
