@@ -53,8 +53,13 @@ type Invalid struct {
 	Err    error
 }
 
-// Detail is the finding text for an invalid record.
+// Detail is the finding text for an invalid record. An Invalid without a
+// Kind is about the whole route, not one record (a backend that reads route
+// by route could not read this one): its text is "<Source>: <Err>".
 func (i Invalid) Detail() string {
+	if i.Kind == "" {
+		return fmt.Sprintf("%s: %v", i.Source, i.Err)
+	}
 	return fmt.Sprintf("invalid %s record %s: %v", i.Kind, i.Source, i.Err)
 }
 
@@ -83,6 +88,14 @@ func (rr *RouteRecords) Projection() (*record.ProviderTarget, error) {
 		rr.projectRan = true
 	}
 	return rr.projected, rr.projectErr
+}
+
+// PresetProjection makes Projection return p without projecting Target and
+// TargetID, for a backend that is handed the projection itself (Launchplane's
+// service returns it, never the Dokploy records it was made from). Target and
+// TargetID must still be set, consistent with p (category, target id).
+func (rr *RouteRecords) PresetProjection(p *record.ProviderTarget) {
+	rr.projected, rr.projectErr, rr.projectRan = p, nil, true
 }
 
 // Scope narrows a scan. Stores may use it to read less; the decision code
