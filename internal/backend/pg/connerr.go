@@ -11,8 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/lanegate/lanegate/internal/actions"
 	"github.com/lanegate/lanegate/internal/dsn"
+	"github.com/lanegate/lanegate/internal/redact"
 	"github.com/lanegate/lanegate/internal/store"
 )
 
@@ -51,7 +51,7 @@ func parseError(url string, err error) error {
 	if c.URL && c.PasswordNeedsEscaping {
 		msg += escapeHint
 	}
-	return &ParseError{store.Errorf(nil, "%s", actions.ScrubDatabaseSecrets(msg, url))}
+	return &ParseError{store.Errorf(nil, "%s", redact.ScrubDatabaseSecrets(msg, url))}
 }
 
 // parseReason is pgx's reason for refusing a connection string, without
@@ -165,7 +165,7 @@ func connectError(url string, cfg *pgx.ConnConfig, err error) error {
 		default:
 			msg = fmt.Sprintf("cannot connect to Postgres at %s: %s (SQLSTATE %s)", full, pgErr.Message, pgErr.Code)
 		}
-		return store.Errorf(nil, "%s", actions.ScrubDatabaseSecrets(msg, url))
+		return store.Errorf(nil, "%s", redact.ScrubDatabaseSecrets(msg, url))
 	}
 	var netErr net.Error
 	reason := connectReason(err)
@@ -175,7 +175,7 @@ func connectError(url string, cfg *pgx.ConnConfig, err error) error {
 		reason = "connection refused (is the server running?)"
 	}
 	msg = fmt.Sprintf("cannot connect to Postgres at %s: %s", full, reason)
-	return store.Errorf(nil, "%s", actions.ScrubDatabaseSecrets(msg, url))
+	return store.Errorf(nil, "%s", redact.ScrubDatabaseSecrets(msg, url))
 }
 
 // connectReason is the driver's reason without its "failed to connect to

@@ -14,8 +14,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/lanegate/lanegate/internal/actions"
 	"github.com/lanegate/lanegate/internal/record"
+	"github.com/lanegate/lanegate/internal/redact"
 	"github.com/lanegate/lanegate/internal/store"
 )
 
@@ -92,7 +92,7 @@ func Connect(ctx context.Context, url string, opt Options) (*pgx.Conn, error) {
 }
 
 // Describe names the store with the password masked.
-func (s *Store) Describe() string { return "postgres " + actions.RedactURL(s.url) }
+func (s *Store) Describe() string { return "postgres " + redact.RedactURL(s.url) }
 
 // Close closes the connection.
 func (s *Store) Close() error { return s.Conn.Close(context.Background()) }
@@ -145,7 +145,7 @@ func (s *Store) queryError(what string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	return store.Errorf(nil, "%s: %s", what, actions.ScrubDatabaseSecrets(err.Error(), s.url))
+	return store.Errorf(nil, "%s: %s", what, redact.ScrubDatabaseSecrets(err.Error(), s.url))
 }
 
 // BeginRead starts the read-only snapshot every audit and dry run uses.
