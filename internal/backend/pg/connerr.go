@@ -3,6 +3,7 @@ package pg
 import (
 	"errors"
 	"fmt"
+	"github.com/lanegate/lanegate/internal/backend"
 	"net"
 	neturl "net/url"
 	"strconv"
@@ -28,14 +29,10 @@ import (
 // percent-encoded: the usual reason such a URL fails to parse.
 const escapeHint = "; percent-encode special characters in the password (@ as %40, : as %3A, / as %2F, ? as %3F, # as %23, % as %25)"
 
-// ParseError is a connection string that cannot be parsed: a
-// configuration mistake (exit 2), unlike a database that cannot be reached
-// (a plain store.Error, exit 3). It is still a store.Error for callers that
-// only ask whether the store failed.
-type ParseError struct{ Err *store.Error }
-
-func (e *ParseError) Error() string { return e.Err.Error() }
-func (e *ParseError) Unwrap() error { return e.Err }
+// A connection string that cannot be parsed is a configuration mistake: a
+// *backend.ConfigError (exit 2), unlike a database that cannot be reached (a
+// plain store.Error, exit 3). It wraps a store.Error for callers that only
+// ask whether the store failed.
 
 // parseError describes a connection string pgx could not parse.
 func parseError(url string, err error) error {
@@ -51,7 +48,7 @@ func parseError(url string, err error) error {
 	if c.URL && c.PasswordNeedsEscaping {
 		msg += escapeHint
 	}
-	return &ParseError{store.Errorf(nil, "%s", redact.ScrubDatabaseSecrets(msg, url))}
+	return &backend.ConfigError{Err: store.Errorf(nil, "%s", redact.ScrubDatabaseSecrets(msg, url))}
 }
 
 // parseReason is pgx's reason for refusing a connection string, without

@@ -1,4 +1,4 @@
-// Package pgstore reads Launchplane's records from its Postgres tables. The
+// Package pg reads Launchplane's records from its Postgres tables. The
 // full record is the JSONB payload; the promoted columns are used to join,
 // filter and order, and a row whose columns disagree with its payload is an
 // invalid record. Reads run in one READ ONLY, REPEATABLE READ transaction that
@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/lanegate/lanegate/internal/backend"
 	"github.com/lanegate/lanegate/internal/record"
 	"github.com/lanegate/lanegate/internal/redact"
 	"github.com/lanegate/lanegate/internal/store"
@@ -25,7 +26,7 @@ const BundleLockName = "launchplane:product-authority-bundle"
 // DefaultStatementTimeout bounds every statement lanegate runs. The audit's
 // statement lasts until every row has been streamed to lanegate, so the
 // bound covers a whole large audit, not just the server's work.
-const DefaultStatementTimeout = 10 * time.Minute
+const DefaultStatementTimeout = backend.DefaultStatementTimeout
 
 // Options tune a connection.
 type Options struct {
