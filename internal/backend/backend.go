@@ -13,10 +13,12 @@ package backend
 
 import (
 	"context"
+	"path/filepath"
 	"time"
 
 	"github.com/lanegate/lanegate/internal/backfill"
 	"github.com/lanegate/lanegate/internal/evidence"
+	"github.com/lanegate/lanegate/internal/record"
 	"github.com/lanegate/lanegate/internal/store"
 )
 
@@ -91,11 +93,15 @@ type AuditRun struct {
 	Run      RunInfo
 	Report   []byte
 	Evidence []evidence.Record
+	// Status is the audit's overall status, as its report states it.
+	Status string
 }
 
 // AuditRecorder stores finished audits (lanegate audit --record).
 type AuditRecorder interface {
-	// RecordAudit stores the run and its evidence together and says where.
+	// RecordAudit stores the run and its evidence together and says where,
+	// as the log's "lanegate: recorded <recorded> with evidence for N
+	// lane(s)" line shows it: "audit run 12", "audit in DIR/.lanegate/...".
 	RecordAudit(ctx context.Context, a AuditRun) (recorded string, err error)
 }
 
@@ -137,4 +143,125 @@ type Spec struct {
 	// Lanes are the routes of lanes.yaml, for a backend that cannot
 	// enumerate routes itself.
 	Lanes []store.Route
+
+	// Additions.
+
+	// Path is the driver's Path: Target is a local path.
+	Path bool
+	// WorkDir resolves a relative path Target (see Location); "" leaves
+	// it relative to the process's working directory.
+	WorkDir string
+	// SkipRecordCheck opens the store without checking that Launchplane's
+	// records are there (lanegate migrate, and evidence commands, which a
+	// role holding only lanegate's grants may run).
+	SkipRecordCheck bool
+}
+
+// --- Additions: choosing and opening a backend, and optional capabilities.
+
+// DefaultStatementTimeout is --statement-timeout's default: a bound on every
+// statement a database backend runs. An audit's statement lasts until every
+// row has been streamed, so it covers a whole large audit.
+const DefaultStatementTimeout = 10 * time.Minute
+
+// ConfigError is a store choice or connection setting that cannot work as
+// given (an unparsable URL, a directory that is not a state directory). The
+// command layer maps it to a usage error, exit 2, and prints Error() as is.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// Driver is one backend's entry in the registry
+// (internal/backend/registry): how a command line or an environment names
+// its store, how to print that name safely, and how to open it.
+type Driver struct {
+	Kind    string // printed and reported: "postgres", "filesystem", ...
+	Flag    string // the command-line flag naming the store, without dashes: "database-url"
+	Metavar string // what the flag takes, for usage lines: "URL", "DIR"
+	Usage   string // the flag's help text
+	// Env are the environment variables naming the store, in the order
+	// they are mentioned. Two of them set to different values are an
+	// error, not a priority list.
+	Env []string
+	// Differ names the targets in that error: "LANEGATE_DATABASE_URL and
+	// LAUNCHPLANE_DATABASE_URL name different databases (...)".
+	Differ string
+	// Path says the target is a local path: Spec.Location resolves it
+	// against Spec.WorkDir and the announcement shows it resolved.
+	Path bool
+	// Name is the safe name of a target, as the report's "store" key and
+	// the log show it: never a credential, not even in part.
+	Name func(target string) string
+	// Open opens spec (whose Kind is this driver's).
+	Open func(ctx context.Context, spec Spec) (Backend, error)
+}
+
+// Location is the Target to open: for a path driver, a relative Target
+// resolved against WorkDir.
+func (s Spec) Location() string {
+	if !s.Path || s.Target == "" || s.WorkDir == "" || filepath.IsAbs(s.Target) {
+		return s.Target
+	}
+	return filepath.Join(s.WorkDir, s.Target)
+}
+
+// String is the choice as a command announces it before reading:
+// "postgres db:5432/launchplane (from --database-url)". It holds no
+// credential.
+func (s Spec) String() string {
+	name := s.Name
+	if s.Path {
+		name = s.Location()
+	}
+	return s.Kind + " " + name + " (from " + s.Source + ")"
+}
+
+// Migration is one schema migration a Migrator knows.
+type Migration struct {
+	Version  int
+	Name     string
+	Checksum string // sha256 hex of SQL
+	SQL      string
+}
+
+// Migrator keeps lanegate's own tables current (lanegate migrate).
+type Migrator interface {
+	// PendingMigrations lists what ApplyMigrations would apply.
+	PendingMigrations(ctx context.Context) ([]Migration, error)
+	// ApplyMigrations applies every pending migration and says how many
+	// were already applied.
+	ApplyMigrations(ctx context.Context) (applied []Migration, already int, err error)
+}
+
+// ExportRecord is one stored record as Export hands it out: its route and
+// its payload as a decoded JSON tree (record.DecodeTree).
+type ExportRecord struct {
+	Kind    record.Kind
+	Route   store.Route
+	Payload any
+}
+
+// Exporter streams every Launchplane record it holds (lanegate export).
+type Exporter interface {
+	Export(ctx context.Context, fn func(ExportRecord) error) error
+}
+
+// ImportSet is what an Importer loads.
+type ImportSet struct {
+	Targets   []*record.DokployTarget
+	TargetIDs []*record.DokployTargetID
+	Providers []*record.ProviderTarget
+}
+
+// Importer loads Launchplane records into an empty store, or replaces what
+// it holds (lanegate import).
+type Importer interface {
+	// StoreName is the name --confirm-database must repeat before a
+	// replace (the database name).
+	StoreName(ctx context.Context) (string, error)
+	// ImportRecords loads set in one transaction. Without replace a store
+	// that already holds records refuses with a *ConfigError and writes
+	// nothing.
+	ImportRecords(ctx context.Context, set ImportSet, replace bool) error
 }

@@ -18,7 +18,7 @@ import (
 	"syscall"
 
 	"github.com/lanegate/lanegate/internal/actions"
-	pgstore "github.com/lanegate/lanegate/internal/backend/pg"
+	"github.com/lanegate/lanegate/internal/backend"
 	"github.com/lanegate/lanegate/internal/lanes"
 	"github.com/lanegate/lanegate/internal/report"
 	"github.com/lanegate/lanegate/internal/safeio"
@@ -224,7 +224,7 @@ func annotateConfigError(env *Env, err error) {
 	}
 	msg := "invalid command line; see the log"
 	var ee *exitError
-	var pe *pgstore.ParseError
+	var pe *backend.ConfigError
 	switch {
 	case errors.As(err, &ee) && ee.msg != "":
 		msg = ee.msg
@@ -311,7 +311,7 @@ func exitCode(stderr io.Writer, err error) int {
 		fmt.Fprintf(stderr, "lanegate: the lanes file is invalid (%d error(s)):\n%s\n", len(le), le.Error())
 		return ExitConfig
 	}
-	var pe *pgstore.ParseError
+	var pe *backend.ConfigError
 	if errors.As(err, &pe) {
 		fmt.Fprintf(stderr, "lanegate: %s\n", pe.Error())
 		return ExitConfig

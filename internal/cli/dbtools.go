@@ -2,36 +2,51 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/lanegate/lanegate/internal/actions"
-	fsstore "github.com/lanegate/lanegate/internal/backend/fs"
-	pgstore "github.com/lanegate/lanegate/internal/backend/pg"
-	"github.com/lanegate/lanegate/internal/backend/pg/migrate"
+	"github.com/lanegate/lanegate/internal/backend"
+	"github.com/lanegate/lanegate/internal/backend/registry"
 	"github.com/lanegate/lanegate/internal/record"
-	"github.com/lanegate/lanegate/migrations"
+	"github.com/lanegate/lanegate/internal/redact"
+	"github.com/lanegate/lanegate/internal/store"
 )
 
-// databaseURL takes --database-url, else the environment's database URL
-// (the two variables must agree), and prints which database was chosen;
-// commands that only make sense on Postgres require it.
-func databaseURL(env *Env, flagValue string) (string, error) {
-	c := postgresChoice(flagValue, "--database-url")
+// databaseKind is the backend the database tools (migrate, export, import)
+// work on: the registry's driver of this kind gives their flag, environment
+// variables and messages.
+const databaseKind = "postgres"
+
+// chooseDatabase picks the database the tools work on: the flag's value,
+// else the driver's environment variables (which must agree). It prints
+// which database was chosen.
+func chooseDatabase(env *Env, flagValue string) (backend.Spec, error) {
+	d, ok := registry.Lookup(databaseKind)
+	if !ok {
+		return backend.Spec{}, runtimeErr("no %s backend is registered", databaseKind)
+	}
+	c := registry.FromFlag(d, flagValue)
 	if flagValue == "" {
 		var err error
-		if c, err = databaseURLFromEnv(env); err != nil {
-			return "", err
+		if c, err = registry.FromEnv(d, env.Getenv); err != nil {
+			return backend.Spec{}, usageErr("%v", err)
 		}
 	}
-	if c.dbURL == "" {
-		return "", usageErr("this command needs --database-url URL (or LANEGATE_DATABASE_URL / LAUNCHPLANE_DATABASE_URL)")
+	if c.Target == "" {
+		return backend.Spec{}, usageErr("this command needs --%s %s (or %s)", d.Flag, d.Metavar, strings.Join(d.Env, " / "))
 	}
 	fmt.Fprintf(env.Stderr, "lanegate: store: %s\n", c)
-	return c.dbURL, nil
+	c.StatementTimeout = backend.DefaultStatementTimeout
+	return c, nil
+}
+
+// openDatabase opens the chosen database; skipRecordCheck opens it without
+// checking Launchplane's tables (migrate).
+func openDatabase(ctx context.Context, c backend.Spec, skipRecordCheck bool) (backend.Backend, error) {
+	c.SkipRecordCheck = skipRecordCheck
+	return registry.Open(ctx, c)
 }
 
 func runMigrate(ctx context.Context, env *Env, args []string) error {
@@ -41,22 +56,22 @@ func runMigrate(ctx context.Context, env *Env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	url, err := databaseURL(env, *dbFlag)
+	c, err := chooseDatabase(env, *dbFlag)
 	if err != nil {
 		return err
 	}
-	ms, err := migrate.Load(migrations.FS)
-	if err != nil {
-		return runtimeErr("embedded migrations are broken: %v", err)
-	}
-	conn, err := pgstore.Connect(ctx, url, pgstore.Options{})
+	b, err := openDatabase(ctx, c, true)
 	if err != nil {
 		return err
 	}
-	defer conn.Close(context.Background())
-	fmt.Fprintf(env.Stderr, "lanegate: migrating %s\n", actions.RedactURL(url))
+	defer b.Close()
+	m, ok := b.(backend.Migrator)
+	if !ok {
+		return usageErr("store %s has no lanegate schema to migrate", b.Describe())
+	}
+	fmt.Fprintf(env.Stderr, "lanegate: migrating %s\n", redact.RedactURL(c.Target))
 	if *dry {
-		pending, err := migrate.Pending(ctx, conn, ms)
+		pending, err := m.PendingMigrations(ctx)
 		if err != nil {
 			return runtimeErr("%v", err)
 		}
@@ -68,14 +83,14 @@ func runMigrate(ctx context.Context, env *Env, args []string) error {
 		}
 		return nil
 	}
-	res, err := migrate.Apply(ctx, conn, ms)
+	applied, already, err := m.ApplyMigrations(ctx)
 	if err != nil {
 		return runtimeErr("%v", err)
 	}
-	for _, m := range res.Applied {
+	for _, m := range applied {
 		fmt.Fprintf(env.Stdout, "applied %04d_%s\n", m.Version, m.Name)
 	}
-	fmt.Fprintf(env.Stdout, "lanegate schema is current: %d applied now, %d already applied\n", len(res.Applied), res.AlreadyApplied)
+	fmt.Fprintf(env.Stdout, "lanegate schema is current: %d applied now, %d already applied\n", len(applied), already)
 	return nil
 }
 
@@ -86,7 +101,7 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	url, err := databaseURL(env, *dbFlag)
+	c, err := chooseDatabase(env, *dbFlag)
 	if err != nil {
 		return err
 	}
@@ -97,13 +112,17 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	if entries, err := os.ReadDir(target); err == nil && len(entries) > 0 {
 		return usageErr("export refuses to write into %s: the directory is not empty", *dir)
 	}
-	st, err := pgstore.Open(ctx, url, pgstore.Options{})
+	b, err := openDatabase(ctx, c, false)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer b.Close()
+	ex, ok := b.(backend.Exporter)
+	if !ok {
+		return usageErr("store %s cannot export its records", b.Describe())
+	}
 	n := 0
-	err = st.Export(ctx, func(r pgstore.ExportRecord) error {
+	err = ex.Export(ctx, func(r backend.ExportRecord) error {
 		p := filepath.Join(target, r.Kind.Dir(), record.FileName(r.Route.Context, r.Route.Instance))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
@@ -114,7 +133,7 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stderr, "lanegate: exported %d record(s) from %s to %s\n", n, actions.RedactURL(url), *dir)
+	fmt.Fprintf(env.Stderr, "lanegate: exported %d record(s) from %s to %s\n", n, redact.RedactURL(c.Target), *dir)
 	return nil
 }
 
@@ -128,27 +147,20 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	url, err := databaseURL(env, *dbFlag)
+	c, err := chooseDatabase(env, *dbFlag)
 	if err != nil {
 		return err
 	}
 	if *dir == "" {
 		return usageErr("import needs --state-dir DIR")
 	}
-	src, err := fsstore.OpenWith(env.path(*dir), fsstore.Options{AllowEmpty: *allowEmpty})
-	if errors.Is(err, fsstore.ErrNotStateDir) {
-		return usageErr("%v; pass --allow-empty if an empty state is intended", err)
-	}
+	routes, err := readState(ctx, env, *dir, *allowEmpty)
 	if err != nil {
 		return err
 	}
-	snap, err := src.Load()
-	if err != nil {
-		return err
-	}
-	var rows pgstore.Rows
+	var rows backend.ImportSet
 	var bad []string
-	for _, rr := range snap.Routes {
+	for _, rr := range routes {
 		for _, inv := range rr.Invalid {
 			bad = append(bad, inv.Detail())
 		}
@@ -193,13 +205,17 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 		}
 		return usageErr("import refuses: state directory %s holds no records, so %s (nothing was written; pass --allow-empty if that is intended)", *dir, what)
 	}
-	st, err := pgstore.Open(ctx, url, pgstore.Options{})
+	b, err := openDatabase(ctx, c, false)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer b.Close()
+	st, ok := b.(backend.Importer)
+	if !ok {
+		return usageErr("store %s cannot import records", b.Describe())
+	}
 	if *replace {
-		name, err := st.CurrentDatabase(ctx)
+		name, err := st.StoreName(ctx)
 		if err != nil {
 			return err
 		}
@@ -209,14 +225,42 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 	} else if *confirm != "" {
 		return usageErr("--confirm-database only makes sense with --replace")
 	}
-	if err := st.Import(ctx, rows, *replace); err != nil {
-		var ne *pgstore.NotEmptyError
-		if errors.As(err, &ne) {
-			return usageErr("%v", err)
-		}
+	if err := st.ImportRecords(ctx, rows, *replace); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stderr, "lanegate: imported %d target, %d target-id and %d provider-target record(s) into %s\n",
-		len(rows.Targets), len(rows.TargetIDs), len(rows.Providers), actions.RedactURL(url))
+		len(rows.Targets), len(rows.TargetIDs), len(rows.Providers), redact.RedactURL(c.Target))
+	return nil
+}
+
+// stateKind is the backend import reads: a Launchplane state directory.
+const stateKind = "filesystem"
+
+// readState reads every route of the state directory dir.
+func readState(ctx context.Context, env *Env, dir string, allowEmpty bool) ([]*store.RouteRecords, error) {
+	d, ok := registry.Lookup(stateKind)
+	if !ok {
+		return nil, runtimeErr("no %s backend is registered", stateKind)
+	}
+	c := registry.FromFlag(d, dir)
+	c.WorkDir, c.AllowEmpty = env.Dir, allowEmpty
+	src, err := registry.Open(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	var routes stateRoutes
+	if err := src.Scan(ctx, store.Scope{}, &routes); err != nil {
+		return nil, err
+	}
+	return routes, nil
+}
+
+// stateRoutes keeps every route a Scan visits.
+type stateRoutes []*store.RouteRecords
+
+func (c *stateRoutes) Bindings(store.Bindings) error { return nil }
+func (c *stateRoutes) Route(rr *store.RouteRecords) error {
+	*c = append(*c, rr)
 	return nil
 }

@@ -14,7 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	pgstore "github.com/lanegate/lanegate/internal/backend/pg"
+	"github.com/lanegate/lanegate/internal/backend"
 	"github.com/lanegate/lanegate/internal/evidence"
 	"github.com/lanegate/lanegate/internal/lanes"
 	"github.com/lanegate/lanegate/internal/probe"
@@ -42,33 +42,23 @@ func runEvidence(ctx context.Context, env *Env, args []string) error {
 // openEvidence opens lanegate's evidence storage for the chosen store. It
 // does not need Launchplane's tables: a role with only the evidence grants
 // can record and list.
-func openEvidence(ctx context.Context, env *Env, sf *storeFlags) (evidence.Store, func(), error) {
-	c, err := sf.chooseAndAnnounce(env)
+func openEvidence(ctx context.Context, env *Env, sf *storeFlags) (backend.EvidenceStore, func(), error) {
+	b, err := openBackend(ctx, env, sf, true)
 	if err != nil {
 		return nil, nil, err
 	}
-	if c.Kind == storePostgres {
-		if sf.statementTimeout <= 0 {
-			return nil, nil, usageErr("--statement-timeout must be positive")
-		}
-		conn, err := pgstore.Connect(ctx, c.dbURL, pgstore.Options{})
-		if err != nil {
-			return nil, nil, err
-		}
-		closeConn := func() { conn.Close(context.Background()) }
-		es, err := evidence.OpenPG(ctx, conn)
-		if err != nil {
-			closeConn()
-			return nil, nil, err
-		}
-		es.StatementTimeout = sf.statementTimeout
-		return es, closeConn, nil
+	closeStore := func() { b.Close() }
+	eb, ok := b.(backend.EvidenceBackend)
+	if !ok {
+		closeStore()
+		return nil, nil, runtimeErr("store %s keeps no evidence", b.Describe())
 	}
-	es, err := evidence.OpenFS(env.path(c.stateDir))
+	es, err := eb.Evidence(ctx)
 	if err != nil {
+		closeStore()
 		return nil, nil, err
 	}
-	return es, func() {}, nil
+	return es, closeStore, nil
 }
 
 // sourceFlags say which CI run observed the evidence. In Actions they

@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	fsstore "github.com/lanegate/lanegate/internal/backend/fs"
+	pgstore "github.com/lanegate/lanegate/internal/backend/pg"
 	"github.com/lanegate/lanegate/internal/backend/pg/pgtest"
 	"github.com/lanegate/lanegate/internal/evidence"
 	"github.com/lanegate/lanegate/internal/fixture"
@@ -66,7 +68,7 @@ func evNewFS(t *testing.T, lanesYAML string, routes []fixture.Route) evStore {
 		t.Fatal(err)
 	}
 	return evStore{name: "filesystem", dir: dir, args: []string{"--state-dir", "state"}, open: func(t *testing.T) evidence.Store {
-		st, err := evidence.OpenFS(state)
+		st, err := fsstore.OpenEvidence(state)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -93,7 +95,7 @@ func evNewPG(t *testing.T, lanesYAML string, routes []fixture.Route, migrate boo
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { conn.Close(context.Background()) })
-		st, err := evidence.OpenPG(ctx, conn)
+		st, err := pgstore.OpenEvidence(ctx, conn)
 		if err != nil {
 			t.Fatal(err)
 		}

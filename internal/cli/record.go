@@ -5,25 +5,27 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
-	"path/filepath"
 	"time"
 
+	"github.com/lanegate/lanegate/internal/actions"
 	"github.com/lanegate/lanegate/internal/audit"
-	fsstore "github.com/lanegate/lanegate/internal/backend/fs"
-	pgstore "github.com/lanegate/lanegate/internal/backend/pg"
+	"github.com/lanegate/lanegate/internal/backend"
 	"github.com/lanegate/lanegate/internal/evidence"
 	"github.com/lanegate/lanegate/internal/store"
 )
 
 // recordAudit stores a finished audit: the run with its full JSON report, and
-// one `audit` evidence record per declared lane. On Postgres both go in one
-// transaction; a read-only audit never gets here (--record is opt-in).
+// one `audit` evidence record per declared lane, through the store's
+// backend.AuditRecorder (on Postgres both go in one transaction). A
+// read-only audit never gets here (--record is opt-in).
 func recordAudit(ctx context.Context, env *Env, st store.Reader, res *auditResult, filter audit.Filter) error {
+	rec, ok := st.(backend.AuditRecorder)
+	if !ok {
+		return runtimeErr("store %s cannot record runs", st.Describe())
+	}
 	info := env.rt.RunInfo()
-	src := evidence.SourceFromRunInfo(info)
+	src := sourceFromRunInfo(info)
 	if src.RunID == "" && src.RunURL == "" {
 		src.RunID = localRunID()
 	}
@@ -33,7 +35,7 @@ func recordAudit(ctx context.Context, env *Env, st store.Reader, res *auditResul
 	var laneRecs []evidence.AuditLane
 	err := res.builder.EachLane(func(e audit.LaneEntry) error {
 		if e.Declared {
-			laneRecs = append(laneRecs, evidence.AuditLaneFromEntry(e))
+			laneRecs = append(laneRecs, auditLaneFromEntry(e))
 		}
 		return nil
 	})
@@ -48,46 +50,33 @@ func recordAudit(ctx context.Context, env *Env, st store.Reader, res *auditResul
 	if err := res.writeJSON(&report); err != nil {
 		return runtimeErr("%v", err)
 	}
-	switch s := st.(type) {
-	case *pgstore.Store:
-		tx, err := s.BeginRecord(ctx)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback(context.Background())
-		if err := s.CheckLanegateTables(ctx, tx, "lanegate_runs", "lanegate_evidence"); err != nil {
-			return err
-		}
-		id, err := s.InsertRun(ctx, tx, pgstore.Run{Kind: "audit", Status: res.totals.Status(), Scope: scopeText(filter),
-			GitSHA: info.SHA, RunURL: info.RunURL, RunID: src.RunID, RunAttempt: src.RunAttempt, Actor: actor(env, info),
-			Version: VersionString(), Report: json.RawMessage(report.Bytes())})
-		if err != nil {
-			return err
-		}
-		if _, err := evidence.AppendPG(ctx, tx, recs); err != nil {
-			return runtimeErr("record audit evidence: %v", err)
-		}
-		if err := tx.Commit(ctx); err != nil {
-			return runtimeErr("commit the audit record: %v", err)
-		}
-		fmt.Fprintf(env.Stderr, "lanegate: recorded audit run %d with evidence for %d lane(s)\n", id, len(recs))
-	case *fsstore.Store:
-		es, err := evidence.OpenFS(s.Dir)
-		if err != nil {
-			return err
-		}
-		path := filepath.Join(s.Dir, ".lanegate", "runs", "audit-"+src.RunID+"-"+src.RunAttempt+".json")
-		if err := writeFileAtomic(path, func(w io.Writer) error { _, err := w.Write(report.Bytes()); return err }); err != nil {
-			return err
-		}
-		if _, err := es.Append(ctx, recs); err != nil {
-			return runtimeErr("record audit evidence: %v", err)
-		}
-		fmt.Fprintf(env.Stderr, "lanegate: recorded audit in %s with evidence for %d lane(s)\n", path, len(recs))
-	default:
-		return runtimeErr("store %s cannot record runs", st.Describe())
+	where, err := rec.RecordAudit(ctx, backend.AuditRun{
+		Run: backend.RunInfo{Kind: "audit", Scope: scopeText(filter), Actor: actor(env, info), GitSHA: info.SHA,
+			RunURL: info.RunURL, RunID: src.RunID, RunAttempt: src.RunAttempt, Version: VersionString()},
+		Report: report.Bytes(), Evidence: recs, Status: res.totals.Status()})
+	if err != nil {
+		return err
 	}
+	fmt.Fprintf(env.Stderr, "lanegate: recorded %s with evidence for %d lane(s)\n", where, len(recs))
 	return nil
+}
+
+// sourceFromRunInfo turns the Actions provenance into an evidence Source.
+func sourceFromRunInfo(info actions.RunInfo) evidence.Source {
+	return evidence.Source{RunURL: info.RunURL, RunID: info.RunID, RunAttempt: info.RunAttempt, SHA: info.SHA, Actor: info.Actor}
+}
+
+// auditLaneFromEntry converts an audit lane entry. The entry lists each
+// status once, so Counts holds 1 per listed status.
+func auditLaneFromEntry(e audit.LaneEntry) evidence.AuditLane {
+	counts := map[string]int{}
+	for _, s := range e.Statuses {
+		counts[s]++
+	}
+	if len(counts) == 0 && e.WorstStatus != "" {
+		counts[e.WorstStatus] = 1
+	}
+	return evidence.AuditLane{Lane: e.Lane, WorstStatus: e.WorstStatus, Severity: e.Severity, Counts: counts}
 }
 
 func localRunID() string {

@@ -5,33 +5,59 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
-	"net/url"
 	"strings"
 	"time"
 
-	"github.com/lanegate/lanegate/internal/actions"
-	fsstore "github.com/lanegate/lanegate/internal/backend/fs"
-	pgstore "github.com/lanegate/lanegate/internal/backend/pg"
-	"github.com/lanegate/lanegate/internal/dsn"
+	"github.com/lanegate/lanegate/internal/backend"
+	"github.com/lanegate/lanegate/internal/backend/registry"
 	"github.com/lanegate/lanegate/internal/store"
 )
 
-// storeFlags choose the record store.
+// storeFlags choose the record store: one flag per registered backend
+// (--state-dir, --database-url, ...), plus the options every backend may
+// read.
 type storeFlags struct {
-	stateDir         string
-	databaseURL      string
+	targets          map[string]*string // by backend kind: the flag's value
 	statementTimeout time.Duration
 	allowEmpty       bool
 
 	announced bool // the chosen store was printed on stderr
 }
 
+// addStoreFlags registers one flag per backend of the registry, so a new
+// backend brings its flag to every command that reads a store.
 func addStoreFlags(fs *flag.FlagSet, s *storeFlags) {
-	fs.StringVar(&s.stateDir, "state-dir", "", "Launchplane filesystem state directory (or LAUNCHPLANE_STATE_DIR); cannot be combined with --database-url")
-	fs.StringVar(&s.databaseURL, "database-url", "", "Launchplane Postgres URL (or LANEGATE_DATABASE_URL, LAUNCHPLANE_DATABASE_URL); cannot be combined with --state-dir")
-	fs.DurationVar(&s.statementTimeout, "statement-timeout", pgstore.DefaultStatementTimeout, "Postgres statement timeout")
+	drivers := registry.Drivers()
+	s.targets = map[string]*string{}
+	for _, d := range drivers {
+		var others []string
+		for _, o := range drivers {
+			if o.Kind != d.Kind {
+				others = append(others, "--"+o.Flag)
+			}
+		}
+		usage := d.Usage
+		if len(d.Env) > 0 {
+			usage += " (or " + strings.Join(d.Env, ", ") + ")"
+		}
+		if len(others) > 0 {
+			usage += "; cannot be combined with " + strings.Join(others, ", ")
+		}
+		s.targets[d.Kind] = fs.String(d.Flag, "", usage)
+	}
+	fs.DurationVar(&s.statementTimeout, "statement-timeout", backend.DefaultStatementTimeout, "Postgres statement timeout")
 	fs.BoolVar(&s.allowEmpty, "allow-empty", false, "accept a state directory with none of Launchplane's record directories as an empty state")
+}
+
+// flagValues are the store flags as registry.Choose takes them.
+func (s *storeFlags) flagValues() map[string]string {
+	out := map[string]string{}
+	for k, v := range s.targets {
+		if v != nil {
+			out[k] = *v
+		}
+	}
+	return out
 }
 
 func flagWasSet(fs *flag.FlagSet, name string) bool {
@@ -44,160 +70,33 @@ func flagWasSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
-// Store kinds, as printed.
-const (
-	storePostgres   = "postgres"
-	storeFilesystem = "filesystem"
-)
-
-// storeChoice is the record store a command reads, and where that choice
-// came from. Kind, Name and Source are safe to print: Name is a directory
-// or host:port/database, never a URL with its password.
-type storeChoice struct {
-	Kind   string // storePostgres or storeFilesystem
-	Name   string
-	Source string // the flag or environment variable that chose it
-
-	dbURL    string
-	stateDir string
-}
-
-func (c storeChoice) String() string {
-	return fmt.Sprintf("%s %s (from %s)", c.Kind, c.Name, c.Source)
-}
-
 // errNoStore is choose's answer when nothing names a store.
-var errNoStore = usageErr("no record store chosen: pass --state-dir DIR or --database-url URL (or set LAUNCHPLANE_STATE_DIR / LANEGATE_DATABASE_URL)")
+var errNoStore = usageErr("%s", registry.NoStoreMessage())
 
-// choose applies the one precedence rule: an explicit flag always wins
-// over the environment; two flags naming stores, two environment
-// variables naming different stores, and no store at all are usage
-// errors. Nothing is guessed: a run reads exactly the store it names.
-func (s *storeFlags) choose(env *Env) (storeChoice, error) {
-	switch {
-	case s.databaseURL != "" && s.stateDir != "":
-		return storeChoice{}, usageErr("--state-dir and --database-url name two record stores: pass only one")
-	case s.databaseURL != "":
-		return postgresChoice(s.databaseURL, "--database-url"), nil
-	case s.stateDir != "":
-		return filesystemChoice(env, s.stateDir, "--state-dir"), nil
+// choose applies the one precedence rule (registry.Choose): an explicit
+// flag always wins over the environment; two flags naming stores, two
+// environment variables naming different stores, and no store at all are
+// usage errors. The Spec carries the options of the flags; its Kind, Name
+// and Source are safe to print, its Target is not.
+func (s *storeFlags) choose(env *Env) (backend.Spec, error) {
+	c, err := registry.Choose(s.flagValues(), env.Getenv)
+	if errors.Is(err, registry.ErrNoStore) {
+		return c, errNoStore
 	}
-	db, err := databaseURLFromEnv(env)
 	if err != nil {
-		return storeChoice{}, err
+		return c, usageErr("%v", err)
 	}
-	dir := env.Getenv("LAUNCHPLANE_STATE_DIR")
-	switch {
-	case db.dbURL != "" && dir != "":
-		return storeChoice{}, usageErr("%s and LAUNCHPLANE_STATE_DIR name two record stores: pass --database-url or --state-dir to pick one, or unset one of them", db.Source)
-	case db.dbURL != "":
-		return db, nil
-	case dir != "":
-		return filesystemChoice(env, dir, "LAUNCHPLANE_STATE_DIR"), nil
-	}
-	return storeChoice{}, errNoStore
-}
-
-// databaseURLFromEnv reads the two database URL variables. Set to
-// different values they are an error, not a priority list: a stale
-// variable must not silently pick the wrong database.
-func databaseURLFromEnv(env *Env) (storeChoice, error) {
-	lg, lp := env.Getenv("LANEGATE_DATABASE_URL"), env.Getenv("LAUNCHPLANE_DATABASE_URL")
-	switch {
-	case lg != "" && lp != "" && lg != lp:
-		return storeChoice{}, usageErr("LANEGATE_DATABASE_URL and LAUNCHPLANE_DATABASE_URL name different databases (%s, %s): unset one, or pass --database-url",
-			databaseName(lg), databaseName(lp))
-	case lg != "":
-		return postgresChoice(lg, "LANEGATE_DATABASE_URL"), nil
-	case lp != "":
-		return postgresChoice(lp, "LAUNCHPLANE_DATABASE_URL"), nil
-	}
-	return storeChoice{}, nil
-}
-
-func postgresChoice(u, source string) storeChoice {
-	return storeChoice{Kind: storePostgres, Name: databaseName(u), Source: source, dbURL: u}
-}
-
-func filesystemChoice(env *Env, dir, source string) storeChoice {
-	return storeChoice{Kind: storeFilesystem, Name: env.path(dir), Source: source, stateDir: dir}
-}
-
-// databaseName is host:port/database for a Postgres URL or libpq
-// key=value string, built from those three parts only so no credential can
-// leak into it.
-func databaseName(u string) string {
-	u = strings.TrimSpace(u)
-	var host, port, db string
-	if strings.Contains(u, "://") {
-		p, err := url.Parse(u)
-		if err != nil {
-			return actions.UnparsableDatabaseURL
-		}
-		host, port, db = p.Hostname(), p.Port(), strings.TrimPrefix(p.Path, "/")
-		if h := p.Query().Get("host"); host == "" && h != "" {
-			host = h
-		}
-		if v := p.Query().Get("port"); port == "" && v != "" {
-			port = v
-		}
-		if v := p.Query().Get("dbname"); db == "" && v != "" {
-			db = v
-		}
-	} else {
-		for _, field := range strings.Fields(u) {
-			k, v, ok := strings.Cut(field, "=")
-			if !ok || strings.ContainsAny(v, `'\`) {
-				// Quoted values need a real libpq parser; show nothing
-				// rather than something wrong.
-				if k == "host" || k == "port" || k == "dbname" {
-					return actions.UnparsableDatabaseURL
-				}
-				continue
-			}
-			switch k {
-			case "host":
-				host = v
-			case "port":
-				port = v
-			case "dbname":
-				db = v
-			}
-		}
-	}
-	// A string that is half URL, half keyword/value ("postgres://h/d
-	// password=x") puts the rest into the path: never print a part that
-	// holds white space or an '@', nor any candidate password (below).
-	if strings.ContainsAny(host+port+db, "@ \t\r\n") {
-		return actions.UnparsableDatabaseURL
-	}
-	if host == "" {
-		host = "(default host)"
-	}
-	if port == "" {
-		port = "5432"
-	}
-	if db == "" {
-		db = "(default database)"
-	}
-	var name string
-	if strings.HasPrefix(host, "/") {
-		// A Unix socket directory: host:port would read as a path.
-		name = host + " port " + port + "/" + db
-	} else {
-		name = net.JoinHostPort(host, port) + "/" + db
-	}
-	for _, p := range dsn.Parse(u).Passwords {
-		if p.Value != "" && (strings.Contains(name, p.Value) || (p.Written != "" && strings.Contains(name, p.Written))) {
-			return actions.UnparsableDatabaseURL
-		}
-	}
-	return name
+	c.WorkDir = env.Dir
+	c.StatementTimeout = s.statementTimeout
+	c.AllowEmpty = s.allowEmpty
+	c.Getenv = env.Getenv
+	c.Notice = func(msg string) { fmt.Fprintf(env.Stderr, "lanegate: note: %s\n", msg) }
+	return c, nil
 }
 
 // announce prints the chosen store once per command, so a reader of the
 // log knows what was read before anything else happens.
-func (s *storeFlags) announce(env *Env, c storeChoice) {
+func (s *storeFlags) announce(env *Env, c backend.Spec) {
 	if s.announced {
 		return
 	}
@@ -206,7 +105,7 @@ func (s *storeFlags) announce(env *Env, c storeChoice) {
 }
 
 // chooseAndAnnounce is choose followed by announce.
-func (s *storeFlags) chooseAndAnnounce(env *Env) (storeChoice, error) {
+func (s *storeFlags) chooseAndAnnounce(env *Env) (backend.Spec, error) {
 	c, err := s.choose(env)
 	if err != nil {
 		return c, err
@@ -215,11 +114,11 @@ func (s *storeFlags) chooseAndAnnounce(env *Env) (storeChoice, error) {
 	return c, nil
 }
 
-// resolve reports the chosen store's URL or directory, for callers that
-// only ask whether a store was named. When the choice itself is an error
-// it returns what was given, so the caller goes on to open the store and
-// reports that error.
-func (s *storeFlags) resolve(env *Env) (dbURL, stateDir string) {
+// resolve says whether a store was named, for callers that only ask that:
+// both results are "" when none was, the chosen store's target and source
+// when one was, and "(ambiguous)" when the choice itself is an error (so
+// the caller goes on to open the store and reports that error).
+func (s *storeFlags) resolve(env *Env) (target, source string) {
 	c, err := s.choose(env)
 	switch {
 	case err == errNoStore:
@@ -227,39 +126,25 @@ func (s *storeFlags) resolve(env *Env) (dbURL, stateDir string) {
 	case err != nil:
 		return "(ambiguous)", "(ambiguous)"
 	}
-	return c.dbURL, c.stateDir
+	return c.Target, c.Source
 }
 
+// openStore opens the chosen store for reading Launchplane's records.
 func openStore(ctx context.Context, env *Env, s *storeFlags) (store.Reader, error) {
+	b, err := openBackend(ctx, env, s, false)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// openBackend chooses, announces and opens the store. skipRecordCheck
+// opens it for lanegate's own data only (see backend.Spec).
+func openBackend(ctx context.Context, env *Env, s *storeFlags, skipRecordCheck bool) (backend.Backend, error) {
 	c, err := s.chooseAndAnnounce(env)
 	if err != nil {
 		return nil, err
 	}
-	if c.Kind == storePostgres {
-		st, err := openPostgres(ctx, env, c.dbURL, s.statementTimeout)
-		if err != nil {
-			return nil, err
-		}
-		return st, nil
-	}
-	st, err := fsstore.OpenWith(env.path(c.stateDir), fsstore.Options{AllowEmpty: s.allowEmpty})
-	if errors.Is(err, fsstore.ErrNotStateDir) {
-		return nil, usageErr("%v; pass --allow-empty if an empty state is intended", err)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return st, nil
-}
-
-func openPostgres(ctx context.Context, env *Env, url string, timeout time.Duration) (*pgstore.Store, error) {
-	if timeout <= 0 {
-		return nil, usageErr("--statement-timeout must be positive")
-	}
-	st, err := pgstore.Open(ctx, url, pgstore.Options{StatementTimeout: timeout,
-		Notice: func(msg string) { fmt.Fprintf(env.Stderr, "lanegate: note: %s\n", msg) }})
-	if err != nil {
-		return nil, err
-	}
-	return st, nil
+	c.SkipRecordCheck = skipRecordCheck
+	return registry.Open(ctx, c)
 }

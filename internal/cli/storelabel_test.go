@@ -12,15 +12,15 @@ func TestStoreLabel(t *testing.T) {
 		env      map[string]string
 		kind, nm string
 	}{
-		{"state dir flag", storeFlags{stateDir: "state"}, nil, "filesystem", "state"},
-		{"state dir env", storeFlags{}, map[string]string{"LAUNCHPLANE_STATE_DIR": "/srv/lp"}, "filesystem", "/srv/lp"},
-		{"url flag", storeFlags{databaseURL: "postgres://lp:s3cret-pw@db.internal:6432/launchplane?sslmode=require"}, nil,
+		{"state dir flag", flagsOf("state-dir", "state"), nil, "filesystem", "state"},
+		{"state dir env", flagsOf(), map[string]string{"LAUNCHPLANE_STATE_DIR": "/srv/lp"}, "filesystem", "/srv/lp"},
+		{"url flag", flagsOf("database-url", "postgres://lp:s3cret-pw@db.internal:6432/launchplane?sslmode=require"), nil,
 			"postgres", "db.internal:6432/launchplane"},
-		{"env url, default port", storeFlags{}, map[string]string{"LANEGATE_DATABASE_URL": "postgresql://u:pw@db/lp"}, "postgres", "db:5432/lp"},
-		{"ipv6", storeFlags{databaseURL: "postgres://u:pw@[::1]:5433/x"}, nil, "postgres", "[::1]:5433/x"},
-		{"key value", storeFlags{databaseURL: "host=db port=5433 dbname=lp user=u password=s3cret-pw"}, nil, "postgres", "db:5433/lp"},
-		{"two stores name none", storeFlags{stateDir: "state", databaseURL: "postgres://u:s3cret-pw@db/x"}, nil, "unknown", "(no store chosen)"},
-		{"unparsable", storeFlags{databaseURL: "postgres://u:s3cret-pw@db:port/x"}, nil, "postgres", "(unparsable database URL)"},
+		{"env url, default port", flagsOf(), map[string]string{"LANEGATE_DATABASE_URL": "postgresql://u:pw@db/lp"}, "postgres", "db:5432/lp"},
+		{"ipv6", flagsOf("database-url", "postgres://u:pw@[::1]:5433/x"), nil, "postgres", "[::1]:5433/x"},
+		{"key value", flagsOf("database-url", "host=db port=5433 dbname=lp user=u password=s3cret-pw"), nil, "postgres", "db:5433/lp"},
+		{"two stores name none", flagsOf("state-dir", "state", "database-url", "postgres://u:s3cret-pw@db/x"), nil, "unknown", "(no store chosen)"},
+		{"unparsable", flagsOf("database-url", "postgres://u:s3cret-pw@db:port/x"), nil, "postgres", "(unparsable database URL)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := &Env{Getenv: func(k string) string { return tc.env[k] }}
@@ -34,6 +34,8 @@ func TestStoreLabel(t *testing.T) {
 		})
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // FuzzStoreLabelName: whatever the URL, the store name in a report never
 // carries its password.
@@ -52,7 +54,7 @@ func FuzzStoreLabelName(f *testing.F) {
 			"host=db password=" + pass + " " + raw,
 		} {
 			env := &Env{Getenv: func(string) string { return "" }}
-			if name := storeLabel(env, &storeFlags{databaseURL: u}).Name; strings.Contains(name, pass) {
+			if name := storeLabel(env, ptr(flagsOf("database-url", u))).Name; strings.Contains(name, pass) {
 				t.Fatalf("store name for %q = %q leaks the password", u, name)
 			}
 		}

@@ -6,11 +6,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/lanegate/lanegate/internal/audit"
 )
 
-// AuditLane is one lane's audit outcome as audit evidence records it.
+// AuditLane is one lane's audit outcome as audit evidence records it (the
+// command layer builds it from an audit lane entry).
 type AuditLane struct {
 	Lane        string         // "context/instance"
 	WorstStatus string         // the lane's worst finding status
@@ -18,19 +17,11 @@ type AuditLane struct {
 	Counts      map[string]int // findings per status
 }
 
-// AuditLaneFromEntry converts an audit lane entry. The entry lists each
-// status once, so Counts holds 1 per listed status; callers that counted
-// the lane's findings themselves can overwrite Counts.
-func AuditLaneFromEntry(e audit.LaneEntry) AuditLane {
-	counts := map[string]int{}
-	for _, s := range e.Statuses {
-		counts[s]++
-	}
-	if len(counts) == 0 && e.WorstStatus != "" {
-		counts[e.WorstStatus] = 1
-	}
-	return AuditLane{Lane: e.Lane, WorstStatus: e.WorstStatus, Severity: e.Severity, Counts: counts}
-}
+// AuditSeverityBlocked is audit.SeverityBlocked, the severity whose lanes
+// fail their audit evidence. evidence does not import audit for it: the
+// command layer, which converts audit lane entries (and imports both),
+// pins the two equal in a test.
+const AuditSeverityBlocked = "blocked"
 
 // AuditRecords turns audited lanes into audit evidence observed at now: one
 // record per lane, passed unless the lane's severity is blocked, with
@@ -44,7 +35,7 @@ func AuditRecords(entries []AuditLane, src Source, now time.Time) ([]Record, err
 		r := Record{
 			Lane:       e.Lane,
 			Kind:       KindAudit,
-			Passed:     e.Severity != audit.SeverityBlocked,
+			Passed:     e.Severity != AuditSeverityBlocked,
 			ObservedAt: now,
 			Source:     src,
 			Detail: map[string]string{

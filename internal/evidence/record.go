@@ -24,7 +24,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/lanegate/lanegate/internal/actions"
 	"github.com/lanegate/lanegate/internal/lanes"
 )
 
@@ -75,11 +74,6 @@ type Source struct {
 	RunAttempt string `json:"run_attempt"`
 	SHA        string `json:"sha"`
 	Actor      string `json:"actor"`
-}
-
-// SourceFromRunInfo turns the Actions provenance into a Source.
-func SourceFromRunInfo(info actions.RunInfo) Source {
-	return Source{RunURL: info.RunURL, RunID: info.RunID, RunAttempt: info.RunAttempt, SHA: info.SHA, Actor: info.Actor}
 }
 
 // Record is one piece of lane evidence.

@@ -6,9 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/lanegate/lanegate/internal/actions"
-	"github.com/lanegate/lanegate/internal/audit"
 )
 
 var t0 = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
@@ -57,14 +54,6 @@ func TestNormalizeSource(t *testing.T) {
 				t.Fatalf("got id %q attempt %q, want %q %q", got.RunID, got.RunAttempt, tc.wantID, tc.wantAtt)
 			}
 		})
-	}
-}
-
-func TestSourceFromRunInfo(t *testing.T) {
-	got := SourceFromRunInfo(actions.RunInfo{SHA: "abc1234", RunURL: "https://github.com/o/r/actions/runs/5", RunID: "5", RunAttempt: "1", Actor: "me"})
-	want := Source{RunURL: "https://github.com/o/r/actions/runs/5", RunID: "5", RunAttempt: "1", SHA: "abc1234", Actor: "me"}
-	if got != want {
-		t.Fatalf("got %+v, want %+v", got, want)
 	}
 }
 
@@ -176,9 +165,9 @@ func TestTruncate(t *testing.T) {
 
 func TestAuditRecords(t *testing.T) {
 	entries := []AuditLane{
-		AuditLaneFromEntry(audit.LaneEntry{Lane: "a/x", Context: "a", Instance: "x", WorstStatus: "complete", Severity: "ok", Statuses: []string{"complete"}}),
+		{Lane: "a/x", WorstStatus: "complete", Severity: "ok", Counts: map[string]int{"complete": 1}},
 		{Lane: "b/y", WorstStatus: "category_mismatch", Severity: "blocked", Counts: map[string]int{"display_name_mismatch": 1, "category_mismatch": 2}},
-		AuditLaneFromEntry(audit.LaneEntry{Lane: "c/z", WorstStatus: "future_provider", Severity: "warning", Statuses: []string{"future_provider"}}),
+		{Lane: "c/z", WorstStatus: "future_provider", Severity: "warning", Counts: map[string]int{"future_provider": 1}},
 	}
 	src := Source{RunURL: "https://github.com/o/r/actions/runs/10/attempts/2", SHA: "abcdef0", Actor: "ci"}
 	recs, err := AuditRecords(entries, src, t0)

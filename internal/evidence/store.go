@@ -8,7 +8,9 @@ import (
 	"time"
 )
 
-// Store appends and lists evidence. *FSStore and *PGStore implement it.
+// Store appends and lists evidence: the method set of backend.EvidenceStore,
+// which the Postgres and filesystem backends implement (internal/backend/pg,
+// internal/backend/fs).
 type Store interface {
 	// Describe names the store for logs.
 	Describe() string
@@ -38,7 +40,9 @@ type Query struct {
 	Limit int       // at most this many records per (lane, kind), newest first
 }
 
-func (q Query) matches(r *Record) bool {
+// Matches reports whether r is selected by q's lanes, kinds and Since (Limit
+// is applied to a sorted list by LimitPerGroup).
+func (q Query) Matches(r *Record) bool {
 	if len(q.Lanes) > 0 && !slices.Contains(q.Lanes, r.Lane) {
 		return false
 	}
@@ -83,9 +87,9 @@ func kindIndex(k string) int {
 // Sort sorts records in Compare order.
 func Sort(recs []Record) { slices.SortStableFunc(recs, Compare) }
 
-// limitPerGroup keeps the first n records of each (lane, kind) of a sorted
+// LimitPerGroup keeps the first n records of each (lane, kind) of a sorted
 // slice; n <= 0 keeps everything.
-func limitPerGroup(recs []Record, n int) []Record {
+func LimitPerGroup(recs []Record, n int) []Record {
 	if n <= 0 {
 		return recs
 	}
@@ -146,10 +150,15 @@ func (ix Index) Kinds(lane string) []string {
 	return out
 }
 
+// Lister lists evidence records; every Store is one.
+type Lister interface {
+	List(ctx context.Context, q Query) ([]Record, error)
+}
+
 // Latest is the query the gate, the evidence comment and `lanegate evidence
 // list` share: the records matching q grouped by lane and kind, newest first
 // (at most q.Limit per lane and kind when set).
-func Latest(ctx context.Context, st Store, q Query) (Index, error) {
+func Latest(ctx context.Context, st Lister, q Query) (Index, error) {
 	recs, err := st.List(ctx, q)
 	if err != nil {
 		return nil, err
@@ -157,9 +166,9 @@ func Latest(ctx context.Context, st Store, q Query) (Index, error) {
 	return NewIndex(recs), nil
 }
 
-// dedupe validates and normalises a batch, keeping the first record of each
-// key; index[i] says which kept record input i maps to.
-func dedupe(recs []Record) (kept []Record, index []int, err error) {
+// Dedupe validates and normalises a batch for a store's Append, keeping the
+// first record of each key; index[i] says which kept record input i maps to.
+func Dedupe(recs []Record) (kept []Record, index []int, err error) {
 	pos := map[Key]int{}
 	index = make([]int, len(recs))
 	for i, r := range recs {

@@ -3,6 +3,7 @@ package pg
 import (
 	"errors"
 	"fmt"
+	"github.com/lanegate/lanegate/internal/backend"
 	"net"
 	neturl "net/url"
 	"strconv"
@@ -11,8 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/lanegate/lanegate/internal/actions"
 	"github.com/lanegate/lanegate/internal/dsn"
+	"github.com/lanegate/lanegate/internal/redact"
 	"github.com/lanegate/lanegate/internal/store"
 )
 
@@ -28,14 +29,10 @@ import (
 // percent-encoded: the usual reason such a URL fails to parse.
 const escapeHint = "; percent-encode special characters in the password (@ as %40, : as %3A, / as %2F, ? as %3F, # as %23, % as %25)"
 
-// ParseError is a connection string that cannot be parsed: a
-// configuration mistake (exit 2), unlike a database that cannot be reached
-// (a plain store.Error, exit 3). It is still a store.Error for callers that
-// only ask whether the store failed.
-type ParseError struct{ Err *store.Error }
-
-func (e *ParseError) Error() string { return e.Err.Error() }
-func (e *ParseError) Unwrap() error { return e.Err }
+// A connection string that cannot be parsed is a configuration mistake: a
+// *backend.ConfigError (exit 2), unlike a database that cannot be reached (a
+// plain store.Error, exit 3). It wraps a store.Error for callers that only
+// ask whether the store failed.
 
 // parseError describes a connection string pgx could not parse.
 func parseError(url string, err error) error {
@@ -51,7 +48,7 @@ func parseError(url string, err error) error {
 	if c.URL && c.PasswordNeedsEscaping {
 		msg += escapeHint
 	}
-	return &ParseError{store.Errorf(nil, "%s", actions.ScrubDatabaseSecrets(msg, url))}
+	return &backend.ConfigError{Err: store.Errorf(nil, "%s", redact.ScrubDatabaseSecrets(msg, url))}
 }
 
 // parseReason is pgx's reason for refusing a connection string, without
@@ -165,7 +162,7 @@ func connectError(url string, cfg *pgx.ConnConfig, err error) error {
 		default:
 			msg = fmt.Sprintf("cannot connect to Postgres at %s: %s (SQLSTATE %s)", full, pgErr.Message, pgErr.Code)
 		}
-		return store.Errorf(nil, "%s", actions.ScrubDatabaseSecrets(msg, url))
+		return store.Errorf(nil, "%s", redact.ScrubDatabaseSecrets(msg, url))
 	}
 	var netErr net.Error
 	reason := connectReason(err)
@@ -175,7 +172,7 @@ func connectError(url string, cfg *pgx.ConnConfig, err error) error {
 		reason = "connection refused (is the server running?)"
 	}
 	msg = fmt.Sprintf("cannot connect to Postgres at %s: %s", full, reason)
-	return store.Errorf(nil, "%s", actions.ScrubDatabaseSecrets(msg, url))
+	return store.Errorf(nil, "%s", redact.ScrubDatabaseSecrets(msg, url))
 }
 
 // connectReason is the driver's reason without its "failed to connect to

@@ -8,7 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/lanegate/lanegate/internal/actions"
+	"github.com/lanegate/lanegate/internal/redact"
 	"github.com/lanegate/lanegate/internal/store"
 )
 
@@ -87,7 +87,7 @@ func messages(t testing.TB, url string) (connect, scrubbedPgx string) {
 		t.Fatalf("Connect(%q): %v (%T) is not a *store.Error", url, err, err)
 	}
 	if _, perr := pgx.ParseConfig(url); perr != nil {
-		scrubbedPgx = actions.ScrubDatabaseSecrets(perr.Error(), url)
+		scrubbedPgx = redact.ScrubDatabaseSecrets(perr.Error(), url)
 	}
 	return err.Error(), scrubbedPgx
 }

@@ -3,6 +3,7 @@ package pg
 import (
 	"context"
 	"fmt"
+	"github.com/lanegate/lanegate/internal/backend"
 
 	"github.com/jackc/pgx/v5"
 
@@ -119,12 +120,9 @@ func ProviderRowValues(p *record.ProviderTarget) []any {
 }
 
 // ExportRecord is one row read back for export: its route (from the promoted
-// columns, which is where Launchplane looks it up) and its raw payload.
-type ExportRecord struct {
-	Kind    record.Kind
-	Route   store.Route
-	Payload any // decoded JSON tree
-}
+// columns, which is where Launchplane looks it up) and its raw payload (a
+// decoded JSON tree).
+type ExportRecord = backend.ExportRecord
 
 // Export streams every row of the three tables in route order, inside one
 // read-only snapshot.

@@ -1,4 +1,4 @@
-// Package pgstore reads Launchplane's records from its Postgres tables. The
+// Package pg reads Launchplane's records from its Postgres tables. The
 // full record is the JSONB payload; the promoted columns are used to join,
 // filter and order, and a row whose columns disagree with its payload is an
 // invalid record. Reads run in one READ ONLY, REPEATABLE READ transaction that
@@ -14,8 +14,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/lanegate/lanegate/internal/actions"
+	"github.com/lanegate/lanegate/internal/backend"
 	"github.com/lanegate/lanegate/internal/record"
+	"github.com/lanegate/lanegate/internal/redact"
 	"github.com/lanegate/lanegate/internal/store"
 )
 
@@ -25,7 +26,7 @@ const BundleLockName = "launchplane:product-authority-bundle"
 // DefaultStatementTimeout bounds every statement lanegate runs. The audit's
 // statement lasts until every row has been streamed to lanegate, so the
 // bound covers a whole large audit, not just the server's work.
-const DefaultStatementTimeout = 10 * time.Minute
+const DefaultStatementTimeout = backend.DefaultStatementTimeout
 
 // Options tune a connection.
 type Options struct {
@@ -92,7 +93,7 @@ func Connect(ctx context.Context, url string, opt Options) (*pgx.Conn, error) {
 }
 
 // Describe names the store with the password masked.
-func (s *Store) Describe() string { return "postgres " + actions.RedactURL(s.url) }
+func (s *Store) Describe() string { return "postgres " + redact.RedactURL(s.url) }
 
 // Close closes the connection.
 func (s *Store) Close() error { return s.Conn.Close(context.Background()) }
@@ -145,7 +146,7 @@ func (s *Store) queryError(what string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	return store.Errorf(nil, "%s: %s", what, actions.ScrubDatabaseSecrets(err.Error(), s.url))
+	return store.Errorf(nil, "%s: %s", what, redact.ScrubDatabaseSecrets(err.Error(), s.url))
 }
 
 // BeginRead starts the read-only snapshot every audit and dry run uses.

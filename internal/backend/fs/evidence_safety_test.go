@@ -1,4 +1,4 @@
-package evidence
+package fs
 
 import (
 	"context"
@@ -8,13 +8,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lanegate/lanegate/internal/evidence"
 )
 
 // Evidence writes never go through a linked directory: a planted
 // .lanegate/evidence -> elsewhere link is refused and nothing is written
 // outside the state.
 func TestFSAppendRefusesLinkedDirectories(t *testing.T) {
-	for _, link := range []string{".lanegate", FSDir} {
+	for _, link := range []string{".lanegate", EvidenceDir} {
 		t.Run(link, func(t *testing.T) {
 			dir := t.TempDir()
 			outside := t.TempDir()
@@ -25,17 +27,17 @@ func TestFSAppendRefusesLinkedDirectories(t *testing.T) {
 			if err := os.Symlink(outside, p); err != nil {
 				t.Fatal(err)
 			}
-			st, err := OpenFS(dir)
+			st, err := OpenEvidence(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := st.Append(context.Background(), []Record{rec("a/x", KindDeploy, true, t0, "1")}); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+			if _, err := st.Append(context.Background(), []evidence.Record{rec("a/x", evidence.KindDeploy, true, t0, "1")}); err == nil || !strings.Contains(err.Error(), "symbolic link") {
 				t.Errorf("Append through a link: %v", err)
 			}
 			if entries, _ := os.ReadDir(outside); len(entries) != 0 {
 				t.Errorf("evidence written outside the state: %v", entries)
 			}
-			if _, err := st.List(context.Background(), Query{}); err == nil {
+			if _, err := st.List(context.Background(), evidence.Query{}); err == nil {
 				t.Errorf("List through a link succeeded")
 			}
 		})
@@ -47,8 +49,8 @@ func TestFSListRefusesNonRegularFiles(t *testing.T) {
 	for _, kind := range []string{"symlink", "fifo"} {
 		t.Run(kind, func(t *testing.T) {
 			ts := newFSStore(t)
-			st := ts.st.(*FSStore)
-			res, err := st.Append(context.Background(), []Record{rec("a/x", KindHealth, true, t0, "1")})
+			st := ts.Store.(*EvidenceStore)
+			res, err := st.Append(context.Background(), []evidence.Record{rec("a/x", evidence.KindHealth, true, t0, "1")})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -65,7 +67,7 @@ func TestFSListRefusesNonRegularFiles(t *testing.T) {
 				t.Fatalf("mkfifo: %v", err)
 			}
 			done := make(chan error, 1)
-			go func() { _, err := st.List(context.Background(), Query{}); done <- err }()
+			go func() { _, err := st.List(context.Background(), evidence.Query{}); done <- err }()
 			select {
 			case err := <-done:
 				if err == nil || !strings.Contains(err.Error(), "not a regular file") {

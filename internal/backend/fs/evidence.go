@@ -1,4 +1,4 @@
-package evidence
+package fs
 
 import (
 	"bytes"
@@ -13,15 +13,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lanegate/lanegate/internal/evidence"
 	"github.com/lanegate/lanegate/internal/safeio"
 	"github.com/lanegate/lanegate/internal/store"
 )
 
-// FSDir is where evidence lives inside a Launchplane state directory:
+// EvidenceDir is where evidence lives inside a Launchplane state directory:
 // lanegate's own dot-directory, which Launchplane's record globs never read.
-const FSDir = ".lanegate/evidence"
+const EvidenceDir = ".lanegate/evidence"
 
-// FSStore keeps evidence as one JSON file per record:
+// EvidenceStore keeps evidence as one JSON file per record:
 //
 //	<state>/.lanegate/evidence/<lane dir>/<kind>/<run file>.json
 //
@@ -30,15 +31,15 @@ const FSDir = ".lanegate/evidence"
 // written to a temporary name and then hard-linked into place, which fails
 // if the name exists: appends are atomic and the first writer of a key wins,
 // across processes, without locks.
-type FSStore struct {
+type EvidenceStore struct {
 	StateDir string
 	now      func() time.Time
 }
 
-// OpenFS opens the evidence store of a Launchplane state directory. The
+// OpenEvidence opens the evidence store of a Launchplane state directory. The
 // state directory must exist (a mistyped path must not silently start a new
 // state); the evidence directory is created on first write.
-func OpenFS(stateDir string) (*FSStore, error) {
+func OpenEvidence(stateDir string) (*EvidenceStore, error) {
 	fi, err := os.Stat(stateDir)
 	if err != nil {
 		return nil, store.Errorf(err, "cannot open state directory %s", stateDir)
@@ -46,15 +47,17 @@ func OpenFS(stateDir string) (*FSStore, error) {
 	if !fi.IsDir() {
 		return nil, store.Errorf(nil, "state directory %s is not a directory", stateDir)
 	}
-	return &FSStore{StateDir: stateDir, now: time.Now}, nil
+	return &EvidenceStore{StateDir: stateDir, now: time.Now}, nil
 }
 
 // Describe names the store for logs.
-func (s *FSStore) Describe() string {
-	return "filesystem evidence " + filepath.Join(s.StateDir, filepath.FromSlash(FSDir))
+func (s *EvidenceStore) Describe() string {
+	return "filesystem evidence " + filepath.Join(s.StateDir, filepath.FromSlash(EvidenceDir))
 }
 
-func (s *FSStore) root() string { return filepath.Join(s.StateDir, filepath.FromSlash(FSDir)) }
+func (s *EvidenceStore) root() string {
+	return filepath.Join(s.StateDir, filepath.FromSlash(EvidenceDir))
+}
 
 // safeName keeps [A-Za-z0-9._-], replaces everything else with "_", caps the
 // length and appends a hash of the raw parts so distinct inputs never share
@@ -84,7 +87,7 @@ func safeName(limit int, parts ...string) string {
 
 func laneDirName(lane string) string { return safeName(80, lane) }
 
-func (s *FSStore) path(k Key) string {
+func (s *EvidenceStore) path(k evidence.Key) string {
 	return filepath.Join(s.root(), laneDirName(k.Lane), k.Kind, safeName(80, k.RunID, k.RunAttempt)+".json")
 }
 
@@ -104,7 +107,7 @@ type fileRecord struct {
 	RecordedAt string            `json:"recorded_at"`
 }
 
-func encodeFile(r Record) ([]byte, error) {
+func encodeFile(r evidence.Record) ([]byte, error) {
 	fr := fileRecord{Lane: r.Lane, Kind: r.Kind, Passed: r.Passed, ObservedAt: r.ObservedAt.Format(time.RFC3339Nano),
 		RunURL: r.RunURL, RunID: r.RunID, RunAttempt: r.RunAttempt, SHA: r.SHA, Actor: r.Actor,
 		TraceID: r.TraceID, Detail: r.Detail, RecordedAt: r.RecordedAt.Format(time.RFC3339Nano)}
@@ -118,23 +121,23 @@ func encodeFile(r Record) ([]byte, error) {
 	return append(data, '\n'), nil
 }
 
-func decodeFile(data []byte) (Record, error) {
+func decodeFile(data []byte) (evidence.Record, error) {
 	var fr fileRecord
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&fr); err != nil {
-		return Record{}, err
+		return evidence.Record{}, err
 	}
 	obs, err := time.Parse(time.RFC3339Nano, fr.ObservedAt)
 	if err != nil {
-		return Record{}, fmt.Errorf("observed_at: %w", err)
+		return evidence.Record{}, fmt.Errorf("observed_at: %w", err)
 	}
 	rec, err := time.Parse(time.RFC3339Nano, fr.RecordedAt)
 	if err != nil {
-		return Record{}, fmt.Errorf("recorded_at: %w", err)
+		return evidence.Record{}, fmt.Errorf("recorded_at: %w", err)
 	}
-	r := Record{Lane: fr.Lane, Kind: fr.Kind, Passed: fr.Passed, ObservedAt: obs.UTC(),
-		Source:  Source{RunURL: fr.RunURL, RunID: fr.RunID, RunAttempt: fr.RunAttempt, SHA: fr.SHA, Actor: fr.Actor},
+	r := evidence.Record{Lane: fr.Lane, Kind: fr.Kind, Passed: fr.Passed, ObservedAt: obs.UTC(),
+		Source:  evidence.Source{RunURL: fr.RunURL, RunID: fr.RunID, RunAttempt: fr.RunAttempt, SHA: fr.SHA, Actor: fr.Actor},
 		TraceID: fr.TraceID, Detail: fr.Detail, RecordedAt: rec.UTC()}
 	if r.Detail == nil {
 		r.Detail = map[string]string{}
@@ -142,13 +145,13 @@ func decodeFile(data []byte) (Record, error) {
 	return r, nil
 }
 
-// Append implements Store.
-func (s *FSStore) Append(ctx context.Context, recs []Record) ([]AppendResult, error) {
-	kept, index, err := dedupe(recs)
+// Append implements backend.EvidenceStore.
+func (s *EvidenceStore) Append(ctx context.Context, recs []evidence.Record) ([]evidence.AppendResult, error) {
+	kept, index, err := evidence.Dedupe(recs)
 	if err != nil {
 		return nil, err
 	}
-	stored := make([]AppendResult, len(kept))
+	stored := make([]evidence.AppendResult, len(kept))
 	for i, r := range kept {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -160,7 +163,7 @@ func (s *FSStore) Append(ctx context.Context, recs []Record) ([]AppendResult, er
 		}
 		stored[i] = res
 	}
-	out := make([]AppendResult, len(recs))
+	out := make([]evidence.AppendResult, len(recs))
 	first := map[int]bool{}
 	for i, j := range index {
 		out[i] = stored[j]
@@ -172,37 +175,37 @@ func (s *FSStore) Append(ctx context.Context, recs []Record) ([]AppendResult, er
 	return out, nil
 }
 
-func (s *FSStore) appendOne(r Record) (AppendResult, error) {
+func (s *EvidenceStore) appendOne(r evidence.Record) (evidence.AppendResult, error) {
 	final := s.path(r.Key())
 	dir := filepath.Dir(final)
 	if existing, err := s.readFile(final, r.Key()); err == nil {
-		return AppendResult{Record: existing}, nil
+		return evidence.AppendResult{Record: existing}, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return AppendResult{}, err
+		return evidence.AppendResult{}, err
 	}
 	// Never through a link: evidence stays inside the state directory.
-	if err := safeio.MkdirAllUnder(s.StateDir, FSDir+"/"+laneDirName(r.Lane)+"/"+r.Kind, 0o755); err != nil {
-		return AppendResult{}, store.Errorf(err, "cannot create evidence directory %s", dir)
+	if err := safeio.MkdirAllUnder(s.StateDir, EvidenceDir+"/"+laneDirName(r.Lane)+"/"+r.Kind, 0o755); err != nil {
+		return evidence.AppendResult{}, store.Errorf(err, "cannot create evidence directory %s", dir)
 	}
 	data, err := encodeFile(r)
 	if err != nil {
-		return AppendResult{}, store.Errorf(err, "cannot encode evidence")
+		return evidence.AppendResult{}, store.Errorf(err, "cannot encode evidence")
 	}
 	tmp, err := os.CreateTemp(dir, ".evidence-*.tmp")
 	if err != nil {
-		return AppendResult{}, store.Errorf(err, "cannot write evidence in %s", dir)
+		return evidence.AppendResult{}, store.Errorf(err, "cannot write evidence in %s", dir)
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return AppendResult{}, store.Errorf(err, "cannot write evidence file %s", tmp.Name())
+		return evidence.AppendResult{}, store.Errorf(err, "cannot write evidence file %s", tmp.Name())
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return AppendResult{}, store.Errorf(err, "cannot sync evidence file %s", tmp.Name())
+		return evidence.AppendResult{}, store.Errorf(err, "cannot sync evidence file %s", tmp.Name())
 	}
 	if err := tmp.Close(); err != nil {
-		return AppendResult{}, store.Errorf(err, "cannot write evidence file %s", tmp.Name())
+		return evidence.AppendResult{}, store.Errorf(err, "cannot write evidence file %s", tmp.Name())
 	}
 	// link(2) refuses an existing name: exactly one concurrent writer of a
 	// key succeeds, and readers only ever see complete files.
@@ -210,17 +213,17 @@ func (s *FSStore) appendOne(r Record) (AppendResult, error) {
 		if errors.Is(err, os.ErrExist) {
 			existing, rerr := s.readFile(final, r.Key())
 			if rerr != nil {
-				return AppendResult{}, rerr
+				return evidence.AppendResult{}, rerr
 			}
-			return AppendResult{Record: existing}, nil
+			return evidence.AppendResult{Record: existing}, nil
 		}
-		return AppendResult{}, store.Errorf(err, "cannot create evidence file %s", final)
+		return evidence.AppendResult{}, store.Errorf(err, "cannot create evidence file %s", final)
 	}
-	syncDir(dir)
-	return AppendResult{Record: r, Created: true}, nil
+	syncEvidenceDir(dir)
+	return evidence.AppendResult{Record: r, Created: true}, nil
 }
 
-func syncDir(dir string) {
+func syncEvidenceDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
 		d.Sync()
 		d.Close()
@@ -228,29 +231,29 @@ func syncDir(dir string) {
 }
 
 // readFile reads one evidence file and checks that it belongs where it is.
-func (s *FSStore) readFile(path string, want Key) (Record, error) {
-	if err := safeio.CheckDirsUnder(s.StateDir, FSDir+"/"+laneDirName(want.Lane)+"/"+want.Kind); err != nil {
-		return Record{}, store.Errorf(err, "refusing to read evidence through %s", filepath.Dir(path))
+func (s *EvidenceStore) readFile(path string, want evidence.Key) (evidence.Record, error) {
+	if err := safeio.CheckDirsUnder(s.StateDir, EvidenceDir+"/"+laneDirName(want.Lane)+"/"+want.Kind); err != nil {
+		return evidence.Record{}, store.Errorf(err, "refusing to read evidence through %s", filepath.Dir(path))
 	}
 	data, err := safeio.ReadRegularFile(path, safeio.MaxRecordBytes)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return Record{}, err
+			return evidence.Record{}, err
 		}
-		return Record{}, store.Errorf(err, "cannot read evidence file %s", path)
+		return evidence.Record{}, store.Errorf(err, "cannot read evidence file %s", path)
 	}
 	r, err := decodeFile(data)
 	if err != nil {
-		return Record{}, store.Errorf(err, "evidence file %s is corrupt", path)
+		return evidence.Record{}, store.Errorf(err, "evidence file %s is corrupt", path)
 	}
 	if r.Key() != want {
-		return Record{}, store.Errorf(nil, "evidence file %s holds %s/%s run %s attempt %s, not what its path says", path, r.Lane, r.Kind, r.RunID, r.RunAttempt)
+		return evidence.Record{}, store.Errorf(nil, "evidence file %s holds %s/%s run %s attempt %s, not what its path says", path, r.Lane, r.Kind, r.RunID, r.RunAttempt)
 	}
 	return r, nil
 }
 
-// List implements Store.
-func (s *FSStore) List(ctx context.Context, q Query) ([]Record, error) {
+// List implements backend.EvidenceStore.
+func (s *EvidenceStore) List(ctx context.Context, q evidence.Query) ([]evidence.Record, error) {
 	root := s.root()
 	var laneDirs []string
 	if len(q.Lanes) > 0 {
@@ -258,7 +261,7 @@ func (s *FSStore) List(ctx context.Context, q Query) ([]Record, error) {
 			laneDirs = append(laneDirs, laneDirName(l))
 		}
 	} else {
-		if err := safeio.CheckDirsUnder(s.StateDir, FSDir); err != nil {
+		if err := safeio.CheckDirsUnder(s.StateDir, EvidenceDir); err != nil {
 			return nil, store.Errorf(err, "refusing to read evidence")
 		}
 		entries, err := os.ReadDir(root)
@@ -276,16 +279,16 @@ func (s *FSStore) List(ctx context.Context, q Query) ([]Record, error) {
 	}
 	kinds := q.Kinds
 	if len(kinds) == 0 {
-		kinds = Kinds
+		kinds = evidence.Kinds
 	}
-	var out []Record
+	var out []evidence.Record
 	for _, ld := range laneDirs {
 		for _, k := range kinds {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 			dir := filepath.Join(root, ld, k)
-			if err := safeio.CheckDirsUnder(s.StateDir, FSDir+"/"+ld+"/"+k); err != nil {
+			if err := safeio.CheckDirsUnder(s.StateDir, EvidenceDir+"/"+ld+"/"+k); err != nil {
 				return nil, store.Errorf(err, "refusing to read evidence")
 			}
 			entries, err := os.ReadDir(dir)
@@ -312,12 +315,12 @@ func (s *FSStore) List(ctx context.Context, q Query) ([]Record, error) {
 				if r.Kind != k || laneDirName(r.Lane) != ld || s.path(r.Key()) != path {
 					return nil, store.Errorf(nil, "evidence file %s holds %s/%s run %s attempt %s, not what its path says", path, r.Lane, r.Kind, r.RunID, r.RunAttempt)
 				}
-				if q.matches(&r) {
+				if q.Matches(&r) {
 					out = append(out, r)
 				}
 			}
 		}
 	}
-	Sort(out)
-	return limitPerGroup(out, q.Limit), nil
+	evidence.Sort(out)
+	return evidence.LimitPerGroup(out, q.Limit), nil
 }

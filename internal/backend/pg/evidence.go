@@ -1,4 +1,4 @@
-package evidence
+package pg
 
 import (
 	"context"
@@ -10,14 +10,15 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/lanegate/lanegate/internal/evidence"
 	"github.com/lanegate/lanegate/internal/store"
 )
 
-// Table is lanegate's evidence table (migrations/0002_evidence.sql).
-const Table = "lanegate_evidence"
+// EvidenceTable is lanegate's evidence table (migrations/0002_evidence.sql).
+const EvidenceTable = "lanegate_evidence"
 
-// ErrNoTable reports that lanegate's migrations have not been run.
-var ErrNoTable = errors.New("table lanegate_evidence not found: run `lanegate migrate --database-url ...` first")
+// ErrNoEvidenceTable reports that lanegate's migrations have not been run.
+var ErrNoEvidenceTable = errors.New("table lanegate_evidence not found: run `lanegate migrate --database-url ...` first")
 
 // Querier is what the Postgres functions need: a *pgx.Conn or a pgx.Tx.
 type Querier interface {
@@ -26,40 +27,40 @@ type Querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// PGStore keeps evidence in the lanegate_evidence table.
-type PGStore struct {
+// EvidenceStore keeps evidence in the lanegate_evidence table.
+type EvidenceStore struct {
 	Conn *pgx.Conn
 	// StatementTimeout, when positive, bounds each statement (SET LOCAL
 	// statement_timeout in the store's own transactions).
 	StatementTimeout time.Duration
 }
 
-// OpenPG checks that lanegate_evidence exists and returns a store on conn.
+// OpenEvidence checks that lanegate_evidence exists and returns a store on conn.
 // The caller keeps ownership of conn.
-func OpenPG(ctx context.Context, conn *pgx.Conn) (*PGStore, error) {
-	if err := CheckTable(ctx, conn); err != nil {
+func OpenEvidence(ctx context.Context, conn *pgx.Conn) (*EvidenceStore, error) {
+	if err := CheckEvidenceTable(ctx, conn); err != nil {
 		return nil, err
 	}
-	return &PGStore{Conn: conn}, nil
+	return &EvidenceStore{Conn: conn}, nil
 }
 
-// CheckTable returns a *store.Error wrapping ErrNoTable when the evidence
+// CheckEvidenceTable returns a *store.Error wrapping ErrNoTable when the evidence
 // table is missing.
-func CheckTable(ctx context.Context, q Querier) error {
+func CheckEvidenceTable(ctx context.Context, q Querier) error {
 	var ok bool
-	if err := q.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", Table).Scan(&ok); err != nil {
-		return pgError("check for table lanegate_evidence", err)
+	if err := q.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", EvidenceTable).Scan(&ok); err != nil {
+		return evidenceError("check for table lanegate_evidence", err)
 	}
 	if !ok {
-		return &store.Error{Msg: "lanegate's tables are missing", Err: ErrNoTable}
+		return &store.Error{Msg: "lanegate's tables are missing", Err: ErrNoEvidenceTable}
 	}
 	return nil
 }
 
 // Describe names the store for logs.
-func (s *PGStore) Describe() string { return "postgres table " + Table }
+func (s *EvidenceStore) Describe() string { return "postgres table " + EvidenceTable }
 
-func pgError(what string, err error) error {
+func evidenceError(what string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
@@ -71,7 +72,7 @@ func pgError(what string, err error) error {
 		case "42501":
 			return store.Errorf(nil, "%s: permission denied: %s (evidence needs INSERT and SELECT on lanegate_evidence and USAGE on its sequence)", what, pgErr.Message)
 		case "42P01":
-			return &store.Error{Msg: what, Err: ErrNoTable}
+			return &store.Error{Msg: what, Err: ErrNoEvidenceTable}
 		}
 		return store.Errorf(nil, "%s: %s (SQLSTATE %s)", what, pgErr.Message, pgErr.Code)
 	}
@@ -79,43 +80,43 @@ func pgError(what string, err error) error {
 }
 
 // inTx runs fn in a transaction with the statement timeout applied.
-func (s *PGStore) inTx(ctx context.Context, mode pgx.TxAccessMode, fn func(pgx.Tx) error) error {
+func (s *EvidenceStore) inTx(ctx context.Context, mode pgx.TxAccessMode, fn func(pgx.Tx) error) error {
 	tx, err := s.Conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: mode})
 	if err != nil {
-		return pgError("begin transaction", err)
+		return evidenceError("begin transaction", err)
 	}
 	defer tx.Rollback(context.Background())
 	if s.StatementTimeout > 0 {
 		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", s.StatementTimeout.Milliseconds())); err != nil {
-			return pgError("set statement timeout", err)
+			return evidenceError("set statement timeout", err)
 		}
 	}
 	if err := fn(tx); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return pgError("commit evidence", err)
+		return evidenceError("commit evidence", err)
 	}
 	return nil
 }
 
-// Append implements Store.
-func (s *PGStore) Append(ctx context.Context, recs []Record) ([]AppendResult, error) {
-	var out []AppendResult
+// Append implements backend.EvidenceStore.
+func (s *EvidenceStore) Append(ctx context.Context, recs []evidence.Record) ([]evidence.AppendResult, error) {
+	var out []evidence.AppendResult
 	err := s.inTx(ctx, pgx.ReadWrite, func(tx pgx.Tx) error {
 		var err error
-		out, err = AppendPG(ctx, tx, recs)
+		out, err = AppendEvidence(ctx, tx, recs)
 		return err
 	})
 	return out, err
 }
 
-// List implements Store.
-func (s *PGStore) List(ctx context.Context, q Query) ([]Record, error) {
-	var out []Record
+// List implements backend.EvidenceStore.
+func (s *EvidenceStore) List(ctx context.Context, q evidence.Query) ([]evidence.Record, error) {
+	var out []evidence.Record
 	err := s.inTx(ctx, pgx.ReadOnly, func(tx pgx.Tx) error {
 		var err error
-		out, err = ListPG(ctx, tx, q)
+		out, err = ListEvidence(ctx, tx, q)
 		return err
 	})
 	return out, err
@@ -139,16 +140,16 @@ FROM lanegate_evidence
 WHERE (lane, kind, run_id, run_attempt) IN (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]))`
 
-// AppendPG appends records through q, which may be the caller's own
+// AppendEvidence appends records through q, which may be the caller's own
 // transaction (audit --record writes its run and its evidence together).
-// See Store.Append for the semantics.
-func AppendPG(ctx context.Context, q Querier, recs []Record) ([]AppendResult, error) {
-	kept, index, err := dedupe(recs)
+// See backend.EvidenceStore.Append for the semantics.
+func AppendEvidence(ctx context.Context, q Querier, recs []evidence.Record) ([]evidence.AppendResult, error) {
+	kept, index, err := evidence.Dedupe(recs)
 	if err != nil {
 		return nil, err
 	}
 	if len(kept) == 0 {
-		return []AppendResult{}, nil
+		return []evidence.AppendResult{}, nil
 	}
 	n := len(kept)
 	lane, kind, runURL, runID, attempt, sha, actor, trace, detail := make([]string, n), make([]string, n),
@@ -166,27 +167,27 @@ func AppendPG(ctx context.Context, q Querier, recs []Record) ([]AppendResult, er
 	}
 	rows, err := q.Query(ctx, insertSQL, lane, kind, passed, observed, runURL, runID, attempt, sha, actor, trace, detail)
 	if err != nil {
-		return nil, pgError("record evidence", err)
+		return nil, evidenceError("record evidence", err)
 	}
-	created := map[Key]time.Time{}
+	created := map[evidence.Key]time.Time{}
 	for rows.Next() {
-		var k Key
+		var k evidence.Key
 		var at time.Time
 		if err := rows.Scan(&k.Lane, &k.Kind, &k.RunID, &k.RunAttempt, &at); err != nil {
 			rows.Close()
-			return nil, pgError("record evidence", err)
+			return nil, evidenceError("record evidence", err)
 		}
 		created[k] = at.UTC()
 	}
 	if err := rows.Err(); err != nil {
-		return nil, pgError("record evidence", err)
+		return nil, evidenceError("record evidence", err)
 	}
-	stored := make([]AppendResult, n)
+	stored := make([]evidence.AppendResult, n)
 	var missing []int
 	for i, r := range kept {
 		if at, ok := created[r.Key()]; ok {
 			r.RecordedAt = at
-			stored[i] = AppendResult{Record: r, Created: true}
+			stored[i] = evidence.AppendResult{Record: r, Created: true}
 		} else {
 			missing = append(missing, i)
 		}
@@ -201,7 +202,7 @@ func AppendPG(ctx context.Context, q Querier, recs []Record) ([]AppendResult, er
 		if err != nil {
 			return nil, err
 		}
-		byKey := map[Key]Record{}
+		byKey := map[evidence.Key]evidence.Record{}
 		for _, r := range existing {
 			byKey[r.Key()] = r
 		}
@@ -212,10 +213,10 @@ func AppendPG(ctx context.Context, q Querier, recs []Record) ([]AppendResult, er
 				// visible yet, or deleted since: report what was asked.
 				r = kept[i]
 			}
-			stored[i] = AppendResult{Record: r}
+			stored[i] = evidence.AppendResult{Record: r}
 		}
 	}
-	out := make([]AppendResult, len(recs))
+	out := make([]evidence.AppendResult, len(recs))
 	first := map[int]bool{}
 	for i, j := range index {
 		out[i] = stored[j]
@@ -227,8 +228,8 @@ func AppendPG(ctx context.Context, q Querier, recs []Record) ([]AppendResult, er
 	return out, nil
 }
 
-// ListPG lists records through q. See Store.List.
-func ListPG(ctx context.Context, q Querier, query Query) ([]Record, error) {
+// ListEvidence lists records through q. See backend.EvidenceStore.List.
+func ListEvidence(ctx context.Context, q Querier, query evidence.Query) ([]evidence.Record, error) {
 	sql := `SELECT ` + columnsSQL + `,
   row_number() OVER (PARTITION BY lane, kind
     ORDER BY observed_at DESC, recorded_at DESC, run_id COLLATE "C" DESC, run_attempt COLLATE "C" DESC) AS n
@@ -257,19 +258,19 @@ WHERE ($1::text[] IS NULL OR lane = ANY($1))
 	if err != nil {
 		return nil, err
 	}
-	Sort(recs)
+	evidence.Sort(recs)
 	return recs, nil
 }
 
-func queryRecords(ctx context.Context, q Querier, sql string, args ...any) ([]Record, error) {
+func queryRecords(ctx context.Context, q Querier, sql string, args ...any) ([]evidence.Record, error) {
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, pgError("read evidence", err)
+		return nil, evidenceError("read evidence", err)
 	}
 	defer rows.Close()
-	var out []Record
+	var out []evidence.Record
 	for rows.Next() {
-		var r Record
+		var r evidence.Record
 		var detail string
 		dst := []any{&r.Lane, &r.Kind, &r.Passed, &r.ObservedAt, &r.RunURL, &r.RunID, &r.RunAttempt,
 			&r.SHA, &r.Actor, &r.TraceID, &detail, &r.RecordedAt}
@@ -278,14 +279,14 @@ func queryRecords(ctx context.Context, q Querier, sql string, args ...any) ([]Re
 			dst = append(dst, &n)
 		}
 		if err := rows.Scan(dst...); err != nil {
-			return nil, pgError("read evidence", err)
+			return nil, evidenceError("read evidence", err)
 		}
 		r.ObservedAt, r.RecordedAt = r.ObservedAt.UTC(), r.RecordedAt.UTC()
 		r.Detail = decodeDetail(detail)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, pgError("read evidence", err)
+		return nil, evidenceError("read evidence", err)
 	}
 	return out, nil
 }

@@ -1,10 +1,10 @@
-package cli
+package pg
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/lanegate/lanegate/internal/actions"
+	"github.com/lanegate/lanegate/internal/redact"
 )
 
 func TestDatabaseName(t *testing.T) {
@@ -16,12 +16,12 @@ func TestDatabaseName(t *testing.T) {
 		{"postgres:///db?host=/run/postgresql&port=5433", "/run/postgresql port 5433/db"},
 		{"host=db.internal port=5433 dbname=lp user=u password=secret", "db.internal:5433/lp"},
 		{"host=db password='a b'", "db:5432/(default database)"},
-		{"host='db x' dbname=lp", actions.UnparsableDatabaseURL},
-		{"postgres://u:pw@db:bad/x", actions.UnparsableDatabaseURL},
+		{"host='db x' dbname=lp", redact.UnparsableDatabaseURL},
+		{"postgres://u:pw@db:bad/x", redact.UnparsableDatabaseURL},
 	}
 	for _, tt := range tests {
-		if got := databaseName(tt.in); got != tt.want {
-			t.Errorf("databaseName(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := DatabaseName(tt.in); got != tt.want {
+			t.Errorf("DatabaseName(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
@@ -42,8 +42,8 @@ func FuzzDatabaseName(f *testing.F) {
 		}
 		// Only a password placed where a password goes must stay hidden.
 		inPasswordSlot := strings.Contains(u, ":"+password+"@") || strings.Contains(u, "password="+password)
-		if got := databaseName(u); inPasswordSlot && strings.Contains(got, password) {
-			t.Fatalf("databaseName(%q) = %q shows the password", u, got)
+		if got := DatabaseName(u); inPasswordSlot && strings.Contains(got, password) {
+			t.Fatalf("DatabaseName(%q) = %q shows the password", u, got)
 		}
 	})
 }
