@@ -155,6 +155,11 @@ type Spec struct {
 	// records are there (lanegate migrate, and evidence commands, which a
 	// role holding only lanegate's grants may run).
 	SkipRecordCheck bool
+	// Options are the driver's OptionFlag values that were given, by name.
+	Options map[string]string
+	// Secret, when set, is told every credential the backend obtains (a
+	// service token) before it is used, so the command layer can mask it.
+	Secret func(secret string)
 }
 
 // --- Additions: choosing and opening a backend, and optional capabilities.
@@ -195,6 +200,18 @@ type Driver struct {
 	Name func(target string) string
 	// Open opens spec (whose Kind is this driver's).
 	Open func(ctx context.Context, spec Spec) (Backend, error)
+	// Options are flags only this driver reads (--audience, --token-file
+	// for the service): every command with store flags registers them, and
+	// giving one while another driver is chosen is a usage error.
+	Options []OptionFlag
+}
+
+// OptionFlag is a driver-specific command-line option; its value reaches
+// the driver as Spec.Options[Name].
+type OptionFlag struct {
+	Name    string // without dashes
+	Metavar string
+	Usage   string
 }
 
 // Location is the Target to open: for a path driver, a relative Target

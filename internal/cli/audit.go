@@ -80,11 +80,25 @@ func openScope(ctx context.Context, env *Env, fs *flag.FlagSet, sc *scopeFlags, 
 	if err != nil {
 		return filter, nil, nil, err
 	}
+	sf.lanes = planRoutes(plan)
 	st, err := openStore(ctx, env, sf)
 	if err != nil {
 		return filter, nil, nil, err
 	}
 	return filter, plan, st, nil
+}
+
+// planRoutes are the routes lanes.yaml declares (none without a lanes
+// file): what a backend that cannot list routes reads.
+func planRoutes(plan *lanes.File) []store.Route {
+	if plan == nil {
+		return nil
+	}
+	var out []store.Route
+	for _, l := range plan.Lanes {
+		out = append(out, store.Route{Context: l.Context, Instance: l.Instance})
+	}
+	return out
 }
 
 type auditFlags struct {

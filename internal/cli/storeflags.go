@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -18,6 +19,9 @@ import (
 // read.
 type storeFlags struct {
 	targets          map[string]*string // by backend kind: the flag's value
+	options          map[string]*string // driver options (--audience, ...) by name
+	optionOwner      map[string]string  // option name -> the driver kind that reads it
+	lanes            []store.Route      // lanes.yaml's routes, for a backend that cannot list routes
 	statementTimeout time.Duration
 	allowEmpty       bool
 
@@ -44,6 +48,13 @@ func addStoreFlags(fs *flag.FlagSet, s *storeFlags) {
 			usage += "; cannot be combined with " + strings.Join(others, ", ")
 		}
 		s.targets[d.Kind] = fs.String(d.Flag, "", usage)
+	}
+	s.options, s.optionOwner = map[string]*string{}, map[string]string{}
+	for _, d := range drivers {
+		for _, o := range d.Options {
+			s.options[o.Name] = fs.String(o.Name, "", o.Usage)
+			s.optionOwner[o.Name] = d.Kind
+		}
 	}
 	fs.DurationVar(&s.statementTimeout, "statement-timeout", backend.DefaultStatementTimeout, "Postgres statement timeout")
 	fs.BoolVar(&s.allowEmpty, "allow-empty", false, "accept a state directory with none of Launchplane's record directories as an empty state")
@@ -86,12 +97,41 @@ func (s *storeFlags) choose(env *Env) (backend.Spec, error) {
 	if err != nil {
 		return c, usageErr("%v", err)
 	}
+	if err := s.setOptions(&c); err != nil {
+		return c, err
+	}
 	c.WorkDir = env.Dir
+	c.Lanes = s.lanes
+	c.Secret = env.rt.Mask
 	c.StatementTimeout = s.statementTimeout
 	c.AllowEmpty = s.allowEmpty
 	c.Getenv = env.Getenv
 	c.Notice = func(msg string) { fmt.Fprintf(env.Stderr, "lanegate: note: %s\n", msg) }
 	return c, nil
+}
+
+// setOptions copies the driver options that were given into c; an option
+// of a driver other than the chosen one is a usage error, not ignored.
+func (s *storeFlags) setOptions(c *backend.Spec) error {
+	names := make([]string, 0, len(s.options))
+	for name, v := range s.options {
+		if v != nil && *v != "" {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		owner := s.optionOwner[name]
+		if owner != c.Kind {
+			d, _ := registry.Lookup(owner)
+			return usageErr("--%s applies to --%s only (the chosen store is %s)", name, d.Flag, c.Kind)
+		}
+		if c.Options == nil {
+			c.Options = map[string]string{}
+		}
+		c.Options[name] = *s.options[name]
+	}
+	return nil
 }
 
 // announce prints the chosen store once per command, so a reader of the

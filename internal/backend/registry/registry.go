@@ -13,6 +13,7 @@ import (
 
 	"github.com/lanegate/lanegate/internal/backend"
 	"github.com/lanegate/lanegate/internal/backend/fs"
+	"github.com/lanegate/lanegate/internal/backend/launchplane"
 	"github.com/lanegate/lanegate/internal/backend/pg"
 )
 
@@ -20,6 +21,7 @@ import (
 var drivers = []backend.Driver{
 	fs.Driver,
 	pg.Driver,
+	launchplane.Driver,
 }
 
 // Drivers returns the registered drivers, in the order messages mention

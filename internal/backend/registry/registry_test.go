@@ -35,7 +35,13 @@ func TestChoose(t *testing.T) {
 			want: "postgres db:5432/lp (from LANEGATE_DATABASE_URL)"},
 		{name: "second URL variable alone", vars: map[string]string{"LAUNCHPLANE_DATABASE_URL": db},
 			want: "postgres db:5432/lp (from LAUNCHPLANE_DATABASE_URL)"},
-		{name: "none", wantErr: "no record store chosen: pass --state-dir DIR or --database-url URL (or set LAUNCHPLANE_STATE_DIR / LANEGATE_DATABASE_URL)"},
+		{name: "none", wantErr: "no record store chosen: pass --state-dir DIR, --database-url URL or --launchplane-url URL (or set LAUNCHPLANE_STATE_DIR / LANEGATE_DATABASE_URL / LAUNCHPLANE_URL)"},
+		{name: "service flag beats the state env", flags: map[string]string{"launchplane": "https://lp.example/"},
+			vars: map[string]string{"LAUNCHPLANE_STATE_DIR": "/srv"}, want: "launchplane https://lp.example (from --launchplane-url)"},
+		{name: "service and database flags", flags: map[string]string{"postgres": db, "launchplane": "https://lp.example"},
+			wantErr: "--database-url and --launchplane-url name two record stores: pass only one"},
+		{name: "service and state env", vars: map[string]string{"LAUNCHPLANE_URL": "https://lp", "LAUNCHPLANE_STATE_DIR": "/srv"},
+			wantErr: "LAUNCHPLANE_URL and LAUNCHPLANE_STATE_DIR name two record stores: pass --launchplane-url or --state-dir to pick one, or unset one of them"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,22 +89,22 @@ func TestChooseTakesANewDriver(t *testing.T) {
 	defer func() { drivers = saved }()
 	opened := false
 	drivers = append(append([]backend.Driver(nil), saved...), backend.Driver{
-		Kind: "launchplane", Flag: "launchplane-url", Metavar: "URL", Env: []string{"LAUNCHPLANE_URL"}, Differ: "services",
+		Kind: "rehearsal", Flag: "rehearsal-url", Metavar: "URL", Env: []string{"REHEARSAL_URL"}, Differ: "services",
 		Name: func(u string) string { return "svc" },
 		Open: func(ctx context.Context, s backend.Spec) (backend.Backend, error) { opened = true; return nil, nil },
 	})
-	s, err := Choose(map[string]string{"launchplane": "https://lp.example"}, env(nil))
-	if err != nil || s.String() != "launchplane svc (from --launchplane-url)" {
+	s, err := Choose(map[string]string{"rehearsal": "https://lp.example"}, env(nil))
+	if err != nil || s.String() != "rehearsal svc (from --rehearsal-url)" {
 		t.Fatalf("spec %q, err %v", s.String(), err)
 	}
 	if _, err := Open(context.Background(), s); err != nil || !opened {
 		t.Fatalf("Open: %v (opened %v)", err, opened)
 	}
-	_, err = Choose(nil, env(map[string]string{"LAUNCHPLANE_URL": "https://lp", "LAUNCHPLANE_STATE_DIR": "/srv"}))
-	if err == nil || err.Error() != "LAUNCHPLANE_URL and LAUNCHPLANE_STATE_DIR name two record stores: pass --launchplane-url or --state-dir to pick one, or unset one of them" {
+	_, err = Choose(nil, env(map[string]string{"REHEARSAL_URL": "https://lp", "LAUNCHPLANE_STATE_DIR": "/srv"}))
+	if err == nil || err.Error() != "REHEARSAL_URL and LAUNCHPLANE_STATE_DIR name two record stores: pass --rehearsal-url or --state-dir to pick one, or unset one of them" {
 		t.Fatalf("err = %v", err)
 	}
-	if msg := NoStoreMessage(); msg != "no record store chosen: pass --state-dir DIR, --database-url URL or --launchplane-url URL (or set LAUNCHPLANE_STATE_DIR / LANEGATE_DATABASE_URL / LAUNCHPLANE_URL)" {
+	if msg := NoStoreMessage(); msg != "no record store chosen: pass --state-dir DIR, --database-url URL, --launchplane-url URL or --rehearsal-url URL (or set LAUNCHPLANE_STATE_DIR / LANEGATE_DATABASE_URL / LAUNCHPLANE_URL / REHEARSAL_URL)" {
 		t.Fatalf("no-store message = %q", msg)
 	}
 }
