@@ -41,7 +41,8 @@ type Backend interface {
 }
 
 // RunInfo says who applied or recorded something, for the run records a
-// backend keeps. Nothing in it is a secret.
+// backend keeps. Nothing in it is a secret. RunID is required: it names the
+// run record (with RunAttempt already folded in when it is not the first).
 type RunInfo struct {
 	Kind       string // "backfill" or "audit"
 	Scope      string // the filters, as text ("all", "lane=a/b ...")
@@ -66,8 +67,13 @@ type ApplyRequest struct {
 	// backend writes nothing unless plan.Refusal(ReviewedDigest) is "".
 	ReviewedDigest string
 	Run            RunInfo
-	// Progress, when set, is told how many rows are written so far.
+	// Progress, when set, is told how many rows are written (or staged) so
+	// far; total is 0 while the plan is still being made.
 	Progress func(done, total int)
+	// Log, when set, receives the apply's lines for the operator's log
+	// (stderr), each complete without its newline: progress at a steady
+	// cadence, "nothing to create", and where the run was recorded.
+	Log func(line string)
 }
 
 // ApplyResult is what an apply did. Plan carries the outcome (created,

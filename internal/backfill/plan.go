@@ -1,7 +1,8 @@
 // Package backfill plans the creation of missing provider-target rows with
 // Launchplane's backfill statuses and severities, and computes the plan
-// digest an operator reviews before apply. It is pure: records in, plan out.
-// Writing the plan is the stores' job (see Apply in pgstore and fsstore).
+// digest an operator reviews before apply. It is pure: records in, plan out
+// (Make returns a Plan value). Writing a plan is each backend's job: see
+// backend.Applier, implemented in internal/backend/pg and internal/backend/fs.
 package backfill
 
 import (

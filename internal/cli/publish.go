@@ -560,24 +560,25 @@ func readGateJSON(data []byte) (*gate.Result, error) {
 // backfillMarkdown renders a backfill report read back from JSON with the
 // verdict it states.
 func backfillMarkdown(rep *backfillJSON, path string, limit int) (string, error) {
-	b, err := report.NewBackfillBuilder()
+	p, err := backfill.NewPlan()
 	if err != nil {
 		return "", runtimeErr("%v", err)
 	}
-	defer b.Close()
-	t := backfill.Totals{Inspected: *rep.Inspected}
+	defer p.Close()
+	p.Totals = backfill.Totals{Inspected: *rep.Inspected}
 	for _, it := range rep.Items {
 		if it.Status == backfill.StatusWouldCreate || it.Status == backfill.StatusCreated {
-			t.Creates++
+			p.Totals.Creates++
 		}
-		if err := b.Item(it); err != nil {
+		if err := p.Item(it); err != nil {
 			return "", runtimeErr("%v", err)
 		}
 	}
+	p.Digest = rep.PlanDigest
+	p.Outcome = backfill.Outcome{Applied: rep.apply, Created: *rep.Applied, Refusal: rep.Refusal}
 	var out strings.Builder
-	h := report.BackfillHeader{Totals: t, Digest: rep.PlanDigest, Verdict: rep.verdict, Store: rep.Store,
-		Outcome: report.Outcome{Applied: rep.apply, Created: *rep.Applied, Refusal: rep.Refusal}}
-	if err := b.WriteMarkdown(&out, h, limit); err != nil {
+	h := report.Backfill{Plan: p, Verdict: rep.verdict, Store: rep.Store}
+	if err := h.WriteMarkdown(&out, limit); err != nil {
 		return "", usageErr("%s: %v", path, err)
 	}
 	return out.String(), nil

@@ -52,7 +52,7 @@ func decodeRow(raw json.RawMessage) (*record.ProviderTarget, error) {
 // where the stored row and the projection differ. code formats a value
 // (a Markdown code span, or plain text for the terminal). "" when there is
 // nothing to add.
-func reviewText(it itemLite, code func(string) string) (string, error) {
+func reviewText(it backfill.RawItem, code func(string) string) (string, error) {
 	switch it.Status {
 	case backfill.StatusWouldCreate, backfill.StatusCreated:
 		p, err := decodeRow(it.Projected)
@@ -110,14 +110,14 @@ type ApplyInputs struct {
 }
 
 // applyInputsBlock renders the ready-to-paste apply inputs.
-func applyInputsBlock(h BackfillHeader) string {
+func applyInputsBlock(h Backfill) string {
 	// Backticks would end the code block early; lane names never hold them.
 	lanes := strings.ReplaceAll(oneLine(strings.Join(h.Apply.Lanes, ",")), "`", "'")
 	var b strings.Builder
 	b.WriteString("### Apply this plan\n\nRun the `provider-target-backfill` workflow again with these inputs (and a reason):\n\n```text\n")
 	b.WriteString("mode: backfill-apply\n")
 	b.WriteString("lanes: " + lanes + "\n")
-	b.WriteString("plan_digest: " + h.Digest + "\n")
+	b.WriteString("plan_digest: " + h.Plan.Digest + "\n")
 	b.WriteString("confirmation: " + h.Apply.Confirmation + "\n")
 	b.WriteString("```\n")
 	if lanes == "" {

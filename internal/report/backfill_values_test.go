@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lanegate/lanegate/internal/backfill"
 	"github.com/lanegate/lanegate/internal/record"
 	"github.com/lanegate/lanegate/internal/verdict"
 )
@@ -21,25 +22,27 @@ func TestFieldDiffsNamesEachDifferingAuthorityField(t *testing.T) {
 }
 
 func TestApplyInputsOnlyForAnApplicableDryRun(t *testing.T) {
-	h := BackfillHeader{Digest: "sha256:" + strings.Repeat("a", 64), Verdict: verdict.OK,
-		Apply: &ApplyInputs{Lanes: []string{"cm/prod", "opw/prod"}, Confirmation: "APPLY PROVIDER TARGET BACKFILL"}}
-	h.Totals.Creates = 2
+	ready := func() Backfill {
+		return Backfill{Plan: &backfill.Plan{Digest: "sha256:" + strings.Repeat("a", 64), Totals: backfill.Totals{Creates: 2}},
+			Verdict: verdict.OK, Apply: &ApplyInputs{Lanes: []string{"cm/prod", "opw/prod"}, Confirmation: "APPLY PROVIDER TARGET BACKFILL"}}
+	}
+	h := ready()
 	if !h.applyReady() {
 		t.Fatal("an ok dry run with creates should print its apply inputs")
 	}
 	block := applyInputsBlock(h)
-	for _, want := range []string{"mode: backfill-apply\n", "lanes: cm/prod,opw/prod\n", "plan_digest: " + h.Digest + "\n", "confirmation: APPLY PROVIDER TARGET BACKFILL\n"} {
+	for _, want := range []string{"mode: backfill-apply\n", "lanes: cm/prod,opw/prod\n", "plan_digest: " + h.Plan.Digest + "\n", "confirmation: APPLY PROVIDER TARGET BACKFILL\n"} {
 		if !strings.Contains(block, want) {
 			t.Errorf("apply inputs lack %q:\n%s", want, block)
 		}
 	}
-	for name, mod := range map[string]func(*BackfillHeader){
-		"blocked":    func(h *BackfillHeader) { h.Verdict = verdict.Blocked },
-		"applied":    func(h *BackfillHeader) { h.Outcome.Applied = true },
-		"no creates": func(h *BackfillHeader) { h.Totals.Creates = 0 },
-		"no inputs":  func(h *BackfillHeader) { h.Apply = nil },
+	for name, mod := range map[string]func(*Backfill){
+		"blocked":    func(h *Backfill) { h.Verdict = verdict.Blocked },
+		"applied":    func(h *Backfill) { h.Plan.Outcome.Applied = true },
+		"no creates": func(h *Backfill) { h.Plan.Totals.Creates = 0 },
+		"no inputs":  func(h *Backfill) { h.Apply = nil },
 	} {
-		c := h
+		c := ready()
 		mod(&c)
 		if c.applyReady() {
 			t.Errorf("%s: apply inputs printed", name)

@@ -23,9 +23,8 @@ func (AuditDoc) Kind() Kind { return KindAudit }
 
 // BackfillDoc is a backfill plan, or its apply, with its header.
 type BackfillDoc struct {
-	Builder *BackfillBuilder
-	Header  BackfillHeader
-	Budget  int // markdown: maximum bytes; 0 = unlimited
+	Backfill
+	Budget int // markdown: maximum bytes; 0 = unlimited
 }
 
 // Kind is KindBackfill.

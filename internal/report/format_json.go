@@ -23,7 +23,7 @@ func renderJSON(w io.Writer, doc Doc) error {
 	case AuditDoc:
 		return d.Builder.WriteJSON(w, d.Header)
 	case BackfillDoc:
-		return d.Builder.WriteJSON(w, d.Header)
+		return d.Backfill.WriteJSON(w)
 	case GateDoc:
 		return WriteIndentedJSON(w, GateReport{Result: d.Result, Store: d.Store})
 	case EvidenceRecordDoc:

@@ -15,7 +15,7 @@ func renderMarkdown(w io.Writer, doc Doc) error {
 	case AuditDoc:
 		return d.Builder.WriteMarkdown(w, d.Header, MarkdownOptions{ReportPath: d.ReportPath})
 	case BackfillDoc:
-		return d.Builder.WriteMarkdown(w, d.Header, d.Budget)
+		return d.Backfill.WriteMarkdown(w, d.Budget)
 	case GateDoc:
 		_, err := io.WriteString(w, GateMarkdown(d.Result, d.RunURL, d.HeadSHA, d.Limit))
 		return err

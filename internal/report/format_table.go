@@ -24,7 +24,7 @@ func renderTable(w io.Writer, doc Doc) error {
 	case AuditDoc:
 		return d.Builder.WriteTable(w, d.Header)
 	case BackfillDoc:
-		return d.Builder.WriteTable(w, d.Header)
+		return d.Backfill.WriteTable(w)
 	case GateDoc:
 		return WriteGateTable(w, d.Result)
 	case EvidenceRecordDoc:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/lanegate/lanegate/internal/backfill"
 	"io"
 	"strings"
 	"testing"
@@ -61,17 +62,17 @@ func sampleDocs(t *testing.T) []Doc {
 	t.Helper()
 	r := newFixedRun()
 	ab := r.builder(t)
-	bb, err := NewBackfillBuilder()
+	bp, err := backfill.NewPlan()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(bb.Close)
+	t.Cleanup(bp.Close)
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	rec := evidence.Record{Lane: "cm/prod", Kind: "health", Passed: true, ObservedAt: now.Add(-90 * time.Minute),
 		Source: evidence.Source{RunID: "77", RunAttempt: "2", SHA: "0123456789abcdef0123"}, Detail: map[string]string{"b": "2", "a": "1"}}
 	return []Doc{
 		AuditDoc{Builder: ab, Header: AuditHeader(r.totals, nil, nil)},
-		BackfillDoc{Builder: bb, Header: BackfillHeader{Verdict: verdict.OK}},
+		BackfillDoc{Backfill: Backfill{Plan: bp, Verdict: verdict.OK}},
 		GateDoc{Result: sampleGate()},
 		EvidenceRecordDoc{Created: true, Record: rec, Where: "state dir s"},
 		EvidenceProbeDoc{Verdict: verdict.OK, Probed: 1, Rows: []ProbeRow{{Lane: "cm/prod", Result: "pass", StatusCode: 200, LatencyMS: 12}}},

@@ -20,8 +20,8 @@ import (
 const lanegateDir = ".lanegate"
 
 // journalName lists the files an apply is about to create; while it exists
-// the state may hold part of an apply, so readers refuse it and the next
-// apply rolls it back first.
+// the state may hold part of an apply, so readers (an apply's plan too)
+// refuse it until Recover rolls it back.
 const journalName = "backfill-journal.json"
 
 // bundleLockPath is Launchplane's global bundle lock: the SHA-256 of
@@ -81,17 +81,17 @@ func (s *Store) checkJournal() error {
 	return nil
 }
 
-// Recover rolls back an interrupted apply: it removes the files the journal
-// lists whose content is still what the apply wrote (rows and run record
-// alike), then the journal. Call it with the lock held. It returns how many
-// row files it removed.
+// recoverLocked rolls back an interrupted apply: it removes the files the
+// journal lists whose content is still what the apply wrote (rows and run
+// record alike), then the journal. Call it with the lock held (Recover
+// takes it). It returns how many row files it removed.
 //
 // The journal is untrusted input: a hand-edited or planted one must not
 // delete anything outside the files an apply could have created. Every path
 // is checked against the fixed layout an apply writes (decodeJournal), no
 // directory on the way may be a link, and every hash is checked before the
 // first file is removed.
-func (s *Store) Recover() (int, error) {
+func (s *Store) recoverLocked() (int, error) {
 	if err := safeio.CheckDir(filepath.Join(s.Dir, lanegateDir)); errors.Is(err, os.ErrNotExist) {
 		return 0, nil
 	} else if err != nil {
@@ -218,8 +218,8 @@ func (s *Store) removeTemps(paths []string) {
 var failCreateAt int
 
 // ApplyCreates creates every row exclusively and writes the run record, or
-// leaves the state exactly as it was. Call it with the lock held, after
-// Recover. runRecord is the JSON evidence written to .lanegate/backfills/.
+// leaves the state exactly as it was. Call it with the lock held, on a state
+// without a journal (the plan's read refuses one). runRecord is the JSON evidence written to .lanegate/backfills/.
 func (s *Store) ApplyCreates(runID string, rows []*record.ProviderTarget, runRecord []byte, progress func(done int)) (created int, conflict *store.Route, err error) {
 	if err := checkRunID(runID); err != nil {
 		return 0, nil, store.Errorf(err, "cannot record the backfill")

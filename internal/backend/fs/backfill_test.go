@@ -301,7 +301,7 @@ func TestRecoverRemovesOnlyFilesStillMatchingTheJournal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := s.Recover()
+	n, err := s.recoverLocked()
 	unlock()
 	if err != nil || n != 4 {
 		t.Fatalf("Recover = %d, %v; want 4 removed (rows 0, 3, 4, 5)", n, err)
@@ -320,7 +320,7 @@ func TestRecoverRemovesOnlyFilesStillMatchingTheJournal(t *testing.T) {
 	if _, err := s.Load(); err != nil {
 		t.Errorf("Load after Recover: %v", err)
 	}
-	if n, err := s.Recover(); n != 0 || err != nil {
+	if n, err := s.recoverLocked(); n != 0 || err != nil {
 		t.Errorf("Recover without a journal = %d, %v; want 0, nil", n, err)
 	}
 }
@@ -348,7 +348,7 @@ func TestRecoverThenApplyAgain(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n, err := s.Recover(); err != nil || n != 3 {
+	if n, err := s.recoverLocked(); err != nil || n != 3 {
 		t.Fatalf("Recover = %d, %v; want 3", n, err)
 	}
 	bfDiffTrees(t, "after recovery", before, bfTree(t, s.Dir))
@@ -365,7 +365,7 @@ func TestRecoverRefusesACorruptJournal(t *testing.T) {
 	if err := os.WriteFile(s.journalPath(), []byte("{not json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Recover(); err == nil || !strings.Contains(err.Error(), "corrupt") {
+	if _, err := s.recoverLocked(); err == nil || !strings.Contains(err.Error(), "corrupt") {
 		t.Errorf("Recover with a corrupt journal: err = %v", err)
 	}
 	if _, err := os.Stat(s.journalPath()); err != nil {

@@ -88,7 +88,7 @@ func TestRecoverRefusesHostileJournal(t *testing.T) {
 			s, _ := bfState(t, 1, 0)
 			_, intact := sfVictim(t, s)
 			sfWriteJournal(t, s, tt.j)
-			n, err := s.Recover()
+			n, err := s.recoverLocked()
 			if err == nil || n != 0 || !strings.Contains(err.Error(), "nothing was removed") {
 				t.Errorf("Recover = %d, %v; want a refusal that removed nothing", n, err)
 			}
@@ -113,7 +113,7 @@ func TestRecoverRefusesLinkedDirectories(t *testing.T) {
 	}
 	sfWriteJournal(t, s, journal{RunID: "r1", Record: runRecordPath("r1"), RecordSHA256: sfSum("{}"),
 		Files: []journalEntry{{Path: record.KindProviderTarget.Dir() + "/x.json", SHA256: sfSum("victim x")}}})
-	if n, err := s.Recover(); err == nil || n != 0 {
+	if n, err := s.recoverLocked(); err == nil || n != 0 {
 		t.Errorf("Recover through a linked directory = %d, %v", n, err)
 	}
 	intact()
@@ -135,7 +135,7 @@ func TestRecoverChecksTheRunRecordHash(t *testing.T) {
 	}
 	sfWriteJournal(t, s, journal{RunID: "r1", Record: recRel, RecordSHA256: sfSum("{}"),
 		Files: []journalEntry{{Path: recordRel(record.KindProviderTarget, rows[0].Context, rows[0].Instance), SHA256: sfSum(string(ours))}}})
-	n, err := s.Recover()
+	n, err := s.recoverLocked()
 	if err != nil || n != 1 {
 		t.Fatalf("Recover = %d, %v; want the one matching row removed", n, err)
 	}
