@@ -8,16 +8,15 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/lanegate/lanegate/internal/backend"
 	"github.com/lanegate/lanegate/internal/evidence"
 	"github.com/lanegate/lanegate/internal/lanes"
 	"github.com/lanegate/lanegate/internal/probe"
+	"github.com/lanegate/lanegate/internal/report"
 	"github.com/lanegate/lanegate/internal/verdict"
 )
 
@@ -130,13 +129,8 @@ func validationToUsage(err error) error {
 	return err
 }
 
-func checkFormat(format string) error {
-	switch format {
-	case "table", "json":
-		return nil
-	}
-	return usageErr("--format %q: want table or json", format)
-}
+// checkFormat checks an evidence command's --format (table or json).
+func checkFormat(format string) error { return checkFormatFlag(report.KindEvidence, format) }
 
 type evidenceRecordFlags struct {
 	storeFlags
@@ -151,7 +145,7 @@ type evidenceRecordFlags struct {
 	format     string
 }
 
-func runEvidenceRecord(ctx context.Context, env *Env, args []string) error {
+func parseEvidenceRecordFlags(env *Env, args []string) (*evidenceRecordFlags, error) {
 	fs := newFlagSet(env, "evidence record", "evidence record --lane CTX/INST --kind KIND --status pass|fail [--run-url URL | --run-id ID [--run-attempt N]] [--sha SHA] [--trace ID] [--detail k=v ...] [--state-dir DIR | --database-url URL]")
 	var f evidenceRecordFlags
 	addStoreFlags(fs, &f.storeFlags)
@@ -165,19 +159,25 @@ func runEvidenceRecord(ctx context.Context, env *Env, args []string) error {
 	fs.Var(&f.details, "detail", "detail key=value (repeatable; at most 16, no secrets)")
 	fs.StringVar(&f.format, "format", "table", "stdout format: table or json")
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkFormat(f.format); err != nil {
-		return err
+		return nil, err
 	}
+	return &f, nil
+}
+
+// record builds the record the flags describe, checked against lanes.yaml
+// and for secrets: nothing is opened or written unless it is valid.
+func (f *evidenceRecordFlags) record(env *Env) (evidence.Record, error) {
 	if f.lane == "" {
-		return usageErr("evidence record needs --lane CONTEXT/INSTANCE")
+		return evidence.Record{}, usageErr("evidence record needs --lane CONTEXT/INSTANCE")
 	}
 	if _, _, err := lanes.ParseRoute(f.lane); err != nil {
-		return usageErr("--lane: %v", err)
+		return evidence.Record{}, usageErr("--lane: %v", err)
 	}
 	if !evidence.ValidKind(f.kind) {
-		return usageErr("--kind %q: want one of %s", f.kind, strings.Join(evidence.Kinds, ", "))
+		return evidence.Record{}, usageErr("--kind %q: want one of %s", f.kind, strings.Join(evidence.Kinds, ", "))
 	}
 	var passed bool
 	switch f.status {
@@ -185,46 +185,43 @@ func runEvidenceRecord(ctx context.Context, env *Env, args []string) error {
 		passed = true
 	case "fail":
 	default:
-		return usageErr("--status %q: want pass or fail", f.status)
+		return evidence.Record{}, usageErr("--status %q: want pass or fail", f.status)
 	}
-	detail := map[string]string{}
-	for _, d := range f.details {
-		k, v, ok := strings.Cut(d, "=")
-		if !ok {
-			return usageErr("--detail %q: want key=value", d)
-		}
-		if _, dup := detail[k]; dup {
-			return usageErr("--detail %q: key given twice", k)
-		}
-		detail[k] = v
+	detail, err := parseDetails(f.details)
+	if err != nil {
+		return evidence.Record{}, err
 	}
-	observed := time.Now()
-	if f.observedAt != "" {
-		t, err := time.Parse(time.RFC3339Nano, f.observedAt)
-		if err != nil {
-			return usageErr("--observed-at %q: want an RFC 3339 time such as 2026-05-01T12:00:00Z", f.observedAt)
-		}
-		if t.After(observed.Add(evidence.MaxClockSkew)) {
-			return usageErr("--observed-at %s is in the future", f.observedAt)
-		}
-		observed = t
+	observed, err := parseObservedAt(f.observedAt, time.Now())
+	if err != nil {
+		return evidence.Record{}, err
 	}
 	plan, err := loadEvidencePlan(env, f.lanesPath)
 	if err != nil {
-		return err
+		return evidence.Record{}, err
 	}
 	if _, ok := plan.Lane(f.lane); !ok {
-		return usageErr("lane %s is not declared in %s", f.lane, plan.Path)
+		return evidence.Record{}, usageErr("lane %s is not declared in %s", f.lane, plan.Path)
 	}
 	rec, err := evidence.Record{Lane: f.lane, Kind: f.kind, Passed: passed, ObservedAt: observed,
 		Source: f.sourceFlags.resolve(env), TraceID: f.trace, Detail: detail}.Normalize()
 	if err != nil {
-		return validationToUsage(err)
+		return evidence.Record{}, validationToUsage(err)
 	}
 	if err := checkNoSecrets(env, &rec); err != nil {
+		return evidence.Record{}, err
+	}
+	return rec, nil
+}
+
+func runEvidenceRecord(ctx context.Context, env *Env, args []string) error {
+	f, err := parseEvidenceRecordFlags(env, args)
+	if err != nil {
 		return err
 	}
-
+	rec, err := f.record(env)
+	if err != nil {
+		return err
+	}
 	st, closeStore, err := openEvidence(ctx, env, &f.storeFlags)
 	if err != nil {
 		return err
@@ -239,24 +236,42 @@ func runEvidenceRecord(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(env.Stderr, "lanegate: warning: %s evidence for %s from run %s attempt %s was already recorded as %s; this call's %s was not stored\n",
 			rec.Kind, rec.Lane, rec.RunID, rec.RunAttempt, got.Record.Status(), rec.Status())
 	}
-	if f.format == "json" {
-		return writeJSON(env.Stdout, struct {
-			Created bool            `json:"created"`
-			Record  evidence.Record `json:"record"`
-		}{got.Created, got.Record})
-	}
-	r := got.Record
-	if got.Created {
-		fmt.Fprintf(env.Stdout, "recorded %s evidence for %s: %s (%s) in %s\n", r.Kind, r.Lane, r.Status(), runLabel(&r), st.Describe())
-	} else {
-		fmt.Fprintf(env.Stdout, "%s evidence for %s from %s was already recorded (%s, observed %s); kept it\n",
-			r.Kind, r.Lane, runLabel(&r), r.Status(), r.ObservedAt.Format(time.RFC3339))
+	if err := report.Render(env.Stdout, f.format, report.EvidenceRecordDoc{Created: got.Created, Record: got.Record, Where: st.Describe()}); err != nil {
+		return runtimeErr("write report: %v", err)
 	}
 	return nil
 }
 
-func runLabel(r *evidence.Record) string {
-	return fmt.Sprintf("run %s attempt %s", r.RunID, r.RunAttempt)
+// parseDetails reads repeated --detail key=value flags.
+func parseDetails(details []string) (map[string]string, error) {
+	detail := map[string]string{}
+	for _, d := range details {
+		k, v, ok := strings.Cut(d, "=")
+		if !ok {
+			return nil, usageErr("--detail %q: want key=value", d)
+		}
+		if _, dup := detail[k]; dup {
+			return nil, usageErr("--detail %q: key given twice", k)
+		}
+		detail[k] = v
+	}
+	return detail, nil
+}
+
+// parseObservedAt reads --observed-at ("" = now); a time beyond the
+// allowed clock skew is refused.
+func parseObservedAt(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return now, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, usageErr("--observed-at %q: want an RFC 3339 time such as 2026-05-01T12:00:00Z", s)
+	}
+	if t.After(now.Add(evidence.MaxClockSkew)) {
+		return time.Time{}, usageErr("--observed-at %s is in the future", s)
+	}
+	return t, nil
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -281,16 +296,7 @@ type evidenceProbeFlags struct {
 }
 
 // probeRow is one lane's probe outcome as printed.
-type probeRow struct {
-	Lane       string `json:"lane"`
-	Result     string `json:"result"` // pass, fail or skipped
-	StatusCode int    `json:"status_code,omitempty"`
-	LatencyMS  int64  `json:"latency_ms,omitempty"`
-	Redirects  int    `json:"redirects,omitempty"`
-	Error      string `json:"error,omitempty"`
-	Note       string `json:"note,omitempty"`
-	Recorded   bool   `json:"recorded"`
-}
+type probeRow = report.ProbeRow
 
 func parseEvidenceProbeFlags(env *Env, args []string) (*evidenceProbeFlags, error) {
 	fs := newFlagSet(env, "evidence probe", "evidence probe [--lane CTX/INST ...] [--concurrency N] [--timeout D] [--no-record] [--state-dir DIR | --database-url URL] [--format table|json]")
@@ -437,36 +443,9 @@ func fillProbeRow(row *probeRow, o evidence.ProbeOutcome) {
 
 // writeProbeReport renders the decided probe run as JSON or a table.
 func writeProbeReport(env *Env, format string, d evidence.ProbeDecision, rows []probeRow) error {
-	if format == "json" {
-		return writeJSON(env.Stdout, struct {
-			Status  verdict.Verdict `json:"status"`
-			Reason  string          `json:"reason,omitempty"`
-			Probed  int             `json:"probed"`
-			Failed  int             `json:"failed"`
-			Results []probeRow      `json:"results"`
-		}{d.Verdict, d.Reason, d.Probed, d.Failed, rows})
-	}
-	header := fmt.Sprintf("%s: %d probed, %d failed", d.Verdict.Word(), d.Probed, d.Failed)
-	if d.Reason != "" {
-		header += " (" + d.Reason + ")"
-	}
-	fmt.Fprintln(env.Stdout, header)
-	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "LANE\tRESULT\tSTATUS\tLATENCY\tDETAIL")
-	for _, r := range rows {
-		status, latency, detail := "-", "-", r.Error
-		if r.Result != "skipped" {
-			if r.StatusCode != 0 {
-				status = strconv.Itoa(r.StatusCode)
-			}
-			latency = fmt.Sprintf("%dms", r.LatencyMS)
-		} else {
-			detail = r.Note
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Lane, r.Result, status, latency, detail)
-	}
-	if err := tw.Flush(); err != nil {
-		return runtimeErr("write table: %v", err)
+	doc := report.EvidenceProbeDoc{Verdict: d.Verdict, Reason: d.Reason, Probed: d.Probed, Failed: d.Failed, Rows: rows}
+	if err := report.Render(env.Stdout, format, doc); err != nil {
+		return runtimeErr("write report: %v", err)
 	}
 	return nil
 }
@@ -480,14 +459,7 @@ type evidenceListFlags struct {
 	format string
 }
 
-// listedRecord is a record with its age, as list and show print it.
-type listedRecord struct {
-	evidence.Record
-	Status     string `json:"status"`
-	AgeSeconds int64  `json:"age_seconds"`
-}
-
-func runEvidenceList(ctx context.Context, env *Env, args []string, show bool) error {
+func parseEvidenceListFlags(env *Env, args []string, show bool) (*evidenceListFlags, error) {
 	name, synopsis, defLimit := "evidence list", "evidence list [--lane CTX/INST ...] [--kind KIND ...] [--since 7d|RFC3339] [--limit N] [--format table|json] [--state-dir DIR | --database-url URL]", 1
 	if show {
 		name, synopsis, defLimit = "evidence show", "evidence show --lane CTX/INST [--kind KIND ...] [--since 7d|RFC3339] [--limit N] [--format table|json] [--state-dir DIR | --database-url URL]", 20
@@ -501,35 +473,52 @@ func runEvidenceList(ctx context.Context, env *Env, args []string, show bool) er
 	fs.IntVar(&f.limit, "limit", defLimit, "records per lane and kind, newest first (0 = all)")
 	fs.StringVar(&f.format, "format", "table", "stdout format: table or json")
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkFormat(f.format); err != nil {
-		return err
+		return nil, err
 	}
 	if show && len(f.lanes) != 1 {
-		return usageErr("evidence show needs exactly one --lane CONTEXT/INSTANCE")
+		return nil, usageErr("evidence show needs exactly one --lane CONTEXT/INSTANCE")
 	}
 	for _, l := range f.lanes {
 		if _, _, err := lanes.ParseRoute(l); err != nil {
-			return usageErr("--lane: %v", err)
+			return nil, usageErr("--lane: %v", err)
 		}
 	}
 	for _, k := range f.kinds {
 		if !evidence.ValidKind(k) {
-			return usageErr("--kind %q: want one of %s", k, strings.Join(evidence.Kinds, ", "))
+			return nil, usageErr("--kind %q: want one of %s", k, strings.Join(evidence.Kinds, ", "))
 		}
 	}
 	if f.limit < 0 {
-		return usageErr("--limit must not be negative")
+		return nil, usageErr("--limit must not be negative")
 	}
-	t := time.Now()
+	return &f, nil
+}
+
+// query is the evidence query the flags describe, as of t.
+func (f *evidenceListFlags) query(t time.Time) (evidence.Query, error) {
 	q := evidence.Query{Lanes: f.lanes, Kinds: f.kinds, Limit: f.limit}
 	if f.since != "" {
 		s, err := parseSince(f.since, t)
 		if err != nil {
-			return err
+			return q, err
 		}
 		q.Since = s
+	}
+	return q, nil
+}
+
+func runEvidenceList(ctx context.Context, env *Env, args []string, show bool) error {
+	f, err := parseEvidenceListFlags(env, args, show)
+	if err != nil {
+		return err
+	}
+	t := time.Now()
+	q, err := f.query(t)
+	if err != nil {
+		return err
 	}
 	st, closeStore, err := openEvidence(ctx, env, &f.storeFlags)
 	if err != nil {
@@ -540,67 +529,10 @@ func runEvidenceList(ctx context.Context, env *Env, args []string, show bool) er
 	if err != nil {
 		return err
 	}
-	if f.format == "json" {
-		out := map[string]map[string][]listedRecord{}
-		for lane, kinds := range ix {
-			out[lane] = map[string][]listedRecord{}
-			for kind, recs := range kinds {
-				for _, r := range recs {
-					out[lane][kind] = append(out[lane][kind], listedRecord{Record: r, Status: r.Status(), AgeSeconds: int64(t.Sub(r.ObservedAt) / time.Second)})
-				}
-			}
-		}
-		return writeJSON(env.Stdout, struct {
-			GeneratedAt time.Time                            `json:"generated_at"`
-			Evidence    map[string]map[string][]listedRecord `json:"evidence"`
-		}{t.UTC().Truncate(time.Second), out})
-	}
-	if len(ix) == 0 {
-		fmt.Fprintln(env.Stdout, "no evidence recorded")
-		return nil
-	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "LANE\tKIND\tRESULT\tAGE\tOBSERVED\tRUN\tSHA\tTRACE\tDETAIL")
-	for _, lane := range ix.Lanes() {
-		for _, kind := range ix.Kinds(lane) {
-			for _, r := range ix[lane][kind] {
-				run := r.RunID
-				if r.RunAttempt != "1" {
-					run += " #" + r.RunAttempt
-				}
-				sha := r.SHA
-				if len(sha) > 12 {
-					sha = sha[:12]
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Lane, r.Kind, r.Status(),
-					evidence.FormatAge(t.Sub(r.ObservedAt)), r.ObservedAt.Format(time.RFC3339), dash(run), dash(sha), dash(r.TraceID), dash(formatDetail(r.Detail)))
-			}
-		}
-	}
-	if err := tw.Flush(); err != nil {
-		return runtimeErr("write table: %v", err)
+	if err := report.Render(env.Stdout, f.format, report.EvidenceListDoc{Now: t, Index: ix}); err != nil {
+		return runtimeErr("write report: %v", err)
 	}
 	return nil
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func formatDetail(d map[string]string) string {
-	keys := make([]string, 0, len(d))
-	for k := range d {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		parts = append(parts, k+"="+d[k])
-	}
-	return strings.Join(parts, " ")
 }
 
 // parseSince accepts a duration back from now ("90m", "24h", "7d") or an

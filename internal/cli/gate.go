@@ -10,7 +10,6 @@ import (
 	"os"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/lanegate/lanegate/internal/audit"
@@ -96,10 +95,8 @@ func parseGateFlags(env *Env, args []string) (*gateFlags, error) {
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
-	switch f.format {
-	case "table", "json", "markdown":
-	default:
-		return nil, usageErr("--format %q: want table, json or markdown", f.format)
+	if err := checkFormatFlag(report.KindGate, f.format); err != nil {
+		return nil, err
 	}
 	f.now = time.Now().UTC()
 	if f.nowFlag != "" {
@@ -153,8 +150,10 @@ func runGate(ctx context.Context, env *Env, args []string) error {
 		in.Problems = append(in.Problems, problems...)
 	}
 	res := gate.Decide(*in)
-	body := report.GateMarkdown(res, info.RunURL, run.pc.statusSHA, ghapi.StickyBodyLimit("gate"))
-	if err := renderGate(env, f, res, body); err != nil {
+	doc := report.GateDoc{Result: res, Store: gateStore(env, &f.storeFlags), RunURL: info.RunURL,
+		HeadSHA: run.pc.statusSHA, Limit: ghapi.StickyBodyLimit("gate")}
+	body := report.GateMarkdown(res, doc.RunURL, doc.HeadSHA, doc.Limit)
+	if err := renderGate(env, f, doc, body); err != nil {
 		return err
 	}
 	if run.canPost() {
@@ -225,23 +224,14 @@ func loadGateInput(ctx context.Context, env *Env, f *gateFlags) (*gateRun, error
 }
 
 // renderGate writes the JSON report (--out), stdout in the chosen format and
-// the job summary.
-func renderGate(env *Env, f *gateFlags, res gate.Result, body string) error {
+// the job summary (body: the same Markdown the PR comment carries).
+func renderGate(env *Env, f *gateFlags, doc report.GateDoc, body string) error {
 	if f.out != "" {
-		if err := writeFileAtomic(env.path(f.out), func(w io.Writer) error { return writeJSON(w, gateJSON(env, &f.storeFlags, res)) }); err != nil {
+		if err := writeFileAtomic(env.path(f.out), func(w io.Writer) error { return report.Render(w, "json", doc) }); err != nil {
 			return err
 		}
 	}
-	var err error
-	switch f.format {
-	case "json":
-		err = writeJSON(env.Stdout, gateJSON(env, &f.storeFlags, res))
-	case "markdown":
-		_, err = io.WriteString(env.Stdout, body)
-	default:
-		err = writeGateTable(env.Stdout, res)
-	}
-	if err != nil {
+	if err := report.Render(env.Stdout, f.format, doc); err != nil {
 		return runtimeErr("write report: %v", err)
 	}
 	a := actionsFlags{summaryFile: f.summaryF}
@@ -446,32 +436,13 @@ func gatherHealth(ctx context.Context, env *Env, sf *storeFlags, plan *lanes.Fil
 	return gate.AssembleHealth(plan, folder.Lanes(), idx, now), nil
 }
 
-func writeGateTable(w io.Writer, r gate.Result) error {
-	fmt.Fprintf(w, "%s: %s\n", strings.ToUpper(r.Verdict), report.GateReason(r))
-	for _, p := range r.Problems {
-		fmt.Fprintf(w, "  problem: %s\n", p)
-	}
-	for _, l := range r.Lanes {
-		fmt.Fprintf(w, "%-8s %s  %s → %s  (%s)\n", l.Verdict, l.Lane, l.FromStage, l.ToStage, strings.Join(l.Why, "; "))
-		for _, reason := range l.Reasons {
-			fmt.Fprintf(w, "         - %s\n", reason)
-		}
-	}
-	return nil
-}
 
-// gateReport is the gate's JSON report: the decision plus the store its
-// health was read from (absent when no store was chosen).
-type gateReport struct {
-	gate.Result
-	Store *report.Store `json:"store,omitempty"`
-}
-
-func gateJSON(env *Env, sf *storeFlags, res gate.Result) gateReport {
-	out := gateReport{Result: res}
-	if _, err := sf.choose(env); err == nil {
-		st := storeLabel(env, sf)
-		out.Store = &st
+// gateStore is the store lane health was read from, for the JSON report
+// (nil when no store was chosen).
+func gateStore(env *Env, sf *storeFlags) *report.Store {
+	if _, err := sf.choose(env); err != nil {
+		return nil
 	}
-	return out
+	st := storeLabel(env, sf)
+	return &st
 }
