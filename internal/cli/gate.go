@@ -436,7 +436,6 @@ func gatherHealth(ctx context.Context, env *Env, sf *storeFlags, plan *lanes.Fil
 	return gate.AssembleHealth(plan, folder.Lanes(), idx, now), nil
 }
 
-
 // gateStore is the store lane health was read from, for the JSON report
 // (nil when no store was chosen).
 func gateStore(env *Env, sf *storeFlags) *report.Store {
