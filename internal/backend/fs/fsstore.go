@@ -1,4 +1,4 @@
-// Package fsstore reads (and, for backfill, writes) a Launchplane filesystem
+// Package fs reads (and, for backfill, writes) a Launchplane filesystem
 // state directory: <state>/<record dir>/<record id>.json, written as
 // Launchplane writes it.
 package fs
