@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/lanegate/lanegate/internal/lanes"
 	"github.com/lanegate/lanegate/internal/preflight"
 	"github.com/lanegate/lanegate/internal/record"
+	"github.com/lanegate/lanegate/internal/report"
 	"github.com/lanegate/lanegate/internal/store"
 )
 
@@ -54,7 +54,7 @@ func runPreflight(ctx context.Context, env *Env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := checkFormat(f.format); err != nil {
+	if err := checkFormatFlag(report.KindPreflight, f.format); err != nil {
 		return err
 	}
 	if f.lane == "" {
@@ -143,20 +143,8 @@ func lookupDokploy(ctx context.Context, c *dokploy.Client, p *record.ProviderTar
 }
 
 func writePreflight(env *Env, format string, rep *preflight.Report) error {
-	if format == "json" {
-		return writeJSON(env.Stdout, rep)
-	}
-	labels := map[string]string{preflight.Pass: "ok", preflight.Fail: "FAIL", preflight.Error: "ERROR", preflight.Skip: "skip"}
-	for _, c := range rep.Checks {
-		fmt.Fprintf(env.Stdout, "%-5s %s: %s\n", labels[c.Status], c.Check, c.Message)
-	}
-	switch rep.Status {
-	case preflight.StatusPass:
-		fmt.Fprintf(env.Stdout, "preflight passed for %s\n", rep.Lane)
-	case preflight.StatusBlocked:
-		fmt.Fprintf(env.Stdout, "preflight BLOCKED for %s: do not deploy\n", rep.Lane)
-	default:
-		fmt.Fprintf(env.Stdout, "preflight could not complete for %s: do not deploy\n", rep.Lane)
+	if err := report.Render(env.Stdout, format, report.PreflightDoc{Report: rep}); err != nil {
+		return runtimeErr("write report: %v", err)
 	}
 	return nil
 }

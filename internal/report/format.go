@@ -14,10 +14,11 @@ type Kind string
 
 // The kinds of report lanegate renders.
 const (
-	KindAudit    Kind = "audit"    // audit and merge: AuditDoc
-	KindBackfill Kind = "backfill" // BackfillDoc
-	KindGate     Kind = "gate"     // GateDoc
-	KindEvidence Kind = "evidence" // EvidenceRecordDoc, EvidenceProbeDoc, EvidenceListDoc
+	KindAudit     Kind = "audit"     // audit and merge: AuditDoc
+	KindBackfill  Kind = "backfill"  // BackfillDoc
+	KindGate      Kind = "gate"      // GateDoc
+	KindEvidence  Kind = "evidence"  // EvidenceRecordDoc, EvidenceProbeDoc, EvidenceListDoc
+	KindPreflight Kind = "preflight" // PreflightDoc
 )
 
 // Doc is one report value a command renders in the format its --format

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"github.com/lanegate/lanegate/internal/preflight"
 	"time"
 
 	"github.com/lanegate/lanegate/internal/evidence"
@@ -102,3 +103,12 @@ type ListedRecord struct {
 	Status     string `json:"status"`
 	AgeSeconds int64  `json:"age_seconds"`
 }
+
+// PreflightDoc is a deploy preflight's report; its status is decided by
+// preflight.Decide.
+type PreflightDoc struct {
+	Report *preflight.Report
+}
+
+// Kind is KindPreflight.
+func (PreflightDoc) Kind() Kind { return KindPreflight }

@@ -14,7 +14,7 @@ import (
 // --out writes.
 var jsonFormat = Format{
 	Name:   "json",
-	Kinds:  []Kind{KindAudit, KindBackfill, KindGate, KindEvidence},
+	Kinds:  []Kind{KindAudit, KindBackfill, KindGate, KindEvidence, KindPreflight},
 	Render: renderJSON,
 }
 
@@ -26,6 +26,8 @@ func renderJSON(w io.Writer, doc Doc) error {
 		return d.Backfill.WriteJSON(w)
 	case GateDoc:
 		return WriteIndentedJSON(w, GateReport{Result: d.Result, Store: d.Store})
+	case PreflightDoc:
+		return WriteIndentedJSON(w, d.Report)
 	case EvidenceRecordDoc:
 		return WriteIndentedJSON(w, struct {
 			Created bool            `json:"created"`

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/lanegate/lanegate/internal/preflight"
 	"io"
 	"sort"
 	"strconv"
@@ -15,7 +16,7 @@ import (
 // tableFormat is --format table, the default: aligned text for a terminal.
 var tableFormat = Format{
 	Name:   "table",
-	Kinds:  []Kind{KindAudit, KindBackfill, KindGate, KindEvidence},
+	Kinds:  []Kind{KindAudit, KindBackfill, KindGate, KindEvidence, KindPreflight},
 	Render: renderTable,
 }
 
@@ -27,6 +28,8 @@ func renderTable(w io.Writer, doc Doc) error {
 		return d.Backfill.WriteTable(w)
 	case GateDoc:
 		return WriteGateTable(w, d.Result)
+	case PreflightDoc:
+		return preflightTable(w, d)
 	case EvidenceRecordDoc:
 		return evidenceRecordTable(w, d)
 	case EvidenceProbeDoc:
@@ -125,4 +128,24 @@ func detailText(d map[string]string) string {
 		parts = append(parts, k+"="+d[k])
 	}
 	return strings.Join(parts, " ")
+}
+
+func preflightTable(w io.Writer, d PreflightDoc) error {
+	rep := d.Report
+	labels := map[string]string{preflight.Pass: "ok", preflight.Fail: "FAIL", preflight.Error: "ERROR", preflight.Skip: "skip"}
+	for _, c := range rep.Checks {
+		if _, err := fmt.Fprintf(w, "%-5s %s: %s\n", labels[c.Status], c.Check, c.Message); err != nil {
+			return err
+		}
+	}
+	var err error
+	switch rep.Status {
+	case preflight.StatusPass:
+		_, err = fmt.Fprintf(w, "preflight passed for %s\n", rep.Lane)
+	case preflight.StatusBlocked:
+		_, err = fmt.Fprintf(w, "preflight BLOCKED for %s: do not deploy\n", rep.Lane)
+	default:
+		_, err = fmt.Fprintf(w, "preflight could not complete for %s: do not deploy\n", rep.Lane)
+	}
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/lanegate/lanegate/internal/backfill"
+	"github.com/lanegate/lanegate/internal/preflight"
 	"io"
 	"strings"
 	"testing"
@@ -35,6 +36,8 @@ func TestCheckFormat(t *testing.T) {
 		{KindEvidence, "table", ""},
 		{KindEvidence, "json", ""},
 		{KindEvidence, "markdown", `--format "markdown": want table or json`},
+		{KindPreflight, "json", ""},
+		{KindPreflight, "markdown", `--format "markdown": want table or json`},
 		{Kind("nothing"), "table", `--format "table": want nothing`},
 	}
 	for _, c := range cases {
@@ -77,6 +80,8 @@ func sampleDocs(t *testing.T) []Doc {
 		EvidenceRecordDoc{Created: true, Record: rec, Where: "state dir s"},
 		EvidenceProbeDoc{Verdict: verdict.OK, Probed: 1, Rows: []ProbeRow{{Lane: "cm/prod", Result: "pass", StatusCode: 200, LatencyMS: 12}}},
 		EvidenceListDoc{Now: now, Index: evidence.NewIndex([]evidence.Record{rec})},
+		PreflightDoc{Report: &preflight.Report{Lane: "cm/prod", Status: preflight.StatusBlocked,
+			Checks: []preflight.Check{{Check: "provider_target", Status: preflight.Fail, Message: "no row"}}}},
 	}
 }
 
@@ -111,7 +116,7 @@ func TestRegistryIsConsistent(t *testing.T) {
 			}
 		}
 	}
-	for _, k := range []Kind{KindAudit, KindBackfill, KindGate, KindEvidence} {
+	for _, k := range []Kind{KindAudit, KindBackfill, KindGate, KindEvidence, KindPreflight} {
 		if got := Formats(k); len(got) < 2 || got[0] != "table" || got[1] != "json" {
 			t.Errorf("Formats(%s) = %v: every kind renders table (the default) and json", k, got)
 		}
@@ -311,3 +316,15 @@ func TestRenderSurfacesWriteErrors(t *testing.T) {
 type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+// The preflight table is the lines operators read before a deploy.
+func TestPreflightTable(t *testing.T) {
+	doc := PreflightDoc{Report: &preflight.Report{Lane: "cm/prod", Status: preflight.StatusBlocked, Checks: []preflight.Check{
+		{Check: "provider_target", Status: preflight.Pass, Message: "row present"},
+		{Check: "display_name", Status: preflight.Fail, Message: "differs"},
+	}}}
+	want := "ok    provider_target: row present\nFAIL  display_name: differs\npreflight BLOCKED for cm/prod: do not deploy\n"
+	if got := renderString(t, "table", doc); got != want {
+		t.Errorf("table:\n%s\nwant:\n%s", got, want)
+	}
+}
