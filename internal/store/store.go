@@ -174,3 +174,37 @@ func ProjectedIdentity(rr *RouteRecords) (record.Identity, bool) {
 	}
 	return record.Identity{ProviderID: record.ProviderIDDokploy, Category: rr.Target.TargetType, TargetID: rr.TargetID.TargetID}, true
 }
+
+// ClaimsOf finds, among routes, those whose missing provider-target row
+// would project onto an identity that another route holds (holders: every
+// route holding each identity) or would also be given. Stores that read
+// every route at once compute Claims with it.
+func ClaimsOf(routes []*RouteRecords, holders map[record.Identity][]Route) Claims {
+	projected := map[record.Identity][]Route{}
+	for _, rr := range routes {
+		if id, ok := ProjectedIdentity(rr); ok {
+			projected[id] = append(projected[id], rr.Route)
+		}
+	}
+	out := Claims{}
+	for id, rs := range projected {
+		for _, r := range rs {
+			var others []Route
+			for _, o := range holders[id] {
+				if o != r {
+					others = append(others, o)
+				}
+			}
+			for _, o := range rs {
+				if o != r {
+					others = append(others, o)
+				}
+			}
+			if len(others) > 0 {
+				SortRoutes(others)
+				out[r] = others
+			}
+		}
+	}
+	return out
+}

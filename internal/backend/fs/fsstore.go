@@ -185,7 +185,7 @@ func (s *Store) Load() (*Snapshot, error) {
 			snap.Bindings[id] = routes
 		}
 	}
-	snap.Claims = claims(snap.Routes, holders)
+	snap.Claims = store.ClaimsOf(snap.Routes, holders)
 	return snap, nil
 }
 
@@ -286,37 +286,6 @@ func bestEffortRoute(data []byte, rel string) store.Route {
 	return unknownRoute(rel)
 }
 
-// claims finds routes whose missing row would project onto an identity that
-// another route holds or would also be given.
-func claims(routes []*store.RouteRecords, holders map[record.Identity][]store.Route) store.Claims {
-	projected := map[record.Identity][]store.Route{}
-	for _, rr := range routes {
-		if id, ok := store.ProjectedIdentity(rr); ok {
-			projected[id] = append(projected[id], rr.Route)
-		}
-	}
-	out := store.Claims{}
-	for id, rs := range projected {
-		for _, r := range rs {
-			var others []store.Route
-			for _, o := range holders[id] {
-				if o != r {
-					others = append(others, o)
-				}
-			}
-			for _, o := range rs {
-				if o != r {
-					others = append(others, o)
-				}
-			}
-			if len(others) > 0 {
-				store.SortRoutes(others)
-				out[r] = others
-			}
-		}
-	}
-	return out
-}
 
 // Scan visits the snapshot in route order.
 func (s *Store) Scan(ctx context.Context, scope store.Scope, v store.Visitor) error {

@@ -282,7 +282,7 @@ func visit(ctx context.Context, routes []*store.RouteRecords, v store.Visitor) e
 		return err
 	}
 	if cv, ok := v.(store.ClaimsVisitor); ok {
-		if err := cv.Claims(claims(routes, holders)); err != nil {
+		if err := cv.Claims(store.ClaimsOf(routes, holders)); err != nil {
 			return err
 		}
 	}
@@ -297,36 +297,5 @@ func visit(ctx context.Context, routes []*store.RouteRecords, v store.Visitor) e
 	return nil
 }
 
-// claims finds routes whose missing row would project onto an identity
-// another scanned route holds or would also be given.
-func claims(routes []*store.RouteRecords, holders map[record.Identity][]store.Route) store.Claims {
-	projected := map[record.Identity][]store.Route{}
-	for _, rr := range routes {
-		if id, ok := store.ProjectedIdentity(rr); ok {
-			projected[id] = append(projected[id], rr.Route)
-		}
-	}
-	out := store.Claims{}
-	for id, rs := range projected {
-		for _, r := range rs {
-			var others []store.Route
-			for _, o := range holders[id] {
-				if o != r {
-					others = append(others, o)
-				}
-			}
-			for _, o := range rs {
-				if o != r {
-					others = append(others, o)
-				}
-			}
-			if len(others) > 0 {
-				store.SortRoutes(others)
-				out[r] = others
-			}
-		}
-	}
-	return out
-}
 
 func sortStrings(s []string) { sort.Strings(s) }
