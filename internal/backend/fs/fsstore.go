@@ -286,7 +286,6 @@ func bestEffortRoute(data []byte, rel string) store.Route {
 	return unknownRoute(rel)
 }
 
-
 // Scan visits the snapshot in route order.
 func (s *Store) Scan(ctx context.Context, scope store.Scope, v store.Visitor) error {
 	snap, err := s.Load()

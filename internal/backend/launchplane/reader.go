@@ -297,5 +297,4 @@ func visit(ctx context.Context, routes []*store.RouteRecords, v store.Visitor) e
 	return nil
 }
 
-
 func sortStrings(s []string) { sort.Strings(s) }
