@@ -1,8 +1,8 @@
 package launchplane
 
 import (
-	"bytes"
 	"context"
+	"github.com/lanegate/lanegate/internal/testkit"
 	"testing"
 	"time"
 
@@ -13,7 +13,6 @@ import (
 	"github.com/lanegate/lanegate/internal/fixture"
 	"github.com/lanegate/lanegate/internal/lanes"
 	"github.com/lanegate/lanegate/internal/record"
-	"github.com/lanegate/lanegate/internal/report"
 	"github.com/lanegate/lanegate/internal/store"
 )
 
@@ -124,25 +123,7 @@ func parsePlan(t *testing.T) *lanes.File {
 
 // auditJSON renders a full audit report the way the command does.
 func auditJSON(t *testing.T, st store.Reader, filter audit.Filter, plan *lanes.File) []byte {
-	t.Helper()
-	b, err := report.NewAuditBuilder()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	a := audit.New(filter, plan, b)
-	if err := st.Scan(context.Background(), store.Scope{Context: filter.Context, Instance: filter.Instance}, a); err != nil {
-		t.Fatal(err)
-	}
-	totals, err := a.Finish()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	if err := b.WriteJSON(&out, report.AuditHeader(totals, nil, nil)); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
+	return testkit.AuditJSON(t, st, filter, plan)
 }
 
 // planSink keeps a plan's items and creates.

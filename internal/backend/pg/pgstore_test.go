@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lanegate/lanegate/internal/testkit"
 	"net"
 	neturl "net/url"
 	"strings"
@@ -29,25 +30,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // auditJSON runs a full audit of st and returns the JSON report.
 func auditJSON(t *testing.T, st store.Reader, filter audit.Filter, plan *lanes.File) []byte {
-	t.Helper()
-	b, err := report.NewAuditBuilder()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	a := audit.New(filter, plan, b)
-	if err := st.Scan(context.Background(), store.Scope{Context: filter.Context, Instance: filter.Instance}, a); err != nil {
-		t.Fatal(err)
-	}
-	totals, err := a.Finish()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	if err := b.WriteJSON(&out, report.AuditHeader(totals, nil, nil)); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
+	return testkit.AuditJSON(t, st, filter, plan)
 }
 
 func mutate(r fixture.Route, fn func(p *record.ProviderTarget)) fixture.Route {
