@@ -139,6 +139,11 @@ func TestServiceBackendAuditMatchesStateDir(t *testing.T) {
 	if lp.Stdout != st.Stdout {
 		t.Errorf("table differs\n--- state-dir ---\n%s\n--- service ---\n%s", st.Stdout, lp.Stdout)
 	}
+	stM := w.run(t, nil, append(fs, "--format", "markdown")...)
+	lpM := w.run(t, w.env(), append(svc, "--format", "markdown")...)
+	if lpM.Stdout != stM.Stdout || lpM.Stdout == "" {
+		t.Errorf("markdown differs\n--- state-dir ---\n%s\n--- service ---\n%s", stM.Stdout, lpM.Stdout)
+	}
 	if !strings.Contains(lp.Stderr, "lanegate: notice: "+launchplane.RoutesNotice(5)) {
 		t.Errorf("stderr lacks the routes notice:\n%s", lp.Stderr)
 	}
