@@ -323,7 +323,11 @@ func exitCode(stderr io.Writer, err error) int {
 	var coded exitCoder
 	if errors.As(err, &coded) {
 		fmt.Fprintf(stderr, "lanegate: %s\n", coded.Error())
-		return coded.ExitCode()
+		switch c := coded.ExitCode(); c {
+		case ExitBlocked, ExitConfig, ExitRuntime:
+			return c
+		}
+		return ExitRuntime // a code outside lanegate's: a runtime error
 	}
 	var le lanes.Errors
 	if errors.As(err, &le) {

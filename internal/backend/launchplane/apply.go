@@ -87,10 +87,17 @@ func (b *Backend) ApplyBackfill(ctx context.Context, req backend.ApplyRequest) (
 		creates = append(creates, c)
 		return nil
 	})
+	dryNotes := map[store.Route]string{}
+	dry.mu.Lock()
+	for k, v := range dry.notes {
+		dryNotes[k] = v
+	}
+	dry.mu.Unlock()
 	b.mu.Lock()
 	for k, v := range dry.TraceIDs() {
 		b.traceIDs[k] = v
 	}
+	b.notes = dryNotes
 	b.mu.Unlock()
 	if err != nil {
 		return backend.ApplyResult{}, asBackendErr(err)
