@@ -210,6 +210,10 @@ type Driver struct {
 	// for the service): every command with store flags registers them, and
 	// giving one while another driver is chosen is a usage error.
 	Options []OptionFlag
+	// NeedsLanes says the store cannot enumerate routes: it reads exactly
+	// Spec.Lanes (the lanes of lanes.yaml), so a command run without a
+	// lanes file (--no-lanes) is a usage error.
+	NeedsLanes bool
 }
 
 // OptionFlag is a driver-specific command-line option; its value reaches
@@ -287,4 +291,36 @@ type Importer interface {
 	// that already holds records refuses with a *ConfigError and writes
 	// nothing.
 	ImportRecords(ctx context.Context, set ImportSet, replace bool) error
+}
+
+// StoredRecords is a Reader whose Scan hands out Launchplane's records as
+// they are stored, every field of every record kind (the filesystem and
+// Postgres backends). A reader that rebuilds records from what a service
+// returns (the Launchplane service returns no Dokploy records) does not
+// implement it, and commands that decide on the Dokploy records themselves
+// (preflight) refuse such a store.
+type StoredRecords interface {
+	StoredRecords()
+}
+
+// PlanReader is a backend whose backfill dry run reads through another
+// operation than its audit (the Launchplane service's backfill-dry-run):
+// a backfill plans over PlanScan instead of Scan. PlanScan delivers the
+// snapshot exactly as Scan does.
+type PlanReader interface {
+	PlanScan(ctx context.Context, scope store.Scope, v store.Visitor) error
+}
+
+// Traced is a backend whose calls each carry a trace id (the Launchplane
+// service's trace_id): after a Scan, PlanScan or apply, TraceIDs says each
+// lane's, and the report records them beside the lanes.
+type Traced interface {
+	TraceIDs() map[store.Route]string
+}
+
+// Noticer is a backend with notices a report must carry after a Scan or
+// PlanScan: what the store could not do the way the others do (the service
+// cannot enumerate routes; a lane it cannot show as the others would).
+type Noticer interface {
+	Notices() []string
 }

@@ -57,13 +57,11 @@ type Item struct {
 // Route returns the item's route.
 func (it Item) Route() store.Route { return store.Route{Context: it.Context, Instance: it.Instance} }
 
-// Create is one row apply would write, with the records it was projected
-// from (the preconditions the digest covers).
+// Create is one row apply would write on its route (where no
+// provider-target row exists: the precondition the digest covers).
 type Create struct {
-	Route    store.Route
-	Record   *record.ProviderTarget
-	Target   *record.DokployTarget
-	TargetID *record.DokployTargetID
+	Route  store.Route
+	Record *record.ProviderTarget
 }
 
 // Sink receives plan items and creates in route order.
@@ -184,7 +182,7 @@ type Planner struct {
 func NewPlanner(filter audit.Filter, sink Sink) *Planner {
 	p := &Planner{filter: filter.Normalize(), sink: sink, digest: sha256.New(),
 		MatchedLanes: map[store.Route]bool{}, Totals: Totals{Counts: map[string]int{}}}
-	p.digest.Write([]byte("lanegate.backfill.plan/v1\n"))
+	p.digest.Write([]byte(DigestHeader))
 	return p
 }
 
@@ -214,7 +212,7 @@ func (p *Planner) Route(rr *store.RouteRecords) error {
 	p.Totals.Inspected++
 	it := Decide(rr, p.claims[rr.Route])
 	if it.Status == StatusWouldCreate {
-		c := Create{Route: rr.Route, Record: it.Projected, Target: rr.Target, TargetID: rr.TargetID}
+		c := Create{Route: rr.Route, Record: it.Projected}
 		blob, ok := rr.Prepared.([]byte)
 		if !ok {
 			blob = createBlob(nil, c)
@@ -249,12 +247,24 @@ func (p *Planner) Prepare(rr *store.RouteRecords) {
 	if err != nil {
 		return
 	}
-	rr.Prepared = createBlob(nil, Create{Route: rr.Route, Record: X, Target: rr.Target, TargetID: rr.TargetID})
+	rr.Prepared = createBlob(nil, Create{Route: rr.Route, Record: X})
 }
 
+// DigestHeader starts every plan digest's input. v2 covers, per route,
+// exactly what apply writes and the one precondition every backend can
+// observe: the row (source label SourceLabel) and the absence of a
+// provider-target row on the route. The Dokploy records the row is
+// projected from are not folded in (v1 did): the Launchplane service never
+// returns them, and they matter to an apply only through the row they
+// project to, which the digest covers byte for byte.
+const DigestHeader = "lanegate.backfill.plan/v2\n"
+
 // createBlob appends what one create adds to the digest: the route, the row
-// exactly as apply writes it (source label SourceLabel), the absence of a
-// row, and both source records.
+// exactly as apply writes it (source label SourceLabel) in Launchplane's
+// canonical encoding, and the precondition that the route has no
+// provider-target row. Route parts are separated by 0x1f and each create
+// ends with a newline; neither byte can end a JSON-encoded row early (the
+// encoding escapes control characters), so the encoding is unambiguous.
 func createBlob(dst []byte, c Create) []byte {
 	row := *c.Record
 	row.SourceLabel = SourceLabel
@@ -264,11 +274,7 @@ func createBlob(dst []byte, c Create) []byte {
 	dst = append(dst, c.Route.Instance...)
 	dst = append(dst, '\n')
 	dst = append(dst, row.EncodePython()...)
-	dst = append(dst, "\nprecondition\x1fprovider-target-absent\n"...)
-	dst = append(dst, c.Target.EncodePython()...)
-	dst = append(dst, '\n')
-	dst = append(dst, c.TargetID.EncodePython()...)
-	return append(dst, '\n')
+	return append(dst, "\nprecondition\x1fprovider-target-absent\n"...)
 }
 
 // Finish emits no_matching_routes items and returns the totals and digest.

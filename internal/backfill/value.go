@@ -40,7 +40,53 @@ type Outcome struct {
 	Created   bool                 // every would-create row was written; Launchplane's "applied"
 	Conflicts map[store.Route]bool // planned rows a concurrent writer got to first
 	Refusal   string               // why nothing was written, "" if not refused
+	// Lanes is what a per-route apply (the Launchplane service applies one
+	// route per call, so it cannot be all-or-nothing) did on each planned
+	// create; nil for an all-or-nothing apply. Each would-create item is
+	// rewritten by its lane's state (see LaneState).
+	Lanes map[store.Route]LaneOutcome
 }
+
+// LaneState is what a per-route apply did on one planned create.
+type LaneState string
+
+const (
+	// LaneCreated: the row was written by this apply: the item is created.
+	LaneCreated LaneState = "created"
+	// LaneReplayed: an earlier attempt of the same plan wrote the row (the
+	// service replayed its stored answer): the item is created.
+	LaneReplayed LaneState = "replayed"
+	// LaneExists: the row was already there, matching: skipped-exists.
+	LaneExists LaneState = "exists"
+	// LaneRefused: the store refused the write (nothing written):
+	// skipped-conflict, blocked, with the store's detail.
+	LaneRefused LaneState = "refused"
+	// LaneFailed: the call failed; whether it wrote is unknown for a
+	// network error: apply-failed, blocked.
+	LaneFailed LaneState = "failed"
+	// LaneNotAttempted: an earlier lane stopped the apply: the item stays
+	// would-create with detail NotAttemptedDetail.
+	LaneNotAttempted LaneState = "not-attempted"
+)
+
+// LaneOutcome is one planned create's fate in a per-route apply.
+type LaneOutcome struct {
+	State   LaneState
+	Detail  string // the store's detail, or the error
+	TraceID string // the store's trace id of the lane's call, if any
+}
+
+// StatusApplyFailed is lanegate's item status for a planned create whose
+// per-route apply call failed (blocked): the row may or may not exist.
+const StatusApplyFailed = "apply-failed"
+
+// NotAttemptedDetail is the detail of a planned create a per-route apply
+// did not reach.
+const NotAttemptedDetail = "not attempted: an earlier lane failed"
+
+// PerRouteNote is what a per-route apply's report says about its
+// semantics.
+const PerRouteNote = "the store applies one route per call, so cross-route all-or-nothing is impossible: lanegate stopped at the first lane that failed or was refused; the items say exactly which lanes were created, replayed or refused; a re-run (new dry run, new digest, apply) converges"
 
 // NewPlan is an empty plan whose items are added through Item (and rows
 // through Create); Make is the usual way to get one.
@@ -147,6 +193,9 @@ func (o Outcome) transform(it RawItem) RawItem {
 	if it.Status != StatusWouldCreate {
 		return it
 	}
+	if o.Lanes != nil {
+		return o.transformLane(it)
+	}
 	if o.Conflicts[store.Route{Context: it.Context, Instance: it.Instance}] {
 		it.Status, it.Severity = StatusSkippedConflict, audit.SeverityBlocked
 		it.Detail = "provider-target row changed before backfill could create it"
@@ -154,6 +203,38 @@ func (o Outcome) transform(it RawItem) RawItem {
 	}
 	if o.Created {
 		it.Status, it.Detail = StatusCreated, "created explicit provider-target row"
+	}
+	return it
+}
+
+// transformLane rewrites a would-create item by its lane's per-route
+// outcome. A planned create the apply has no outcome for was not attempted.
+func (o Outcome) transformLane(it RawItem) RawItem {
+	lo, ok := o.Lanes[store.Route{Context: it.Context, Instance: it.Instance}]
+	if !ok {
+		lo.State = LaneNotAttempted
+	}
+	with := func(base, detail string) string {
+		if detail == "" || detail == base {
+			return base
+		}
+		return base + ": " + detail
+	}
+	switch lo.State {
+	case LaneCreated:
+		it.Status, it.Detail = StatusCreated, "created explicit provider-target row"
+	case LaneReplayed:
+		it.Status, it.Detail = StatusCreated, "created explicit provider-target row (replayed: an earlier attempt of this plan created it)"
+	case LaneExists:
+		it.Status, it.Detail = StatusSkippedExists, "explicit provider-target row already matches the Dokploy projection"
+	case LaneRefused:
+		it.Status, it.Severity = StatusSkippedConflict, audit.SeverityBlocked
+		it.Detail = with("the store refused the write, nothing written", lo.Detail)
+	case LaneFailed:
+		it.Status, it.Severity = StatusApplyFailed, audit.SeverityBlocked
+		it.Detail = with("the apply call failed; audit the lane before a re-run", lo.Detail)
+	default:
+		it.Detail = NotAttemptedDetail
 	}
 	return it
 }
@@ -169,13 +250,13 @@ type finalTotals struct {
 // many rows were created (cached per outcome).
 func (p *Plan) FinalTotals() (Totals, int, error) {
 	o := p.Outcome
-	key := fmt.Sprintf("%t/%t/%d/%q/%d", o.Applied, o.Created, len(o.Conflicts), o.Refusal, p.items.Len())
+	key := fmt.Sprintf("%t/%t/%d/%q/%d/%d", o.Applied, o.Created, len(o.Conflicts), o.Refusal, p.items.Len(), len(o.Lanes))
 	if p.final != nil && p.final.key == key {
 		return p.final.totals, p.final.created, nil
 	}
 	var t Totals
 	var created int
-	if len(o.Conflicts) == 0 && p.Totals.Counts != nil {
+	if len(o.Conflicts) == 0 && o.Lanes == nil && p.Totals.Counts != nil {
 		// Without conflicts the outcome only renames would-create items
 		// (ok either way), so the plan's counters give the answer without
 		// replaying the spool.

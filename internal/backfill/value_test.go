@@ -179,6 +179,19 @@ func TestOutcomeRewrite(t *testing.T) {
 			[]string{"a created/ok", "b created/ok", "c skipped-exists/ok", "d skipped-incomplete/warning", "e unsupported-provider/warning", "f skipped-conflict/blocked"}, 2, 1},
 		{"conflict at write time", backfill.Outcome{Applied: true, Conflicts: map[store.Route]bool{b: true}, Refusal: "x"},
 			[]string{"a would-create/ok", "b skipped-conflict/blocked", "c skipped-exists/ok", "d skipped-incomplete/warning", "e unsupported-provider/warning", "f skipped-conflict/blocked"}, 0, 2},
+		// Per-route applies (the Launchplane service): each lane's state.
+		{"per lane: both created", backfill.Outcome{Applied: true, Created: true, Lanes: map[store.Route]backfill.LaneOutcome{
+			{Context: "a", Instance: "p"}: {State: backfill.LaneReplayed}, b: {State: backfill.LaneCreated}}},
+			[]string{"a created/ok", "b created/ok", "c skipped-exists/ok", "d skipped-incomplete/warning", "e unsupported-provider/warning", "f skipped-conflict/blocked"}, 2, 1},
+		{"per lane: created, then failed", backfill.Outcome{Applied: true, Lanes: map[store.Route]backfill.LaneOutcome{
+			{Context: "a", Instance: "p"}: {State: backfill.LaneCreated}, b: {State: backfill.LaneFailed, Detail: "HTTP 503"}}},
+			[]string{"a created/ok", "b apply-failed/blocked", "c skipped-exists/ok", "d skipped-incomplete/warning", "e unsupported-provider/warning", "f skipped-conflict/blocked"}, 1, 2},
+		{"per lane: refused, then not attempted", backfill.Outcome{Applied: true, Lanes: map[store.Route]backfill.LaneOutcome{
+			{Context: "a", Instance: "p"}: {State: backfill.LaneRefused, Detail: "blocked"}, b: {State: backfill.LaneNotAttempted}}},
+			[]string{"a skipped-conflict/blocked", "b would-create/ok", "c skipped-exists/ok", "d skipped-incomplete/warning", "e unsupported-provider/warning", "f skipped-conflict/blocked"}, 0, 2},
+		{"per lane: a lane without an outcome was not attempted", backfill.Outcome{Applied: true, Lanes: map[store.Route]backfill.LaneOutcome{
+			{Context: "a", Instance: "p"}: {State: backfill.LaneExists}}},
+			[]string{"a skipped-exists/ok", "b would-create/ok", "c skipped-exists/ok", "d skipped-incomplete/warning", "e unsupported-provider/warning", "f skipped-conflict/blocked"}, 0, 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p, items := outcomeItems(t)
@@ -197,6 +210,20 @@ func TestOutcomeRewrite(t *testing.T) {
 			}
 			if !reflect.DeepEqual(decoded[0].Projected, items[0].Projected) {
 				t.Errorf("the would-create row came back as %+v", decoded[0].Projected)
+			}
+			if c.outcome.Lanes != nil {
+				lo := c.outcome.Lanes[store.Route{Context: "a", Instance: "p"}]
+				if lo.State == backfill.LaneReplayed && !strings.Contains(decoded[0].Detail, "replayed") {
+					t.Errorf("replayed detail %q", decoded[0].Detail)
+				}
+				if lo.State == backfill.LaneRefused && decoded[0].Detail != "the store refused the write, nothing written: blocked" {
+					t.Errorf("refused detail %q", decoded[0].Detail)
+				}
+				if _, ok := c.outcome.Lanes[b]; !ok || c.outcome.Lanes[b].State == backfill.LaneNotAttempted {
+					if decoded[1].Detail != backfill.NotAttemptedDetail {
+						t.Errorf("not-attempted detail %q", decoded[1].Detail)
+					}
+				}
 			}
 			switch decoded[1].Status {
 			case backfill.StatusCreated:

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/lanegate/lanegate/internal/audit"
+	"github.com/lanegate/lanegate/internal/backend"
+	"github.com/lanegate/lanegate/internal/backend/registry"
 	"github.com/lanegate/lanegate/internal/lanes"
 	"github.com/lanegate/lanegate/internal/report"
 	"github.com/lanegate/lanegate/internal/store"
@@ -73,8 +75,12 @@ func openScope(ctx context.Context, env *Env, fs *flag.FlagSet, sc *scopeFlags, 
 		return filter, nil, nil, err
 	}
 	// The store is chosen (and printed) first, so it is the log's first line.
-	if _, err := sf.chooseAndAnnounce(env); err != nil {
+	c, err := sf.chooseAndAnnounce(env)
+	if err != nil {
 		return filter, nil, nil, err
+	}
+	if d, ok := registry.Lookup(c.Kind); ok && d.NeedsLanes && sc.noLanes {
+		return filter, nil, nil, usageErr("--no-lanes cannot be used with --%s: the %s store cannot enumerate routes, so it reads exactly the lanes of lanes.yaml (pass --lanes FILE)", d.Flag, c.Kind)
 	}
 	plan, err := loadPlan(env, sc.lanesPath, flagWasSet(fs, "lanes"), sc.noLanes)
 	if err != nil {
@@ -111,7 +117,7 @@ type auditFlags struct {
 }
 
 func runAudit(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "audit", "audit [--state-dir DIR | --database-url URL] [--lanes FILE | --no-lanes] [filters] [--format table|json|markdown] [--out FILE]")
+	fs := newFlagSet(env, "audit", "audit [--state-dir DIR | --database-url URL | --launchplane-url URL] [--lanes FILE | --no-lanes] [filters] [--format table|json|markdown] [--out FILE]")
 	var f auditFlags
 	addScopeFlags(fs, &f.scopeFlags)
 	addStoreFlags(fs, &f.storeFlags)
@@ -134,6 +140,9 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer st.Close()
+	if _, ok := st.(backend.AuditRecorder); f.record && !ok {
+		return usageErr("--record needs a store that keeps lanegate's runs and evidence (Postgres or a state directory); %s cannot record them", st.Describe())
+	}
 	fmt.Fprintf(env.Stderr, "lanegate: auditing %s\n", st.Describe())
 
 	// No log group here: the scan prints nothing, and an empty ::group::
@@ -144,7 +153,9 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 	}
 	label := storeLabel(env, &f.storeFlags)
 	res.store = &label
+	storeNotices(env, st)
 	res.notices = env.notices
+	res.traceIDs = traceIDs(st)
 	defer res.builder.Close()
 	if f.out != "" {
 		if err := writeFileAtomic(env.path(f.out), func(w io.Writer) error { return res.writeJSON(w) }); err != nil {
@@ -173,11 +184,46 @@ type auditResult struct {
 	shard   *report.ShardInfo
 	store   *report.Store
 	notices []string
+	// traceIDs are the store's per-lane trace ids (the service's), nil
+	// for a store without them.
+	traceIDs map[string]string
 }
 
 // header is what every channel renders: the verdict, never recomputed.
 func (r *auditResult) header() report.Header {
-	return report.Header{Totals: r.totals, Verdict: r.verdict, Shard: r.shard, Store: r.store, Notices: r.notices}
+	return report.Header{Totals: r.totals, Verdict: r.verdict, Shard: r.shard, Store: r.store, Notices: r.notices, TraceIDs: r.traceIDs}
+}
+
+// storeNotices adds what the store says its last scan could not do the
+// way the others do (backend.Noticer) to the run's notices, on stderr and
+// in the report, like every notice.
+func storeNotices(env *Env, st store.Reader) {
+	n, ok := st.(backend.Noticer)
+	if !ok {
+		return
+	}
+	for _, msg := range n.Notices() {
+		fmt.Fprintf(env.Stderr, "lanegate: notice: %s\n", msg)
+		env.notices = append(env.notices, msg)
+	}
+}
+
+// traceIDs are the store's per-lane trace ids (backend.Traced) by lane
+// key, nil when the store has none.
+func traceIDs(st store.Reader) map[string]string {
+	t, ok := st.(backend.Traced)
+	if !ok {
+		return nil
+	}
+	ids := t.TraceIDs()
+	if len(ids) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(ids))
+	for r, id := range ids {
+		out[r.Key()] = id
+	}
+	return out
 }
 
 // doc is the report for report.Render; reportPath is where --out wrote the

@@ -32,7 +32,7 @@ type backfillFlags struct {
 
 // parseBackfillFlags parses and checks the command line.
 func parseBackfillFlags(env *Env, args []string) (*flag.FlagSet, *backfillFlags, error) {
-	fs := newFlagSet(env, "backfill", "backfill [--state-dir DIR | --database-url URL] [filters] [--apply --plan-digest D --reason TEXT] [--format table|json|markdown] [--out FILE]")
+	fs := newFlagSet(env, "backfill", "backfill [--state-dir DIR | --database-url URL | --launchplane-url URL] [filters] [--apply --plan-digest D --reason TEXT] [--format table|json|markdown] [--out FILE]")
 	f := &backfillFlags{}
 	addScopeFlags(fs, &f.scopeFlags)
 	addStoreFlags(fs, &f.storeFlags)
@@ -90,15 +90,24 @@ func runBackfill(ctx context.Context, env *Env, args []string) error {
 	info := actions.New(actions.Config{Getenv: env.Getenv, Stderr: env.Stderr}).RunInfo()
 	// No log group here: planning prints nothing, and an empty ::group::
 	// is noise in the action log.
-	plan, err := f.makePlan(ctx, env, st, filter, lanesFile, info)
-	if err != nil {
-		return err
+	// A per-route apply that stopped at a failed lane returns its plan and
+	// the error: the report (which lanes were created, replayed, refused,
+	// not attempted) is rendered first, then the error decides the exit.
+	plan, applyErr := f.makePlan(ctx, env, st, filter, lanesFile, info)
+	if plan == nil {
+		return applyErr
 	}
 	defer plan.Close()
+	storeNotices(env, st)
+	if plan.Outcome.Lanes != nil {
+		fmt.Fprintf(env.Stderr, "lanegate: notice: %s\n", backfill.PerRouteNote)
+		env.notices = append(env.notices, backfill.PerRouteNote)
+	}
 	rep, err := f.report(env, plan, filter)
 	if err != nil {
 		return err
 	}
+	rep.TraceIDs = traceIDs(st)
 	if err := f.render(env, rep); err != nil {
 		return err
 	}
@@ -108,6 +117,9 @@ func runBackfill(ctx context.Context, env *Env, args []string) error {
 	}
 	if err := publishBackfill(env, &f.actionsFlags, rep, final, created, f.out); err != nil {
 		return err
+	}
+	if applyErr != nil {
+		return applyErr
 	}
 	if refusal := plan.Outcome.Refusal; refusal != "" {
 		if f.apply {
@@ -142,7 +154,11 @@ func (f *backfillFlags) makePlan(ctx context.Context, env *Env, st store.Reader,
 		return backfill.Make(filter, lanesFile, scan, stage)
 	}
 	if !f.apply {
-		return planner(func(v store.Visitor) error { return st.Scan(ctx, scope, v) }, nil)
+		scan := st.Scan
+		if pr, ok := st.(backend.PlanReader); ok {
+			scan = pr.PlanScan // the store's own dry-run read
+		}
+		return planner(func(v store.Visitor) error { return scan(ctx, scope, v) }, nil)
 	}
 	ap, ok := st.(backend.Applier)
 	if !ok {
@@ -153,10 +169,13 @@ func (f *backfillFlags) makePlan(ctx context.Context, env *Env, st store.Reader,
 			Actor: actor(env, info), GitSHA: info.SHA, RunURL: info.RunURL, RunID: runID(info),
 			RunAttempt: info.RunAttempt, Version: VersionString()},
 		Log: func(line string) { fmt.Fprintln(env.Stderr, line) }})
-	if err != nil {
+	if err != nil && (res.Plan == nil || res.Plan.Outcome.Lanes == nil) {
+		if res.Plan != nil {
+			res.Plan.Close()
+		}
 		return nil, err
 	}
-	return res.Plan, nil
+	return res.Plan, err
 }
 
 // report completes the plan's report: a dry run's refusal, the store, the

@@ -86,6 +86,13 @@ type Env struct {
 	rawStderr io.Writer        // unscrubbed: ::add-mask:: must carry the real value
 }
 
+// exitCoder is an error that names its exit code (ExitConfig, ExitBlocked
+// or ExitRuntime), as a backend's typed errors may.
+type exitCoder interface {
+	error
+	ExitCode() int
+}
+
 // exitError carries an exit code and a message for stderr.
 type exitError struct {
 	code int
@@ -230,6 +237,11 @@ func annotateConfigError(env *Env, err error) {
 		msg = ee.msg
 	case errors.As(err, &pe):
 		msg = pe.Error()
+	default:
+		var coded exitCoder
+		if errors.As(err, &coded) {
+			msg = coded.Error()
+		}
 	}
 	env.rt.Annotate([]actions.Annotation{{Level: actions.LevelError, Title: "lanegate configuration error", Message: msg}})
 }
@@ -305,6 +317,17 @@ func exitCode(stderr io.Writer, err error) int {
 			fmt.Fprintf(stderr, "lanegate: %s\n", ee.msg)
 		}
 		return ee.code
+	}
+	// An error that knows its exit code (a backend's, so the command layer
+	// need not name its type): its message as is, its code.
+	var coded exitCoder
+	if errors.As(err, &coded) {
+		fmt.Fprintf(stderr, "lanegate: %s\n", coded.Error())
+		switch c := coded.ExitCode(); c {
+		case ExitBlocked, ExitConfig, ExitRuntime:
+			return c
+		}
+		return ExitRuntime // a code outside lanegate's: a runtime error
 	}
 	var le lanes.Errors
 	if errors.As(err, &le) {

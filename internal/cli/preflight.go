@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lanegate/lanegate/internal/backend"
 	"github.com/lanegate/lanegate/internal/dokploy"
 	"github.com/lanegate/lanegate/internal/lanes"
 	"github.com/lanegate/lanegate/internal/preflight"
@@ -89,11 +90,16 @@ func runPreflight(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 
+	// A store that cannot list routes reads exactly this lane.
+	f.storeFlags.lanes = []store.Route{route}
 	st, err := openStore(ctx, env, &f.storeFlags)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if _, ok := st.(backend.StoredRecords); !ok {
+		return usageErr("preflight decides on the Dokploy target and target-id records as stored, which %s does not return; run preflight on --database-url or --state-dir", st.Describe())
+	}
 	col := &routeCollector{route: route}
 	if err := st.Scan(ctx, store.Scope{Context: route.Context, Instance: route.Instance}, col); err != nil {
 		return err

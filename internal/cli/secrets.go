@@ -14,6 +14,10 @@ import (
 var secretEnv = []string{
 	"GITHUB_TOKEN", "GH_TOKEN", "LANEGATE_INPUT_GITHUB_TOKEN", "INPUT_GITHUB-TOKEN",
 	"DOKPLOY_API_KEY", "LANEGATE_INPUT_DOKPLOY_API_KEY",
+	// The Launchplane service backend's operator bearer, and the runner's
+	// token for minting GitHub OIDC tokens (the minted token itself is
+	// masked when the backend obtains it, through backend.Spec.Secret).
+	"LAUNCHPLANE_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
 }
 
 var databaseURLEnv = []string{
@@ -89,18 +93,23 @@ type redactWriter struct {
 }
 
 func newRedactWriter(w io.Writer, rt *actions.Runtime) *redactWriter {
-	// Streams of a run without secrets pass straight through.
+	// Streams of a run without secrets pass straight through until the
+	// runtime is told one (a service token minted mid-run): from then on
+	// every write is scrubbed.
 	return &redactWriter{w: w, rt: rt, active: rt.Masking()}
 }
 
 func (r *redactWriter) redact(b []byte) []byte { return []byte(r.rt.Redact(string(b))) }
 
 func (r *redactWriter) Write(p []byte) (int, error) {
-	if !r.active {
-		return r.w.Write(p)
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if !r.active {
+		if !r.rt.Masking() {
+			return r.w.Write(p)
+		}
+		r.active = true
+	}
 	r.pending = append(r.pending, p...)
 	cut := bytes.LastIndexByte(r.pending, '\n')
 	if cut < 0 && len(r.pending) < 1<<20 {

@@ -161,6 +161,11 @@ type Header struct {
 	// the report must see (for example: no lanes.yaml, so every route is
 	// undeclared). Written as "notices" when there are any.
 	Notices []string
+	// TraceIDs are each lane's trace id ("context/instance" -> id) from a
+	// store whose calls carry one (the Launchplane service). Written as
+	// "trace_ids" only when there are any, so the other stores' reports
+	// are unchanged.
+	TraceIDs map[string]string
 }
 
 // AuditHeader is the header of a finished audit: its verdict as the audit
@@ -208,6 +213,20 @@ func writeStore(w *bufio.Writer, st *Store) error {
 	return nil
 }
 
+// writeTraceIDs writes the "trace_ids" key (with its trailing comma) when
+// there are any.
+func writeTraceIDs(w *bufio.Writer, ids map[string]string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	tj, err := json.MarshalIndent(ids, "  ", "  ") // map keys sorted
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  \"trace_ids\": %s,\n", tj)
+	return nil
+}
+
 // WriteJSON writes the report with sorted keys and two-space indentation, like
 // Launchplane's CLI (json.dumps(..., indent=2, sort_keys=True)).
 func (b *AuditBuilder) WriteJSON(w io.Writer, h Header) error {
@@ -240,6 +259,9 @@ func (b *AuditBuilder) WriteJSON(w io.Writer, h Header) error {
 	}
 	fmt.Fprintf(bw, "  \"status\": %q,\n", h.Verdict)
 	if err := writeStore(bw, h.Store); err != nil {
+		return err
+	}
+	if err := writeTraceIDs(bw, h.TraceIDs); err != nil {
 		return err
 	}
 	fmt.Fprintf(bw, "  \"warning_count\": %d\n}\n", t.Warning)

@@ -28,6 +28,9 @@ type Backfill struct {
 	Verdict verdict.Verdict
 	Store   *Store
 	Notices []string // as Header.Notices
+	// TraceIDs are as Header.TraceIDs: the service's trace id of each
+	// lane's last call (the apply's where one ran, else the dry run's).
+	TraceIDs map[string]string
 	// Apply, when set, makes a dry run's Markdown end with the inputs that
 	// apply it (only when there is something to create and nothing blocks).
 	Apply *ApplyInputs
@@ -155,6 +158,9 @@ func (h Backfill) WriteJSON(w io.Writer) error {
 	}
 	fmt.Fprintf(bw, "  \"schema\": %q,\n  \"status\": %q,\n", backfill.Schema, h.Verdict)
 	if err := writeStore(bw, h.Store); err != nil {
+		return err
+	}
+	if err := writeTraceIDs(bw, h.TraceIDs); err != nil {
 		return err
 	}
 	fmt.Fprintf(bw, "  \"warning_count\": %d\n}\n", t.Warning)

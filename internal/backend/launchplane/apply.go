@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/lanegate/lanegate/internal/backend"
@@ -60,26 +59,6 @@ func IdempotencyKey(digest string, lane store.Route) string {
 	return "lanegate-backfill-" + hex.EncodeToString(h.Sum(nil))
 }
 
-// Refusal says why a fresh plan must not be applied, or "" (the same rules
-// as the other backends; to be replaced by backfill.Plan.Refusal once it
-// exists).
-func Refusal(p *backfill.Plan, reviewed string) string {
-	if len(p.AuditBlocked) > 0 {
-		shown := p.AuditBlocked
-		if len(shown) > 10 {
-			shown = append(shown[:10:10], fmt.Sprintf("and %d more", len(p.AuditBlocked)-10))
-		}
-		return "the audit in scope has blocked findings other than missing_provider_target: " + strings.Join(shown, ", ")
-	}
-	if p.Totals.Blocked > 0 {
-		return fmt.Sprintf("the plan has %d blocked item(s); one blocked route refuses every write", p.Totals.Blocked)
-	}
-	if p.Totals.Creates > 0 && p.Digest != reviewed {
-		return fmt.Sprintf("the data changed since the reviewed plan: --plan-digest %s does not match the fresh plan %s; review a new dry run", reviewed, p.Digest)
-	}
-	return ""
-}
-
 // LastApply returns the per-lane results of the last ApplyBackfill, in
 // lane order (nil before any).
 func (b *Backend) LastApply() []LaneResult {
@@ -100,7 +79,7 @@ func (b *Backend) LastApply() []LaneResult {
 // conflict in the outcome.
 func (b *Backend) ApplyBackfill(ctx context.Context, req backend.ApplyRequest) (backend.ApplyResult, error) {
 	if strings.TrimSpace(req.Run.Reason) == "" {
-		return backend.ApplyResult{}, configErr("a Launchplane service apply requires --reason")
+		return backend.ApplyResult{}, &backend.ConfigError{Err: configErr("a Launchplane service apply requires --reason")}
 	}
 	dry := b.DryRun()
 	var creates []backfill.Create
@@ -108,18 +87,27 @@ func (b *Backend) ApplyBackfill(ctx context.Context, req backend.ApplyRequest) (
 		creates = append(creates, c)
 		return nil
 	})
+	dryNotes := map[store.Route]string{}
+	dry.mu.Lock()
+	for k, v := range dry.notes {
+		dryNotes[k] = v
+	}
+	dry.mu.Unlock()
 	b.mu.Lock()
 	for k, v := range dry.TraceIDs() {
 		b.traceIDs[k] = v
 	}
+	b.notes = dryNotes
 	b.mu.Unlock()
 	if err != nil {
-		return backend.ApplyResult{}, err
+		return backend.ApplyResult{}, asBackendErr(err)
 	}
 	res := backend.ApplyResult{Plan: plan}
-	plan.Outcome.Applied = true
-	if r := Refusal(plan, req.ReviewedDigest); r != "" {
-		plan.Outcome.Refusal = r
+	if !plan.StartApply(req.ReviewedDigest) {
+		// Refused (Outcome.Refusal says why), or nothing to create.
+		if plan.Outcome.Refusal == "" {
+			req.Logf("%s", backend.NothingToCreate)
+		}
 		b.setLastApply(nil)
 		return res, nil
 	}
@@ -155,19 +143,29 @@ func (b *Backend) ApplyBackfill(ctx context.Context, req backend.ApplyRequest) (
 		}
 	}
 	done := 0
+	plan.Outcome.Lanes = map[store.Route]backfill.LaneOutcome{}
 	for _, lr := range results {
+		lo := backfill.LaneOutcome{Detail: lr.Detail, TraceID: lr.TraceID}
 		switch lr.State {
-		case LaneCreated, LaneReplayed:
+		case LaneCreated:
 			done++
 			res.Created++
+			lo.State = backfill.LaneCreated
+		case LaneReplayed:
+			done++
+			res.Created++
+			lo.State = backfill.LaneReplayed
 		case LaneExists:
 			done++
+			lo.State = backfill.LaneExists
 		case LaneRefused:
-			if plan.Outcome.Conflicts == nil {
-				plan.Outcome.Conflicts = map[store.Route]bool{}
-			}
-			plan.Outcome.Conflicts[lr.Route] = true
+			lo.State = backfill.LaneRefused
+		case LaneFailed:
+			lo.State = backfill.LaneFailed
+		default:
+			lo.State = backfill.LaneNotAttempted
 		}
+		plan.Outcome.Lanes[lr.Route] = lo
 	}
 	plan.Outcome.Created = done == len(creates)
 	res.Recorded = "Launchplane service " + b.client.Host() + " (per-lane trace ids)"

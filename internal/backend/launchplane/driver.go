@@ -23,6 +23,8 @@ var Driver = backend.Driver{
 	Differ:  "services",
 	Name:    safeName,
 	Open:    openSpec,
+	// The service has no route that lists routes.
+	NeedsLanes: true,
 	Options: []backend.OptionFlag{
 		{Name: OptionAudience, Metavar: "AUD", Usage: "Launchplane service only: the OIDC audience (default: the service URL's host)"},
 		{Name: OptionTokenFile, Metavar: "FILE", Usage: "Launchplane service only, outside Actions: a file holding an operator bearer token (or LAUNCHPLANE_TOKEN)"},

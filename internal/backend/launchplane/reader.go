@@ -120,6 +120,46 @@ func (b *Backend) DryRun() *Backend {
 	return d
 }
 
+var _ backend.PlanReader = (*Backend)(nil)
+var _ backend.Traced = (*Backend)(nil)
+var _ backend.Noticer = (*Backend)(nil)
+
+// PlanScan implements backend.PlanReader: the snapshot of one
+// backfill-dry-run call per lane (DryRun's Scan); b then reports that
+// scan's trace ids and notes.
+func (b *Backend) PlanScan(ctx context.Context, scope store.Scope, v store.Visitor) error {
+	d := b.DryRun()
+	err := d.Scan(ctx, scope, v)
+	d.mu.Lock()
+	traces, notes := d.traceIDs, d.notes
+	d.mu.Unlock()
+	b.mu.Lock()
+	b.traceIDs, b.notes = traces, notes
+	b.mu.Unlock()
+	return err
+}
+
+// RoutesNotice is the notice every report over the service carries.
+func RoutesNotice(n int) string {
+	return fmt.Sprintf("the Launchplane service cannot enumerate routes: this report covers the %d lane(s) of lanes.yaml, one service call each; routes not declared there were not read", n)
+}
+
+// Notices implements backend.Noticer: the service cannot enumerate routes,
+// then what the last scan could not show the way the other backends would.
+func (b *Backend) Notices() []string {
+	return append([]string{RoutesNotice(len(b.lanes))}, b.Notes()...)
+}
+
+// asBackendErr gives a configuration problem found while calling (a token
+// file that cannot be read) the command layer's usage-error type.
+func asBackendErr(err error) error {
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		return &backend.ConfigError{Err: err}
+	}
+	return err
+}
+
 // TraceIDs returns each lane's trace_id from the last Scan (or apply call).
 func (b *Backend) TraceIDs() map[store.Route]string {
 	b.mu.Lock()
@@ -251,7 +291,7 @@ func (b *Backend) scanLanes(ctx context.Context, _ store.Scope) ([]store.Route, 
 func (b *Backend) Scan(ctx context.Context, scope store.Scope, v store.Visitor) error {
 	_, results, err := b.scanLanes(ctx, scope)
 	if err != nil {
-		return err
+		return asBackendErr(err)
 	}
 	var routes []*store.RouteRecords
 	for _, r := range results {

@@ -271,3 +271,22 @@ func scrubNetErr(err error, rawURL string) string {
 	}
 	return msg
 }
+
+// Exit codes of the command layer's convention (usage 2, runtime 3), so the
+// command maps these errors without naming their types.
+const (
+	exitConfig  = 2
+	exitRuntime = 3
+)
+
+// ExitCode: a configuration problem is a usage error.
+func (e *ConfigError) ExitCode() int { return exitConfig }
+
+// ExitCode: a failed token request is a runtime error.
+func (e *OIDCError) ExitCode() int { return exitRuntime }
+
+// ExitCode: a refused or malformed service call is a runtime error.
+func (e *ServiceError) ExitCode() int { return exitRuntime }
+
+// ExitCode: a network failure is a runtime error.
+func (e *NetworkError) ExitCode() int { return exitRuntime }

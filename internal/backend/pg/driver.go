@@ -40,3 +40,7 @@ func openSpec(ctx context.Context, spec backend.Spec) (backend.Backend, error) {
 
 // Kind implements backend.Backend.
 func (s *Store) Kind() string { return Driver.Kind }
+
+// StoredRecords implements backend.StoredRecords: Scan hands out the
+// records as stored.
+func (s *Store) StoredRecords() {}
