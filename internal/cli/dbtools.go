@@ -158,43 +158,9 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var rows backend.ImportSet
-	var bad []string
-	for _, rr := range routes {
-		for _, inv := range rr.Invalid {
-			bad = append(bad, inv.Detail())
-		}
-		// Postgres cannot store a lone surrogate (wtf8.go): refuse it here,
-		// by file and field, instead of failing half-way through the load.
-		for _, rec := range []struct {
-			kind    record.Kind
-			present bool
-			payload func() any
-		}{
-			{record.KindDokployTarget, rr.Target != nil, func() any { return rr.Target.Payload() }},
-			{record.KindDokployTargetID, rr.TargetID != nil, func() any { return rr.TargetID.Payload() }},
-			{record.KindProviderTarget, rr.Provider != nil, func() any { return rr.Provider.Payload() }},
-		} {
-			if !rec.present {
-				continue
-			}
-			if path, ok := record.FindLoneSurrogate(rec.payload()); ok {
-				bad = append(bad, fmt.Sprintf("%s/%s: field %s holds a lone surrogate (a \\udXXX escape without its pair), which Postgres cannot store",
-					rec.kind.Dir(), record.FileName(rr.Route.Context, rr.Route.Instance), path))
-			}
-		}
-		if rr.Target != nil {
-			rows.Targets = append(rows.Targets, rr.Target)
-		}
-		if rr.TargetID != nil {
-			rows.TargetIDs = append(rows.TargetIDs, rr.TargetID)
-		}
-		if rr.Provider != nil {
-			rows.Providers = append(rows.Providers, rr.Provider)
-		}
-	}
-	if len(bad) > 0 {
-		return usageErr("import refuses a state with invalid records (nothing was written):\n  %s", strings.Join(bad, "\n  "))
+	rows, err := importSet(routes)
+	if err != nil {
+		return err
 	}
 	// An empty state is more often a wrong path than an intent, and with
 	// --replace it would silently empty the database.
@@ -263,4 +229,48 @@ func (c *stateRoutes) Bindings(store.Bindings) error { return nil }
 func (c *stateRoutes) Route(rr *store.RouteRecords) error {
 	*c = append(*c, rr)
 	return nil
+}
+
+// importSet gathers a state's records for import, refusing (by file and
+// field) any record Postgres could not store or lanegate could not read.
+func importSet(routes []*store.RouteRecords) (backend.ImportSet, error) {
+	var rows backend.ImportSet
+	var bad []string
+	for _, rr := range routes {
+		for _, inv := range rr.Invalid {
+			bad = append(bad, inv.Detail())
+		}
+		// Postgres cannot store a lone surrogate (wtf8.go): refuse it here,
+		// by file and field, instead of failing half-way through the load.
+		for _, rec := range []struct {
+			kind    record.Kind
+			present bool
+			payload func() any
+		}{
+			{record.KindDokployTarget, rr.Target != nil, func() any { return rr.Target.Payload() }},
+			{record.KindDokployTargetID, rr.TargetID != nil, func() any { return rr.TargetID.Payload() }},
+			{record.KindProviderTarget, rr.Provider != nil, func() any { return rr.Provider.Payload() }},
+		} {
+			if !rec.present {
+				continue
+			}
+			if path, ok := record.FindLoneSurrogate(rec.payload()); ok {
+				bad = append(bad, fmt.Sprintf("%s/%s: field %s holds a lone surrogate (a \\udXXX escape without its pair), which Postgres cannot store",
+					rec.kind.Dir(), record.FileName(rr.Route.Context, rr.Route.Instance), path))
+			}
+		}
+		if rr.Target != nil {
+			rows.Targets = append(rows.Targets, rr.Target)
+		}
+		if rr.TargetID != nil {
+			rows.TargetIDs = append(rows.TargetIDs, rr.TargetID)
+		}
+		if rr.Provider != nil {
+			rows.Providers = append(rows.Providers, rr.Provider)
+		}
+	}
+	if len(bad) > 0 {
+		return rows, usageErr("import refuses a state with invalid records (nothing was written):\n  %s", strings.Join(bad, "\n  "))
+	}
+	return rows, nil
 }
