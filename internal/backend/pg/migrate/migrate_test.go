@@ -78,7 +78,7 @@ func TestLoadEmbedded(t *testing.T) {
 			t.Errorf("migration %d: %+v", i, m)
 		}
 	}
-	if want := []string{"runs", "evidence", "items_run_check"}; !slices.Equal(names, want) {
+	if want := []string{"runs", "evidence", "items_run_check", "evidence_authority"}; !slices.Equal(names, want) {
 		t.Errorf("names = %v, want %v", names, want)
 	}
 }
