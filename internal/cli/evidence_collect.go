@@ -97,13 +97,19 @@ func (f *evidenceCollectFlags) destNamed() []string {
 }
 
 // openEvidenceDest opens the destination evidence store the flags name.
-func openEvidenceDest(ctx context.Context, env *Env, f *evidenceCollectFlags) (backend.EvidenceStore, func(), error) {
+// sourceKind is the kind of the store read from: the destination must be
+// another kind of store (the service keeps no lanegate evidence).
+func openEvidenceDest(ctx context.Context, env *Env, f *evidenceCollectFlags, sourceKind string) (backend.EvidenceStore, func(), error) {
 	var d backend.Driver
 	var target string
 	for _, x := range registry.Drivers() {
 		if v := f.dest[x.Kind]; v != nil && *v != "" {
 			d, target = x, *v
 		}
+	}
+	if d.Kind == sourceKind {
+		return nil, nil, usageErr("--%s%s: the evidence store cannot be the %s store collect reads from, which keeps no lanegate evidence; pass %s",
+			evidenceDestPrefix, d.Flag, d.Kind, orFlags(destFlagNames()))
 	}
 	if !d.Path {
 		// A URL may carry a password: mask it before anything is printed.
@@ -115,7 +121,7 @@ func openEvidenceDest(ctx context.Context, env *Env, f *evidenceCollectFlags) (b
 	spec := registry.FromFlag(d, target)
 	spec.Source = "--" + evidenceDestPrefix + d.Flag
 	spec.WorkDir, spec.Getenv, spec.Secret = env.Dir, env.Getenv, env.rt.Mask
-	spec.StatementTimeout, spec.SkipRecordCheck = f.statementTimeout, true
+	spec.StatementTimeout, spec.SkipRecordCheck, spec.Lanes = f.statementTimeout, true, f.storeFlags.lanes
 	spec.Notice = func(msg string) { fmt.Fprintf(env.Stderr, "lanegate: note: %s\n", msg) }
 	fmt.Fprintf(env.Stderr, "lanegate: evidence store: %s\n", spec)
 	b, err := registry.Open(ctx, spec)
@@ -153,7 +159,9 @@ func runEvidenceCollect(ctx context.Context, env *Env, args []string) error {
 	}
 	// Check the source and open both stores before any read, so a
 	// configuration mistake costs no request.
-	var src evidence.Source
+	// With --no-record the records are decided (the rows show what they
+	// would say) and dropped, so they need no real source.
+	src := evidence.Source{RunID: "no-record", RunAttempt: "1"}
 	if !f.noRecord {
 		if src, err = f.sourceFlags.resolve(env).Normalize(); err != nil {
 			return validationToUsage(err)
@@ -175,7 +183,7 @@ func runEvidenceCollect(ctx context.Context, env *Env, args []string) error {
 	var dest backend.EvidenceStore
 	if !f.noRecord {
 		var closeDest func()
-		if dest, closeDest, err = openEvidenceDest(ctx, env, f); err != nil {
+		if dest, closeDest, err = openEvidenceDest(ctx, env, f, b.Kind()); err != nil {
 			return err
 		}
 		defer closeDest()
