@@ -28,7 +28,9 @@ func TestAuthorityLanePasses(t *testing.T) {
 		why  string
 	}{
 		{"rule passes, same context", func(*AuthorityLane) {}, true, ""},
-		{"rule fails with reasons", func(l *AuthorityLane) { l.RulePassed, l.RuleReasons = false, []string{`target.trust_state is "verified"`} }, false, "verified"},
+		{"rule fails with reasons", func(l *AuthorityLane) {
+			l.RulePassed, l.RuleReasons = false, []string{`target.trust_state is "verified"`}
+		}, false, "verified"},
 		{"rule fails without reasons still fails", func(l *AuthorityLane) { l.RulePassed = false }, false, "does not pass"},
 		{"other context", func(l *AuthorityLane) { l.ServiceContext = "other" }, false, `environment.context is "other"`},
 		{"no context", func(l *AuthorityLane) { l.ServiceContext = "" }, false, "environment.context"},
