@@ -324,3 +324,39 @@ type Traced interface {
 type Noticer interface {
 	Notices() []string
 }
+
+// --- Authority: a lane as the record system's own read model states it.
+
+// Authority is what a backend that speaks Launchplane's product-environment
+// read model (GET /v1/products/{product}/environments/{environment}) keeps
+// of one lane: the fields its evidence rule reads, the context, three list
+// lengths and the trace id. Never the raw response.
+type Authority struct {
+	Product            string
+	Route              store.Route // the lane: context from lanes.yaml, instance = environment
+	Context            string      // environment.context as the service states it
+	Provider           string      // environment.target.provider, exactly as sent
+	ProviderTargetType string
+	TrustState         string // "missing" when the service sent none
+	TargetIDRecorded   bool
+	AvailableActions   int
+	RuntimeSettings    int
+	ManagedSecrets     int
+	TraceID            string
+
+	// ProviderID is the provider the lane must be on; RulePassed and
+	// RuleReasons are the record system's own evidence rule applied by the
+	// backend that speaks it (for Launchplane, launchplane.AuthorityPass):
+	// RuleReasons lists every reason it does not pass.
+	ProviderID  string
+	RulePassed  bool
+	RuleReasons []string
+}
+
+// AuthorityReader is a backend that can read a lane's authority from the
+// record system's read model (the Launchplane service). An error is a read
+// that failed (not found, not authorised, unavailable): it is never
+// evidence.
+type AuthorityReader interface {
+	ReadAuthority(ctx context.Context, product string, lane store.Route) (Authority, error)
+}

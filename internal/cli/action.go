@@ -14,7 +14,7 @@ const ApplyConfirmation = "APPLY PROVIDER TARGET BACKFILL"
 
 // actionSecretFlags are flags whose value is never printed, not even in a
 // dry run.
-var actionSecretFlags = []string{"database-url", "github-token", "dokploy-api-key"}
+var actionSecretFlags = []string{"database-url", "evidence-database-url", "github-token", "dokploy-api-key"}
 
 // runAction is what action.yml runs: it reads the action's inputs (passed by
 // the composite action as LANEGATE_INPUT_* variables, since composite actions
@@ -179,9 +179,33 @@ func (a *actionInvocation) addLanes() {
 	}
 }
 
+// addStore passes the record store the inputs name: Postgres, a state
+// directory or the Launchplane service (with its OIDC audience). Naming two
+// is the command's usage error, not the action's.
 func (a *actionInvocation) addStore() {
 	a.add("database-url", a.in("database-url"))
 	a.add("state-dir", a.in("state-dir"))
+	a.addService()
+	a.add("statement-timeout", a.in("statement-timeout"))
+}
+
+// addService passes the Launchplane service and its audience. The token is
+// GitHub OIDC, minted by lanegate from the runner's ACTIONS_ID_TOKEN_*
+// variables (the job needs permissions: id-token: write): no input carries
+// it.
+func (a *actionInvocation) addService() {
+	a.add("launchplane-url", a.in("launchplane-url"))
+	a.add("audience", a.in("audience"))
+}
+
+// addCollectStores passes evidence collect's two stores: the service it
+// reads (launchplane-url) and the evidence store it records into
+// (database-url or state-dir, as --evidence-database-url or
+// --evidence-state-dir).
+func (a *actionInvocation) addCollectStores() {
+	a.addService()
+	a.add("evidence-database-url", a.in("database-url"))
+	a.add("evidence-state-dir", a.in("state-dir"))
 	a.add("statement-timeout", a.in("statement-timeout"))
 }
 
@@ -322,8 +346,10 @@ func (a *actionInvocation) evidence() error {
 		err = a.evidenceRecord()
 	case "probe":
 		err = a.evidenceProbe()
+	case "collect":
+		return a.evidenceCollect()
 	default:
-		err = usageErr("input evidence-action %q: want record or probe", action)
+		err = usageErr("input evidence-action %q: want record, probe or collect", action)
 	}
 	if err != nil {
 		return err
@@ -332,6 +358,29 @@ func (a *actionInvocation) evidence() error {
 	a.add("run-url", a.in("run-url"))
 	a.add("trace", a.in("trace"))
 	a.addStore()
+	return nil
+}
+
+// evidenceCollect: the service decides pass or fail (Launchplane's rule)
+// and the kind is authority.
+func (a *actionInvocation) evidenceCollect() error {
+	if k := a.in("evidence-kind"); k != "" && k != "authority" {
+		return usageErr("evidence collect records authority evidence; leave evidence-kind empty (got %q)", k)
+	}
+	if a.in("evidence-status") != "" {
+		return usageErr("evidence collect decides pass or fail itself; leave evidence-status empty")
+	}
+	if a.in("trace") != "" {
+		return usageErr("evidence collect records the service's own trace ids; leave trace empty")
+	}
+	if a.in("launchplane-url") == "" {
+		return usageErr("evidence collect reads the Launchplane service: set the launchplane-url input")
+	}
+	a.sub = []string{"collect"}
+	a.addLanes()
+	a.addLanesFile()
+	a.add("run-url", a.in("run-url"))
+	a.addCollectStores()
 	return nil
 }
 

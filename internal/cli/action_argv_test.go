@@ -68,7 +68,7 @@ func TestActionArgv(t *testing.T) {
 		{name: "evidence probe health kind", inputs: map[string]string{"command": "evidence", "evidence-action": "probe", "evidence-kind": "health"},
 			command: "evidence", argv: "probe"},
 		{name: "evidence probe status", inputs: map[string]string{"command": "evidence", "evidence-action": "probe", "evidence-status": "pass"}, err: "leave evidence-status empty"},
-		{name: "evidence bad action", inputs: map[string]string{"command": "evidence", "evidence-action": "list"}, err: `input evidence-action "list": want record or probe`},
+		{name: "evidence bad action", inputs: map[string]string{"command": "evidence", "evidence-action": "list"}, err: `input evidence-action "list": want record, probe or collect`},
 		{name: "preflight", inputs: map[string]string{"command": "preflight", "lane": "cm/prod", "dokploy-url": "https://d", "database-url": "postgres://x"},
 			command: "preflight", argv: "--lane cm/prod --dokploy-url https://d --database-url postgres://x"},
 		{name: "preflight no lane", inputs: map[string]string{"command": "preflight"}, err: "command preflight needs exactly one route in the lane input (CONTEXT/INSTANCE), got 0"},

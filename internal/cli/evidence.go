@@ -25,6 +25,7 @@ const evidenceUsage = `usage: lanegate evidence <subcommand> [flags]
 subcommands:
   record   record one piece of evidence (what a deploy or promotion workflow calls after its step)
   probe    probe the lanes' health URLs and record health evidence
+  collect  read each lane's product environment from the Launchplane service and record authority evidence
   list     show the newest evidence per lane and kind
   show     show the evidence history of one lane`
 
@@ -32,6 +33,7 @@ func runEvidence(ctx context.Context, env *Env, args []string) error {
 	return dispatch(ctx, env, "evidence", evidenceUsage, args,
 		subcommand{"record", runEvidenceRecord},
 		subcommand{"probe", runEvidenceProbe},
+		subcommand{"collect", runEvidenceCollect},
 		subcommand{"list", func(ctx context.Context, env *Env, args []string) error {
 			return runEvidenceList(ctx, env, args, false)
 		}},

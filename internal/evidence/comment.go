@@ -66,7 +66,7 @@ type CommentLane struct {
 	Status   string // worst audit status
 	Severity string
 	Detail   string
-	Evidence map[string]Cell // by kind: deploy, promotion, health
+	Evidence map[string]Cell // by kind: deploy, promotion, health, authority
 	// Readiness is decided by DecideCommentReadiness; the comment renders
 	// it and never judges a lane itself. A zero value renders as blocked.
 	Readiness Readiness

@@ -119,6 +119,8 @@ func own(f LaneFacts) Readiness {
 	}
 	for _, k := range f.Required {
 		switch {
+		case !k.Present && k.Kind == KindAuthority:
+			return Readiness{Level: Blocked, Next: "collect authority evidence from the Launchplane service (lanegate evidence collect)"}
 		case !k.Present:
 			return Readiness{Level: Blocked, Next: fmt.Sprintf("record %s evidence (lanegate evidence record --kind %s)", k.Kind, k.Kind)}
 		case !k.Passed:

@@ -36,10 +36,14 @@ const (
 	KindPromotion  = "promotion"
 	KindHealth     = "health"
 	KindBackupGate = "backup-gate"
+	// KindAuthority is Launchplane's own read model of a lane (its
+	// product-environment route), as lanegate evidence collect reads it.
+	KindAuthority = "authority"
 )
 
 // Kinds lists every evidence kind in canonical order.
-var Kinds = []string{KindAudit, KindBackfill, KindDeploy, KindPromotion, KindHealth, KindBackupGate}
+// New kinds are appended, so the order of stored kinds never changes.
+var Kinds = []string{KindAudit, KindBackfill, KindDeploy, KindPromotion, KindHealth, KindBackupGate, KindAuthority}
 
 // ValidKind reports whether k is a known evidence kind.
 func ValidKind(k string) bool { return slices.Contains(Kinds, k) }

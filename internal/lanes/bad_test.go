@@ -70,7 +70,7 @@ var badFiles = []struct {
 	{"bad_enum.yaml", []string{
 		`:5:13: lanes[0].driver: unknown driver "docker" (allowed: odoo, verireel, generic-web)`,
 		`:7:12: lanes[0].stage: unknown stage "done" (allowed: dokploy, provider-target, retired)`,
-		`:9:7: lanes[0].evidence.deploi: unknown evidence kind "deploi" (allowed: deploy, promotion, health)`,
+		`:9:7: lanes[0].evidence.deploi: unknown evidence kind "deploi" (allowed: deploy, promotion, health, authority)`,
 	}},
 	{"bad_duration.yaml", []string{
 		`:2:16: retire_window: must be a positive duration such as "72h" or "7d", got "2w"`,

@@ -30,8 +30,10 @@ var Drivers = []string{"odoo", "verireel", "generic-web"}
 // Stages are the allowed values of a lane's stage, in migration order.
 var Stages = []string{"dokploy", "provider-target", "retired"}
 
-// EvidenceKinds are the allowed evidence kinds, in canonical order.
-var EvidenceKinds = []string{"deploy", "promotion", "health"}
+// EvidenceKinds are the evidence kinds a lane may require, in canonical
+// order. New kinds are appended, so the plan digest of a lane that does not
+// require them never changes.
+var EvidenceKinds = []string{"deploy", "promotion", "health", "authority"}
 
 // StageIndex returns the position of stage in Stages, or -1 if it is not a
 // known stage.

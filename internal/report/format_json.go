@@ -41,6 +41,8 @@ func renderJSON(w io.Writer, doc Doc) error {
 			Failed  int             `json:"failed"`
 			Results []ProbeRow      `json:"results"`
 		}{d.Verdict, d.Reason, d.Probed, d.Failed, d.Rows})
+	case EvidenceCollectDoc:
+		return evidenceCollectJSON(w, d)
 	case EvidenceListDoc:
 		out := map[string]map[string][]ListedRecord{}
 		for lane, kinds := range d.Index {

@@ -36,6 +36,8 @@ func renderTable(w io.Writer, doc Doc) error {
 		return evidenceProbeTable(w, d)
 	case EvidenceListDoc:
 		return evidenceListTable(w, d)
+	case EvidenceCollectDoc:
+		return evidenceCollectTable(w, d)
 	}
 	return unsupported("table", doc)
 }

@@ -78,7 +78,7 @@ func TestLoadEmbedded(t *testing.T) {
 			t.Errorf("migration %d: %+v", i, m)
 		}
 	}
-	if want := []string{"runs", "evidence", "items_run_check"}; !slices.Equal(names, want) {
+	if want := []string{"runs", "evidence", "items_run_check", "evidence_authority"}; !slices.Equal(names, want) {
 		t.Errorf("names = %v, want %v", names, want)
 	}
 }
@@ -135,7 +135,7 @@ func TestApplyFreshAndReapply(t *testing.T) {
 	ms := embedded(t)
 
 	pending, err := migrate.Pending(ctx, conn, ms)
-	if err != nil || !slices.Equal(versions(pending), []int{1, 2, 3}) {
+	if err != nil || !slices.Equal(versions(pending), []int{1, 2, 3, 4}) {
 		t.Fatalf("Pending on empty database = %v, %v", versions(pending), err)
 	}
 	if regclassExists(t, conn, "lanegate_schema_migrations") {
@@ -143,7 +143,7 @@ func TestApplyFreshAndReapply(t *testing.T) {
 	}
 
 	res, err := migrate.Apply(ctx, conn, ms)
-	if err != nil || !slices.Equal(versions(res.Applied), []int{1, 2, 3}) || res.AlreadyApplied != 0 {
+	if err != nil || !slices.Equal(versions(res.Applied), []int{1, 2, 3, 4}) || res.AlreadyApplied != 0 {
 		t.Fatalf("Apply = %+v, %v", res, err)
 	}
 	for _, table := range []string{"lanegate_schema_migrations", "lanegate_runs", "lanegate_backfill_items", "lanegate_evidence",
@@ -238,6 +238,10 @@ func TestSchemaConstraints(t *testing.T) {
 	wantSQLState(t, err, "23505", "duplicate evidence")
 	_, err = conn.Exec(ctx, ev, "gate")
 	wantSQLState(t, err, "23514", "evidence kind 'gate'")
+	// Migration 0004 allows the authority kind.
+	if _, err := conn.Exec(ctx, ev, "authority"); err != nil {
+		t.Errorf("authority evidence refused: %v", err)
+	}
 }
 
 func TestApplyIncremental(t *testing.T) {
@@ -247,11 +251,11 @@ func TestApplyIncremental(t *testing.T) {
 	if res, err := migrate.Apply(ctx, conn, ms[:1]); err != nil || len(res.Applied) != 1 {
 		t.Fatalf("Apply(first) = %+v, %v", res, err)
 	}
-	if pending, err := migrate.Pending(ctx, conn, ms); err != nil || !slices.Equal(versions(pending), []int{2, 3}) {
-		t.Errorf("Pending = %v, %v; want [2 3]", versions(pending), err)
+	if pending, err := migrate.Pending(ctx, conn, ms); err != nil || !slices.Equal(versions(pending), []int{2, 3, 4}) {
+		t.Errorf("Pending = %v, %v; want [2 3 4]", versions(pending), err)
 	}
 	res, err := migrate.Apply(ctx, conn, ms)
-	if err != nil || !slices.Equal(versions(res.Applied), []int{2, 3}) || res.AlreadyApplied != 1 {
+	if err != nil || !slices.Equal(versions(res.Applied), []int{2, 3, 4}) || res.AlreadyApplied != 1 {
 		t.Errorf("Apply(all) = %+v, %v", res, err)
 	}
 }
@@ -337,7 +341,7 @@ func TestApplyWaitsForAdvisoryLock(t *testing.T) {
 	if _, err := holder.Exec(ctx, `SELECT pg_advisory_unlock(hashtextextended('lanegate:migrate', 0))`); err != nil {
 		t.Fatal(err)
 	}
-	if res, err := migrate.Apply(ctx, connect(t, dbURL), embedded(t)); err != nil || len(res.Applied) != 3 {
+	if res, err := migrate.Apply(ctx, connect(t, dbURL), embedded(t)); err != nil || len(res.Applied) != len(embedded(t)) {
 		t.Errorf("Apply after unlock = %+v, %v", res, err)
 	}
 }
@@ -382,7 +386,7 @@ func TestApplyConcurrent(t *testing.T) {
 	}
 	rows, _ := conns[0].Query(ctx, `SELECT version FROM lanegate_schema_migrations ORDER BY version`)
 	got, err := pgx.CollectRows(rows, pgx.RowTo[int])
-	if err != nil || !slices.Equal(got, []int{1, 2, 3}) {
+	if err != nil || !slices.Equal(got, []int{1, 2, 3, 4}) {
 		t.Errorf("lanegate_schema_migrations versions = %v, %v; want each exactly once", got, err)
 	}
 }
