@@ -12,7 +12,7 @@ import (
 // audit, backfill and evidence workflows each have a service variant.
 func TestServiceWorkflows(t *testing.T) {
 	files := loadWorkflows(t)
-	variants := map[string]string{"audit": "", "backfill": "", "evidence": ""}
+	variants := map[string]string{"audit": "", "backfill": "", "evidence": "", "gate": ""}
 	for _, f := range files {
 		for jobName, j := range f.wf.Jobs {
 			for i, st := range j.Steps {
@@ -26,14 +26,18 @@ func TestServiceWorkflows(t *testing.T) {
 					t.Errorf("%s: calls the Launchplane service without permissions id-token: write (got %v)", where, perms)
 				}
 				for scope, level := range perms {
-					if level == "write" && scope != "id-token" {
+					// The gate posts its commit status and PR comment.
+					gateWrites := st.With["command"] == "gate" && (scope == "statuses" || scope == "pull-requests")
+					if level == "write" && scope != "id-token" && !gateWrites {
 						t.Errorf("%s: a service job needs no %s: write", where, scope)
 					}
 				}
 				if strings.TrimSpace(url) != "${{ vars.LAUNCHPLANE_URL }}" {
 					t.Errorf("%s: launchplane-url = %q, want ${{ vars.LAUNCHPLANE_URL }}", where, url)
 				}
-				if st.With["command"] != "evidence" && st.With["database-url"] != "" {
+				// evidence collect records into, and the gate reads evidence
+				// from, the database; the service is where records are read.
+				if st.With["command"] != "evidence" && st.With["command"] != "gate" && st.With["database-url"] != "" {
 					t.Errorf("%s: names the service and a database as the store", where)
 				}
 				if st.With["command"] == "evidence" && st.With["evidence-action"] != "collect" {

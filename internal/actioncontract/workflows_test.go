@@ -394,7 +394,9 @@ func TestContractCutoverGateDecide(t *testing.T) {
 		if d := child(child(child(trigger(&f.wf, "workflow_call"), "inputs"), "gate_workflow_path"), "default"); d == nil || d.Value != gatePath {
 			t.Errorf("%s: on.workflow_call input gate_workflow_path must default to %s", f.name, gatePath)
 		}
-		want := map[string]string{"actions": "read", "contents": "read", "pull-requests": "write", "statuses": "write"}
+		// id-token: write lets the gate audit through the Launchplane service
+		// (vars.LAUNCHPLANE_URL); it grants no repository write.
+		want := map[string]string{"actions": "read", "contents": "read", "id-token": "write", "pull-requests": "write", "statuses": "write"}
 		if got := permissions(&j.Permissions); !equalMaps(got, want) {
 			t.Errorf("%s: job %s permissions = %v, want %v", f.name, id, got, want)
 		}

@@ -198,10 +198,10 @@ func (a *actionInvocation) addService() {
 	a.add("audience", a.in("audience"))
 }
 
-// addCollectStores passes evidence collect's two stores: the service it
-// reads (launchplane-url) and the evidence store it records into
-// (database-url or state-dir, as --evidence-database-url or
-// --evidence-state-dir).
+// addCollectStores passes the two stores of a command that reads the
+// Launchplane service (launchplane-url) and lanegate's evidence elsewhere:
+// evidence collect records into, and the gate reads from, the database-url
+// or state-dir input, as --evidence-database-url or --evidence-state-dir.
 func (a *actionInvocation) addCollectStores() {
 	a.addService()
 	a.add("evidence-database-url", a.in("database-url"))
@@ -316,7 +316,13 @@ func (a *actionInvocation) gate() error {
 	a.add("scope-from", a.in("scope-from"))
 	a.add("status-context", a.in("status-context"))
 	a.add("target-url", a.in("run-url"))
-	a.addStore()
+	if a.in("launchplane-url") != "" {
+		// The service keeps no lanegate evidence: the database-url or
+		// state-dir input is then where the gate reads evidence.
+		a.addCollectStores()
+	} else {
+		a.addStore()
+	}
 	a.addReportOut()
 	return nil
 }

@@ -136,7 +136,7 @@ func commands() []command {
 		{"action", "run as the GitHub Action (inputs from LANEGATE_INPUT_* variables)", runAction},
 		{"lanes", "validate lanes.yaml and print the wave plan (lanes check)", runLanes},
 		{"version", "print the lanegate version", runVersion},
-		{"evidence", "record, probe and list lane evidence (evidence record|probe|list|show)", runEvidence},
+		{"evidence", "record, probe, collect and list lane evidence (evidence record|probe|collect|list|show)", runEvidence},
 		{"gate", "decide whether a cutover pull request may merge (commit status + sticky PR comment)", runGate},
 		{"preflight", "check a lane's provider-target authority before a Dokploy deploy (read-only)", runPreflight},
 		{"publish", "publish JSON reports to the job summary, a sticky issue/PR comment or stdout", runPublish},

@@ -2,30 +2,20 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/lanegate/lanegate/internal/actions"
 	"github.com/lanegate/lanegate/internal/backend"
-	"github.com/lanegate/lanegate/internal/backend/registry"
 	"github.com/lanegate/lanegate/internal/evidence"
 	"github.com/lanegate/lanegate/internal/lanes"
 	"github.com/lanegate/lanegate/internal/report"
 	"github.com/lanegate/lanegate/internal/store"
 )
 
-// evidenceDestPrefix starts the flags that name where evidence collect
-// records: --evidence-state-dir, --evidence-database-url, one per backend
-// of the registry. The store flags (--launchplane-url, ...) name the
-// service it reads from; the two are never the same store.
-const evidenceDestPrefix = "evidence-"
-
 type evidenceCollectFlags struct {
 	storeFlags // the service read from
 	sourceFlags
-	dest      map[string]*string // by backend kind: --evidence-<flag>
+	dest      evidenceStoreFlags // where it records: --evidence-<flag>
 	lanesPath string
 	lanes     stringList
 	noRecord  bool
@@ -37,7 +27,7 @@ func parseEvidenceCollectFlags(env *Env, args []string) (*evidenceCollectFlags, 
 	var f evidenceCollectFlags
 	addStoreFlags(fs, &f.storeFlags)
 	addSourceFlags(fs, &f.sourceFlags)
-	addEvidenceDestFlags(fs, &f)
+	f.dest.add(fs, "record the authority evidence in this %s store (%s); no environment variable stands in for it")
 	fs.StringVar(&f.lanesPath, "lanes", "lanes.yaml", "lanes file that declares the lanes and their products")
 	fs.Var(&f.lanes, "lane", "only this lane (repeatable)")
 	fs.BoolVar(&f.noRecord, "no-record", false, "read and print only; record no evidence")
@@ -48,97 +38,17 @@ func parseEvidenceCollectFlags(env *Env, args []string) (*evidenceCollectFlags, 
 	if err := report.CheckFormat(report.KindEvidence, f.format); err != nil {
 		return nil, usageErr("%v", err)
 	}
-	named := f.destNamed()
+	named := f.dest.named()
 	switch {
 	case f.noRecord && len(named) > 0:
 		return nil, usageErr("--no-record and --%s contradict each other: pass one", named[0])
 	case !f.noRecord && len(named) == 0:
-		return nil, usageErr("evidence collect records into lanegate's evidence store, which the service does not keep: pass %s (or --no-record to print only)", orFlags(destFlagNames()))
-	case len(named) > 1:
-		return nil, usageErr("--%s and --%s name two evidence stores: pass only one", named[0], named[1])
+		return nil, usageErr("evidence collect records into lanegate's evidence store, which the service does not keep: pass %s (or --no-record to print only)", orFlags(evidenceStoreFlagNames()))
+	}
+	if err := f.dest.check(); err != nil {
+		return nil, err
 	}
 	return &f, nil
-}
-
-// addEvidenceDestFlags registers --evidence-<flag> for every backend of the
-// registry. No environment variable names the destination: it is always
-// the flag given.
-func addEvidenceDestFlags(fs *flag.FlagSet, f *evidenceCollectFlags) {
-	f.dest = map[string]*string{}
-	for _, d := range registry.Drivers() {
-		f.dest[d.Kind] = fs.String(evidenceDestPrefix+d.Flag, "", fmt.Sprintf("record the authority evidence in this %s store (%s); no environment variable stands in for it", d.Kind, d.Metavar))
-	}
-}
-
-func destFlagNames() []string {
-	var out []string
-	for _, d := range registry.Drivers() {
-		out = append(out, "--"+evidenceDestPrefix+d.Flag+" "+d.Metavar)
-	}
-	return out
-}
-
-func orFlags(xs []string) string {
-	if len(xs) <= 1 {
-		return strings.Join(xs, "")
-	}
-	return strings.Join(xs[:len(xs)-1], ", ") + " or " + xs[len(xs)-1]
-}
-
-// destNamed lists the destination flags that were given, in registry order.
-func (f *evidenceCollectFlags) destNamed() []string {
-	var out []string
-	for _, d := range registry.Drivers() {
-		if v := f.dest[d.Kind]; v != nil && *v != "" {
-			out = append(out, evidenceDestPrefix+d.Flag)
-		}
-	}
-	return out
-}
-
-// openEvidenceDest opens the destination evidence store the flags name.
-// sourceKind is the kind of the store read from: the destination must be
-// another kind of store (the service keeps no lanegate evidence).
-func openEvidenceDest(ctx context.Context, env *Env, f *evidenceCollectFlags, sourceKind string) (backend.EvidenceStore, func(), error) {
-	var d backend.Driver
-	var target string
-	for _, x := range registry.Drivers() {
-		if v := f.dest[x.Kind]; v != nil && *v != "" {
-			d, target = x, *v
-		}
-	}
-	if d.Kind == sourceKind {
-		return nil, nil, usageErr("--%s%s: the evidence store cannot be the %s store collect reads from, which keeps no lanegate evidence; pass %s",
-			evidenceDestPrefix, d.Flag, d.Kind, orFlags(destFlagNames()))
-	}
-	if !d.Path {
-		// A URL may carry a password: mask it before anything is printed.
-		for _, s := range actions.SecretsFromDatabaseURL(target) {
-			env.rt.Mask(s)
-			env.secrets = append(env.secrets, s)
-		}
-	}
-	spec := registry.FromFlag(d, target)
-	spec.Source = "--" + evidenceDestPrefix + d.Flag
-	spec.WorkDir, spec.Getenv, spec.Secret = env.Dir, env.Getenv, env.rt.Mask
-	spec.StatementTimeout, spec.SkipRecordCheck, spec.Lanes = f.statementTimeout, true, f.storeFlags.lanes
-	spec.Notice = func(msg string) { fmt.Fprintf(env.Stderr, "lanegate: note: %s\n", msg) }
-	fmt.Fprintf(env.Stderr, "lanegate: evidence store: %s\n", spec)
-	b, err := registry.Open(ctx, spec)
-	if err != nil {
-		return nil, nil, err
-	}
-	eb, ok := b.(backend.EvidenceBackend)
-	if !ok {
-		b.Close()
-		return nil, nil, usageErr("--%s%s: store %s keeps no lanegate evidence; pass %s", evidenceDestPrefix, d.Flag, b.Describe(), orFlags(destFlagNames()))
-	}
-	es, err := eb.Evidence(ctx)
-	if err != nil {
-		b.Close()
-		return nil, nil, err
-	}
-	return es, func() { b.Close() }, nil
 }
 
 // runEvidenceCollect reads every selected lane's product environment from
@@ -178,12 +88,12 @@ func runEvidenceCollect(ctx context.Context, env *Env, args []string) error {
 	reader, ok := b.(backend.AuthorityReader)
 	if !ok {
 		return usageErr("evidence collect reads Launchplane's product-environment read model, which store %s cannot serve: name the service with --launchplane-url URL (or LAUNCHPLANE_URL), and the evidence store with %s",
-			b.Describe(), orFlags(destFlagNames()))
+			b.Describe(), orFlags(evidenceStoreFlagNames()))
 	}
 	var dest backend.EvidenceStore
 	if !f.noRecord {
 		var closeDest func()
-		if dest, closeDest, err = openEvidenceDest(ctx, env, f, b.Kind()); err != nil {
+		if dest, closeDest, err = f.dest.open(ctx, env, &f.storeFlags, b.Kind()); err != nil {
 			return err
 		}
 		defer closeDest()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lanegate/lanegate/internal/audit"
+	"github.com/lanegate/lanegate/internal/backend"
 	"github.com/lanegate/lanegate/internal/evidence"
 	"github.com/lanegate/lanegate/internal/gate"
 	"github.com/lanegate/lanegate/internal/ghapi"
@@ -43,6 +44,7 @@ type gateFlags struct {
 	targetURL  string
 	nowFlag    string
 	scopeInput string
+	evidence   evidenceStoreFlags // where lane evidence is read when the record store keeps none
 
 	now time.Time // --now, else the time the run started
 }
@@ -74,6 +76,7 @@ func parseGateFlags(env *Env, args []string) (*gateFlags, error) {
 	var f gateFlags
 	addGitHubFlags(fs, &f.githubFlags)
 	addStoreFlags(fs, &f.storeFlags)
+	f.evidence.add(fs, "read lane evidence from this %s store (%s) instead of the record store (for the Launchplane service, which keeps no lanegate evidence)")
 	fs.IntVar(&f.pr, "pr", 0, "pull request number (default: from the event payload)")
 	fs.StringVar(&f.lanesPath, "lanes", "lanes.yaml", "path of the lanes file in the repository")
 	fs.StringVar(&f.baseLanes, "base-lanes", "", "local base-branch lanes file (default: read at the PR's base SHA through the API)")
@@ -96,6 +99,9 @@ func parseGateFlags(env *Env, args []string) (*gateFlags, error) {
 		return nil, err
 	}
 	if err := checkFormatFlag(report.KindGate, f.format); err != nil {
+		return nil, err
+	}
+	if err := f.evidence.check(); err != nil {
 		return nil, err
 	}
 	f.now = time.Now().UTC()
@@ -145,7 +151,7 @@ func runGate(ctx context.Context, env *Env, args []string) error {
 	// and ages, retire window), never the head's.
 	in := &run.in
 	if in.Base != nil && in.Head != nil && !in.Fork {
-		health, problems := gatherHealth(ctx, env, &f.storeFlags, in.Base, f.now)
+		health, problems := gatherHealth(ctx, env, &f.storeFlags, f.evidence, in.Base, f.now)
 		in.Health = health
 		in.Problems = append(in.Problems, problems...)
 	}
@@ -393,11 +399,12 @@ func writeScope(env *Env, f *gateFlags, pc *prContext, in gate.Input) error {
 // gatherHealth audits every lane of the trusted (base) plan and reads its
 // evidence by that plan's rules. Failing to reach the store is a problem
 // that blocks, never a pass.
-func gatherHealth(ctx context.Context, env *Env, sf *storeFlags, plan *lanes.File, now time.Time) (map[string]gate.LaneHealth, []string) {
+func gatherHealth(ctx context.Context, env *Env, sf *storeFlags, ev evidenceStoreFlags, plan *lanes.File, now time.Time) (map[string]gate.LaneHealth, []string) {
 	if _, err := sf.choose(env); err == errNoStore {
 		return nil, []string{"no database credentials: set database-url (or state-dir); the gate cannot decide without auditing the lanes"}
 	}
-	st, err := openStore(ctx, env, sf)
+	sf.lanes = planRoutes(plan)
+	st, err := openBackend(ctx, env, sf, false)
 	if err != nil {
 		return nil, []string{"cannot open the record store: " + err.Error()}
 	}
@@ -420,7 +427,7 @@ func gatherHealth(ctx context.Context, env *Env, sf *storeFlags, plan *lanes.Fil
 		// health from part of the audit.
 		return nil, []string{"audit failed: " + err.Error()}
 	}
-	es, closeES, err := openEvidence(ctx, env, sf)
+	es, closeES, err := openGateEvidence(ctx, env, sf, ev, st)
 	if err != nil {
 		return nil, []string{"cannot read evidence: " + err.Error()}
 	}
@@ -444,4 +451,18 @@ func gateStore(env *Env, sf *storeFlags) *report.Store {
 	}
 	st := storeLabel(env, sf)
 	return &st
+}
+
+// openGateEvidence opens where the gate reads lane evidence: the evidence
+// store --evidence-* names when given, else the record store itself, which
+// must keep lanegate's evidence (the service does not: then the flag is
+// required, never guessed).
+func openGateEvidence(ctx context.Context, env *Env, sf *storeFlags, ev evidenceStoreFlags, st backend.Backend) (backend.EvidenceStore, func(), error) {
+	if len(ev.named()) > 0 {
+		return ev.open(ctx, env, sf, st.Kind())
+	}
+	if _, ok := st.(backend.EvidenceBackend); !ok {
+		return nil, nil, usageErr("store %s keeps no lanegate evidence: pass %s", st.Describe(), orFlags(evidenceStoreFlagNames()))
+	}
+	return openEvidence(ctx, env, sf)
 }
