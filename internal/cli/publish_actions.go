@@ -30,11 +30,10 @@ func addActionsFlags(fs *flag.FlagSet, a *actionsFlags) {
 }
 
 func (a *actionsFlags) validate() error {
-	switch a.failOn {
-	case "blocked", "warning", "never":
-		return nil
+	if _, err := verdict.ParseFailOn(a.failOn); err != nil {
+		return usageErr("%v", err)
 	}
-	return usageErr("--fail-on %q: want blocked, warning or never", a.failOn)
+	return nil
 }
 
 // runtime returns a Runtime writing to this command's summary and outputs,
@@ -53,19 +52,10 @@ func (a *actionsFlags) runtime(env *Env) *actions.Runtime {
 }
 
 // exitFor maps a report's verdict to the exit the --fail-on policy asks
-// for. A refused apply always fails; --fail-on only widens (warning) or
-// waives (never) a blocked verdict, and it never changes the verdict the
+// for (verdict.FailOn.Fails decides); it never changes the verdict the
 // report states.
 func (a *actionsFlags) exitFor(v verdict.Verdict, warnings int) error {
-	switch {
-	case v == verdict.Refused:
-		return errBlocked
-	case a.failOn == "never":
-		return nil
-	case a.failOn == "warning" && warnings > 0:
-		return errBlocked
-	}
-	if v.ExitCode() != 0 {
+	if verdict.FailOn(a.failOn).Fails(v, warnings) {
 		return errBlocked
 	}
 	return nil

@@ -462,8 +462,9 @@ func TestServiceBackendActionsRunner(t *testing.T) {
 	fake := lpfake.New(t, state)
 	fake.Grant(svcJWT, launchplane.GrantAudit, launchplane.GrantBackfill)
 	oidc := lpfake.NewOIDC(t, svcRequestToken, "127.0.0.1", svcJWT)
+	// The service comes from the action's launchplane-url input, as the
+	// service workflows pass it.
 	r.extra = map[string]string{
-		"LAUNCHPLANE_URL":                fake.URL,
 		"ACTIONS_ID_TOKEN_REQUEST_URL":   oidc.RequestURL(),
 		"ACTIONS_ID_TOKEN_REQUEST_TOKEN": svcRequestToken,
 	}
@@ -487,7 +488,7 @@ func TestServiceBackendActionsRunner(t *testing.T) {
 		}
 		svcNoSecret(t, what, s.stdout+strings.Join(rest, "\n")+s.summary+s.outputRaw)
 	}
-	dry := r.run(t, map[string]string{"command": "backfill", "mode": "backfill-dry-run", "report-path": "plan.json"})
+	dry := r.run(t, map[string]string{"command": "backfill", "mode": "backfill-dry-run", "report-path": "plan.json", "launchplane-url": fake.URL})
 	if dry.code != 0 {
 		t.Fatalf("dry run: want exit 0\n%s", dry)
 	}
@@ -502,7 +503,7 @@ func TestServiceBackendActionsRunner(t *testing.T) {
 		t.Fatalf("no plan digest\n%s", dry)
 	}
 	apply := map[string]string{"command": "backfill", "mode": "backfill-apply", "plan-digest": digest, "reason": "issue 14",
-		"confirmation": "APPLY PROVIDER TARGET BACKFILL", "report-path": "apply.json"}
+		"confirmation": "APPLY PROVIDER TARGET BACKFILL", "report-path": "apply.json", "launchplane-url": fake.URL}
 	r.reset(t)
 	s := r.run(t, apply)
 	if s.code != 0 {

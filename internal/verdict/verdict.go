@@ -108,3 +108,39 @@ func reasonText(r string) string {
 	}
 	return " and a refusal"
 }
+
+// FailOn is a --fail-on policy: which reports make a run fail. It never
+// changes the verdict a report states; it only says whether the run's exit
+// says "fail" for it.
+type FailOn string
+
+// The --fail-on policies.
+const (
+	FailOnBlocked FailOn = "blocked" // fail on blocked or refused (the default)
+	FailOnWarning FailOn = "warning" // also fail when the report has warnings
+	FailOnNever   FailOn = "never"   // fail only on a refused apply
+)
+
+// ParseFailOn reads a --fail-on value.
+func ParseFailOn(s string) (FailOn, error) {
+	switch p := FailOn(s); p {
+	case FailOnBlocked, FailOnWarning, FailOnNever:
+		return p, nil
+	}
+	return "", fmt.Errorf("--fail-on %q: want blocked, warning or never", s)
+}
+
+// Fails says whether a report with verdict v and the given warning count
+// fails the run under policy p. A refused apply always fails: the policy
+// widens (warning) or waives (never) a blocked verdict only.
+func (p FailOn) Fails(v Verdict, warnings int) bool {
+	switch {
+	case v == Refused:
+		return true
+	case p == FailOnNever:
+		return false
+	case p == FailOnWarning && warnings > 0:
+		return true
+	}
+	return v.ExitCode() != 0
+}

@@ -68,3 +68,36 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestFailOn(t *testing.T) {
+	tests := []struct {
+		policy   FailOn
+		v        Verdict
+		warnings int
+		fails    bool
+	}{
+		{FailOnBlocked, OK, 0, false},
+		{FailOnBlocked, OK, 3, false},
+		{FailOnBlocked, Blocked, 0, true},
+		{FailOnBlocked, Refused, 0, true},
+		{FailOnWarning, OK, 0, false},
+		{FailOnWarning, OK, 1, true},
+		{FailOnWarning, Blocked, 0, true},
+		{FailOnNever, Blocked, 5, false},
+		{FailOnNever, OK, 5, false},
+		{FailOnNever, Refused, 0, true}, // a refused apply always fails
+	}
+	for _, tt := range tests {
+		if got := tt.policy.Fails(tt.v, tt.warnings); got != tt.fails {
+			t.Errorf("FailOn(%s).Fails(%s, %d) = %v, want %v", tt.policy, tt.v, tt.warnings, got, tt.fails)
+		}
+	}
+	for _, s := range []string{"blocked", "warning", "never"} {
+		if _, err := ParseFailOn(s); err != nil {
+			t.Errorf("ParseFailOn(%q): %v", s, err)
+		}
+	}
+	if _, err := ParseFailOn("Blocked"); err == nil || err.Error() != `--fail-on "Blocked": want blocked, warning or never` {
+		t.Errorf("ParseFailOn(Blocked) = %v", err)
+	}
+}
