@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lanegate/lanegate/internal/backend"
+	"github.com/lanegate/lanegate/internal/backend/registry"
 	"github.com/lanegate/lanegate/internal/evidence"
 	"github.com/lanegate/lanegate/internal/lanes"
 	"github.com/lanegate/lanegate/internal/report"
@@ -43,7 +44,7 @@ func parseEvidenceCollectFlags(env *Env, args []string) (*evidenceCollectFlags, 
 	case f.noRecord && len(named) > 0:
 		return nil, usageErr("--no-record and --%s contradict each other: pass one", named[0])
 	case !f.noRecord && len(named) == 0:
-		return nil, usageErr("evidence collect records into lanegate's evidence store, which the service does not keep: pass %s (or --no-record to print only)", orFlags(evidenceStoreFlagNames()))
+		return nil, usageErr("evidence collect records into lanegate's evidence store, which the service does not keep: pass %s (or --no-record to print only)", registry.OrList(evidenceStoreFlagNames()))
 	}
 	if err := f.dest.check(); err != nil {
 		return nil, err
@@ -88,7 +89,7 @@ func runEvidenceCollect(ctx context.Context, env *Env, args []string) error {
 	reader, ok := b.(backend.AuthorityReader)
 	if !ok {
 		return usageErr("evidence collect reads Launchplane's product-environment read model, which store %s cannot serve: name the service with --launchplane-url URL (or LAUNCHPLANE_URL), and the evidence store with %s",
-			b.Describe(), orFlags(evidenceStoreFlagNames()))
+			b.Describe(), registry.OrList(evidenceStoreFlagNames()))
 	}
 	var dest backend.EvidenceStore
 	if !f.noRecord {

@@ -4,9 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"strings"
 
-	"github.com/lanegate/lanegate/internal/actions"
 	"github.com/lanegate/lanegate/internal/backend"
 	"github.com/lanegate/lanegate/internal/backend/registry"
 )
@@ -57,13 +55,6 @@ func evidenceStoreFlagNames() []string {
 	return out
 }
 
-func orFlags(xs []string) string {
-	if len(xs) <= 1 {
-		return strings.Join(xs, "")
-	}
-	return strings.Join(xs[:len(xs)-1], ", ") + " or " + xs[len(xs)-1]
-}
-
 // open opens the evidence store the flags name (exactly one must be
 // given). recordKind is the kind of the record store the command reads: the
 // evidence store must be another kind of store (the service keeps no
@@ -78,20 +69,14 @@ func (e evidenceStoreFlags) open(ctx context.Context, env *Env, sf *storeFlags, 
 	}
 	if d.Kind == recordKind {
 		return nil, nil, usageErr("--%s%s: the evidence store cannot be the %s store read for records, which keeps no lanegate evidence; pass %s",
-			evidenceStorePrefix, d.Flag, d.Kind, orFlags(evidenceStoreFlagNames()))
+			evidenceStorePrefix, d.Flag, d.Kind, registry.OrList(evidenceStoreFlagNames()))
 	}
-	if !d.Path {
-		// A URL may carry a password: mask it before anything is printed.
-		for _, s := range actions.SecretsFromDatabaseURL(target) {
-			env.rt.Mask(s)
-			env.secrets = append(env.secrets, s)
-		}
-	}
+	// The URL's password is masked from the start (secrets.go scans
+	// --evidence-database-url like --database-url).
 	spec := registry.FromFlag(d, target)
 	spec.Source = "--" + evidenceStorePrefix + d.Flag
-	spec.WorkDir, spec.Getenv, spec.Secret = env.Dir, env.Getenv, env.rt.Mask
-	spec.StatementTimeout, spec.SkipRecordCheck, spec.Lanes = sf.statementTimeout, true, sf.lanes
-	spec.Notice = func(msg string) { fmt.Fprintf(env.Stderr, "lanegate: note: %s\n", msg) }
+	sf.fillOptions(env, &spec)
+	spec.SkipRecordCheck = true
 	fmt.Fprintf(env.Stderr, "lanegate: evidence store: %s\n", spec)
 	b, err := registry.Open(ctx, spec)
 	if err != nil {
@@ -100,7 +85,7 @@ func (e evidenceStoreFlags) open(ctx context.Context, env *Env, sf *storeFlags, 
 	eb, ok := b.(backend.EvidenceBackend)
 	if !ok {
 		b.Close()
-		return nil, nil, usageErr("--%s%s: store %s keeps no lanegate evidence; pass %s", evidenceStorePrefix, d.Flag, b.Describe(), orFlags(evidenceStoreFlagNames()))
+		return nil, nil, usageErr("--%s%s: store %s keeps no lanegate evidence; pass %s", evidenceStorePrefix, d.Flag, b.Describe(), registry.OrList(evidenceStoreFlagNames()))
 	}
 	es, err := eb.Evidence(ctx)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lanegate/lanegate/internal/audit"
 	"github.com/lanegate/lanegate/internal/backend"
+	"github.com/lanegate/lanegate/internal/backend/registry"
 	"github.com/lanegate/lanegate/internal/evidence"
 	"github.com/lanegate/lanegate/internal/gate"
 	"github.com/lanegate/lanegate/internal/ghapi"
@@ -461,8 +462,15 @@ func openGateEvidence(ctx context.Context, env *Env, sf *storeFlags, ev evidence
 	if len(ev.named()) > 0 {
 		return ev.open(ctx, env, sf, st.Kind())
 	}
-	if _, ok := st.(backend.EvidenceBackend); !ok {
-		return nil, nil, usageErr("store %s keeps no lanegate evidence: pass %s", st.Describe(), orFlags(evidenceStoreFlagNames()))
+	eb, ok := st.(backend.EvidenceBackend)
+	if !ok {
+		return nil, nil, usageErr("store %s keeps no lanegate evidence: pass %s", st.Describe(), registry.OrList(evidenceStoreFlagNames()))
 	}
-	return openEvidence(ctx, env, sf)
+	// The record store is open already: read its evidence, not a second
+	// connection to the same store.
+	es, err := eb.Evidence(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return es, func() {}, nil
 }

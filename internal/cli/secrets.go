@@ -59,7 +59,7 @@ func collectSecrets(env *Env) []string {
 // URLs to urls, tokens and keys to out.
 func secretFlags(args, urls, out []string) ([]string, []string) {
 	for i, a := range args {
-		for _, name := range []string{"database-url", "github-token", "dokploy-api-key"} {
+		for _, name := range []string{"database-url", "evidence-database-url", "github-token", "dokploy-api-key"} {
 			for _, prefix := range []string{"--" + name, "-" + name} {
 				var v string
 				switch {
@@ -70,7 +70,7 @@ func secretFlags(args, urls, out []string) ([]string, []string) {
 				default:
 					continue
 				}
-				if name == "database-url" {
+				if strings.HasSuffix(name, "database-url") {
 					urls = append(urls, v)
 				} else if strings.TrimSpace(v) != "" {
 					out = append(out, v)

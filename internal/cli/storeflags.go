@@ -100,14 +100,21 @@ func (s *storeFlags) choose(env *Env) (backend.Spec, error) {
 	if err := s.setOptions(&c); err != nil {
 		return c, err
 	}
+	s.fillOptions(env, &c)
+	c.AllowEmpty = s.allowEmpty
+	return c, nil
+}
+
+// fillOptions sets the options every store a command opens shares: the
+// working directory, lanes.yaml's routes, the environment, the statement
+// timeout, the mask hook and where notes go.
+func (s *storeFlags) fillOptions(env *Env, c *backend.Spec) {
 	c.WorkDir = env.Dir
 	c.Lanes = s.lanes
 	c.Secret = env.rt.Mask
 	c.StatementTimeout = s.statementTimeout
-	c.AllowEmpty = s.allowEmpty
 	c.Getenv = env.Getenv
 	c.Notice = func(msg string) { fmt.Fprintf(env.Stderr, "lanegate: note: %s\n", msg) }
-	return c, nil
 }
 
 // setOptions copies the driver options that were given into c; an option

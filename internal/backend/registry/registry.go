@@ -51,11 +51,11 @@ func NoStoreMessage() string {
 		flags = append(flags, "--"+d.Flag+" "+d.Metavar)
 		envs = append(envs, d.Env[0])
 	}
-	return "no record store chosen: pass " + orList(flags) + " (or set " + strings.Join(envs, " / ") + ")"
+	return "no record store chosen: pass " + OrList(flags) + " (or set " + strings.Join(envs, " / ") + ")"
 }
 
-// orList joins "a", "a or b", "a, b or c".
-func orList(xs []string) string {
+// OrList joins "a", "a or b", "a, b or c", as the choice messages do.
+func OrList(xs []string) string {
 	if len(xs) <= 1 {
 		return strings.Join(xs, "")
 	}
