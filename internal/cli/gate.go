@@ -21,7 +21,6 @@ import (
 	"github.com/lanegate/lanegate/internal/lanes"
 	"github.com/lanegate/lanegate/internal/report"
 	"github.com/lanegate/lanegate/internal/safeio"
-	"github.com/lanegate/lanegate/internal/store"
 )
 
 type gateFlags struct {
@@ -410,11 +409,7 @@ func gatherHealth(ctx context.Context, env *Env, sf *storeFlags, ev evidenceStor
 		return nil, []string{"cannot open the record store: " + err.Error()}
 	}
 	defer st.Close()
-	filter := audit.Filter{}
-	for _, l := range plan.Lanes {
-		filter.Lanes = append(filter.Lanes, store.Route{Context: l.Context, Instance: l.Instance})
-	}
-	res, err := runAuditScan(ctx, st, filter, plan)
+	res, err := runAuditScan(ctx, st, audit.Filter{Lanes: sf.lanes}, plan)
 	if err != nil {
 		return nil, []string{"audit failed: " + err.Error()}
 	}
