@@ -79,7 +79,7 @@ func (b *Backend) LastApply() []LaneResult {
 // conflict in the outcome.
 func (b *Backend) ApplyBackfill(ctx context.Context, req backend.ApplyRequest) (backend.ApplyResult, error) {
 	if strings.TrimSpace(req.Run.Reason) == "" {
-		return backend.ApplyResult{}, &backend.ConfigError{Err: configErr("a Launchplane service apply requires --reason")}
+		return backend.ApplyResult{}, configErr("a Launchplane service apply requires --reason")
 	}
 	dry := b.DryRun()
 	var creates []backfill.Create
@@ -100,7 +100,7 @@ func (b *Backend) ApplyBackfill(ctx context.Context, req backend.ApplyRequest) (
 	b.notes = dryNotes
 	b.mu.Unlock()
 	if err != nil {
-		return backend.ApplyResult{}, asBackendErr(err)
+		return backend.ApplyResult{}, err
 	}
 	res := backend.ApplyResult{Plan: plan}
 	if !plan.StartApply(req.ReviewedDigest) {

@@ -2,7 +2,6 @@ package launchplane
 
 import (
 	"context"
-	"errors"
 
 	"github.com/lanegate/lanegate/internal/backend"
 )
@@ -44,10 +43,6 @@ func safeName(target string) string {
 
 func openSpec(ctx context.Context, spec backend.Spec) (backend.Backend, error) {
 	b, err := Open(spec, Options{Audience: spec.Options[OptionAudience], TokenFile: spec.Options[OptionTokenFile], OnToken: spec.Secret})
-	var ce *ConfigError
-	if errors.As(err, &ce) {
-		return nil, &backend.ConfigError{Err: err}
-	}
 	if err != nil {
 		return nil, err
 	}

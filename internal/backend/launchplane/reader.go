@@ -150,16 +150,6 @@ func (b *Backend) Notices() []string {
 	return append([]string{RoutesNotice(len(b.lanes))}, b.Notes()...)
 }
 
-// asBackendErr gives a configuration problem found while calling (a token
-// file that cannot be read) the command layer's usage-error type.
-func asBackendErr(err error) error {
-	var ce *ConfigError
-	if errors.As(err, &ce) {
-		return &backend.ConfigError{Err: err}
-	}
-	return err
-}
-
 // TraceIDs returns each lane's trace_id from the last Scan (or apply call).
 func (b *Backend) TraceIDs() map[store.Route]string {
 	b.mu.Lock()
@@ -291,7 +281,7 @@ func (b *Backend) scanLanes(ctx context.Context, _ store.Scope) ([]store.Route, 
 func (b *Backend) Scan(ctx context.Context, scope store.Scope, v store.Visitor) error {
 	_, results, err := b.scanLanes(ctx, scope)
 	if err != nil {
-		return asBackendErr(err)
+		return err
 	}
 	var routes []*store.RouteRecords
 	for _, r := range results {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lanegate/lanegate/internal/backend"
 	"io"
 	"net/http"
 	"net/url"
@@ -15,13 +16,12 @@ import (
 )
 
 // ConfigError is a configuration problem found before any call to the
-// service (the command maps it to exit 2, usage).
-type ConfigError struct{ Msg string }
-
-func (e *ConfigError) Error() string { return e.Msg }
+// service: the backends' one configuration error, which the command layer
+// maps to exit 2 (usage).
+type ConfigError = backend.ConfigError
 
 func configErr(format string, args ...any) *ConfigError {
-	return &ConfigError{Msg: fmt.Sprintf(format, args...)}
+	return &ConfigError{Err: fmt.Errorf(format, args...)}
 }
 
 // TokenSource mints the bearer token every call carries.
@@ -272,15 +272,9 @@ func scrubNetErr(err error, rawURL string) string {
 	return msg
 }
 
-// Exit codes of the command layer's convention (usage 2, runtime 3), so the
-// command maps these errors without naming their types.
-const (
-	exitConfig  = 2
-	exitRuntime = 3
-)
-
-// ExitCode: a configuration problem is a usage error.
-func (e *ConfigError) ExitCode() int { return exitConfig }
+// exitRuntime is the command layer's runtime exit code, so the command maps
+// these errors without naming their types.
+const exitRuntime = 3
 
 // ExitCode: a failed token request is a runtime error.
 func (e *OIDCError) ExitCode() int { return exitRuntime }
